@@ -1,0 +1,51 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "cdsync",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "cdsync", targets: ["cdsync"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+    ],
+    targets: [
+        // Pure domain: values, records, references, definitions, requests, errors, the service protocol.
+        .target(name: "EntityModel"),
+        // The Dataverse-semantics engine on SQLite.
+        .target(
+            name: "EntityStore",
+            dependencies: [
+                "EntityModel",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        // Lua 5.4 from Debian's liblua5.4-dev.
+        .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+        // The only C we write: macro wrappers, the trampoline that alone raises, the capped allocator.
+        .target(name: "CLuaShims", dependencies: ["CLua"]),
+        // A safe Swift API over a lua_State; C types stay inside.
+        .target(name: "LuaKit", dependencies: ["CLua", "CLuaShims"]),
+        // Streaming readers and writers for the file formats analysts use (CSV, JSON lines, JSON).
+        .target(name: "DataFiles"),
+        // The Lua runtime for sync scripts.
+        .target(name: "SyncHost", dependencies: ["EntityModel", "LuaKit", "DataFiles"]),
+        .executableTarget(
+            name: "cdsync",
+            dependencies: [
+                "EntityModel", "EntityStore", "SyncHost",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "EntityModelTests", dependencies: ["EntityModel"]),
+        .testTarget(name: "EntityStoreTests", dependencies: ["EntityModel", "EntityStore"]),
+        .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),
+        .testTarget(name: "DataFilesTests", dependencies: ["DataFiles"]),
+        .testTarget(name: "SyncHostTests", dependencies: ["SyncHost", "EntityStore", "EntityModel"]),
+        .testTarget(name: "CLITests", dependencies: []),
+    ]
+)

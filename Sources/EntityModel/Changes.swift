@@ -1,0 +1,51 @@
+/// A request for the changes of one entity since a token (RetrieveEntityChanges).
+public struct ChangesRequest: Sendable {
+    /// The entity.
+    public var entity: String
+    /// The columns to return (nil = all).
+    public var columns: [String]?
+    /// The token from the previous sync; nil or empty = initial sync.
+    public var token: String?
+    /// Items per page (at most 5,000).
+    public var pageSize: Int
+    /// The paging cookie from the previous page.
+    public var pagingCookie: String?
+
+    /// Creates a request.
+    public init(entity: String, columns: [String]? = nil, token: String? = nil, pageSize: Int = 5000,
+                pagingCookie: String? = nil) {
+        self.entity = entity
+        self.columns = columns
+        self.token = token
+        self.pageSize = pageSize
+        self.pagingCookie = pagingCookie
+    }
+}
+
+/// One change: a new or updated record, or a removed one.
+public enum ChangeItem: Sendable {
+    /// A new or updated record, with its latest values.
+    case newOrUpdated(Record)
+    /// A deleted record.
+    case removedOrDeleted(EntityReference)
+}
+
+/// A page of changes (BusinessEntityChanges).
+public struct EntityChanges: Sendable {
+    /// The changes: new/updated rows in version order, then deletions.
+    public var changes: [ChangeItem]
+    /// True while more pages follow.
+    public var moreRecords: Bool
+    /// The cookie for the next page.
+    public var pagingCookie: String?
+    /// The new token; only on the last page.
+    public var dataToken: String?
+
+    /// Creates a page.
+    public init(changes: [ChangeItem], moreRecords: Bool, pagingCookie: String?, dataToken: String?) {
+        self.changes = changes
+        self.moreRecords = moreRecords
+        self.pagingCookie = pagingCookie
+        self.dataToken = dataToken
+    }
+}

@@ -1,0 +1,150 @@
+/// Parses the `$filter` subset: `eq ne gt ge lt le`, `and or not`, parentheses, `null`,
+/// `true`/`false`, numbers, GUIDs, quoted strings with doubled quotes, and
+/// `contains`/`startswith`/`endswith`.
+public struct FilterParser {
+    private enum Token: Equatable {
+        case word(String), string(String), number(String), open, close, comma
+    }
+
+    private var tokens: [Token] = []
+    private var position = 0
+    private let source: String
+
+    /// Parses filter text.
+    /// - Throws: `ServiceError` with code `query.invalid` naming the problem.
+    public static func parse(_ text: String) throws -> FilterExpression {
+        var parser = FilterParser(source: text)
+        parser.tokens = try tokenize(text)
+        let expression = try parser.parseOr()
+        guard parser.position == parser.tokens.count else {
+            throw parser.failure("unexpected text after the expression")
+        }
+        return expression
+    }
+
+    private init(source: String) { self.source = source }
+
+    private func failure(_ message: String) -> ServiceError {
+        ServiceError(.queryInvalid, "Invalid filter '\(source)': \(message)")
+    }
+
+    private static func tokenize(_ text: String) throws -> [Token] {
+        var tokens: [Token] = []
+        let chars = Array(text)
+        var index = 0
+        while index < chars.count {
+            let char = chars[index]
+            if char == " " || char == "\t" || char == "\n" { index += 1; continue }
+            if char == "(" { tokens.append(.open); index += 1; continue }
+            if char == ")" { tokens.append(.close); index += 1; continue }
+            if char == "," { tokens.append(.comma); index += 1; continue }
+            if char == "'" {
+                var value = ""
+                index += 1
+                var closed = false
+                while index < chars.count {
+                    if chars[index] == "'" {
+                        if index + 1 < chars.count && chars[index + 1] == "'" { value.append("'"); index += 2; continue }
+                        closed = true
+                        index += 1
+                        break
+                    }
+                    value.append(chars[index])
+                    index += 1
+                }
+                guard closed else { throw ServiceError(.queryInvalid, "Invalid filter '\(text)': unterminated string literal") }
+                tokens.append(.string(value))
+                continue
+            }
+            var word = ""
+            while index < chars.count, !" \t\n(),'".contains(chars[index]) {
+                word.append(chars[index])
+                index += 1
+            }
+            if let first = word.first, first.isNumber || first == "-" || first == "." {
+                tokens.append(RecordID(word) != nil ? .word(word) : .number(word))
+            } else {
+                tokens.append(.word(word))
+            }
+        }
+        return tokens
+    }
+
+    private mutating func next() -> Token? {
+        guard position < tokens.count else { return nil }
+        defer { position += 1 }
+        return tokens[position]
+    }
+
+    private func peekWord() -> String? {
+        guard position < tokens.count, case .word(let word) = tokens[position] else { return nil }
+        return word
+    }
+
+    private mutating func parseOr() throws -> FilterExpression {
+        var left = try parseAnd()
+        while peekWord() == "or" {
+            position += 1
+            left = .or(left, try parseAnd())
+        }
+        return left
+    }
+
+    private mutating func parseAnd() throws -> FilterExpression {
+        var left = try parseUnary()
+        while peekWord() == "and" {
+            position += 1
+            left = .and(left, try parseUnary())
+        }
+        return left
+    }
+
+    private mutating func parseUnary() throws -> FilterExpression {
+        if peekWord() == "not" {
+            position += 1
+            return .not(try parseUnary())
+        }
+        if position < tokens.count, tokens[position] == .open {
+            position += 1
+            let inner = try parseOr()
+            guard next() == .close else { throw failure("missing ')'") }
+            return inner
+        }
+        return try parseTerm()
+    }
+
+    private mutating func parseTerm() throws -> FilterExpression {
+        guard case .word(let name)? = next() else { throw failure("expected a column name") }
+        if let function = StringFunction(rawValue: name) {
+            guard next() == .open, case .word(let column)? = next(), next() == .comma,
+                  case .string(let text)? = next(), next() == .close else {
+                throw failure("expected \(name)(column,'text')")
+            }
+            return .function(function, column: column, text: text)
+        }
+        guard case .word(let opText)? = next(), let op = ComparisonOperator(rawValue: opText) else {
+            throw failure("expected eq, ne, gt, ge, lt or le after '\(name)'")
+        }
+        return .comparison(column: name, op: op, value: try parseLiteral())
+    }
+
+    private mutating func parseLiteral() throws -> FieldValue {
+        switch next() {
+        case .string(let text)?: return .string(text)
+        case .number(let text)?:
+            if let integer = Int64(text) { return .integer(integer) }
+            if let decimal = DecimalNumber(text) { return .decimal(decimal) }
+            throw failure("'\(text)' is not a number")
+        case .word(let word)?:
+            switch word {
+            case "null": return .null
+            case "true": return .boolean(true)
+            case "false": return .boolean(false)
+            default:
+                if let id = RecordID(word) { return .guid(id) }
+                throw failure("'\(word)' is not a value")
+            }
+        default: throw failure("expected a value")
+        }
+    }
+}

@@ -1,0 +1,124 @@
+/// Upsert's guard (`If-None-Match: *` / `If-Match: *` in the Web API).
+public enum UpsertMode: String, Sendable {
+    /// Create or update.
+    case createOrUpdate
+    /// Fail with DuplicateRecord when the record exists.
+    case createOnly
+    /// Fail with not-found when the record does not exist.
+    case updateOnly
+}
+
+/// One request to the data service, Dataverse style.
+public enum ServiceRequest: Sendable {
+    /// Creates a record; `id` picks the GUID (else a sequential one is issued).
+    case create(entity: String, id: RecordID?, fields: [String: FieldValue])
+    /// Retrieves one record's columns (nil columns = all).
+    case retrieve(EntityReference, columns: [String]?)
+    /// Updates a record found by GUID or alternate key; `ifVersion` is optimistic concurrency.
+    case update(EntityReference, fields: [String: FieldValue], ifVersion: Int64?)
+    /// Creates or updates a record found by GUID or alternate key.
+    case upsert(EntityReference, fields: [String: FieldValue], mode: UpsertMode)
+    /// Deletes a record.
+    case delete(EntityReference, ifVersion: Int64?)
+    /// Runs a query.
+    case retrieveMultiple(Query)
+    /// Reads changes since a token (nil = initial sync).
+    case retrieveChanges(ChangesRequest)
+    /// Creates many records of one entity, all or nothing.
+    case createMultiple(entity: String, targets: [Record])
+    /// Updates many records of one entity, all or nothing; the first target per record wins.
+    case updateMultiple(entity: String, targets: [(EntityReference, [String: FieldValue])])
+    /// Upserts many records of one entity, all or nothing; duplicate targets are an error.
+    case upsertMultiple(entity: String, targets: [(EntityReference, [String: FieldValue])])
+    /// Runs requests in order, each in its own transaction (ExecuteMultiple).
+    case executeMultiple([ServiceRequest], continueOnError: Bool, returnResponses: Bool)
+    /// Runs requests in one transaction (ExecuteTransaction).
+    case executeTransaction([ServiceRequest], returnResponses: Bool)
+
+    /// The entity the request addresses, when it addresses one.
+    public var entity: String? {
+        switch self {
+        case .create(let entity, _, _), .createMultiple(let entity, _), .updateMultiple(let entity, _),
+             .upsertMultiple(let entity, _):
+            return entity
+        case .retrieve(let reference, _), .update(let reference, _, _), .upsert(let reference, _, _),
+             .delete(let reference, _):
+            return reference.entity
+        case .retrieveMultiple(let query): return query.entity
+        case .retrieveChanges(let request): return request.entity
+        case .executeMultiple, .executeTransaction: return nil
+        }
+    }
+
+    /// True for the batch messages that may not nest.
+    public var isBatch: Bool {
+        switch self {
+        case .executeMultiple, .executeTransaction: return true
+        default: return false
+        }
+    }
+}
+
+/// One item of an ExecuteMultiple response.
+public struct BatchItem: Sendable {
+    /// The 0-based index of the request.
+    public var requestIndex: Int
+    /// The response, when the request succeeded.
+    public var response: ServiceResponse?
+    /// The fault, when it failed.
+    public var fault: ServiceError?
+
+    /// Creates an item.
+    public init(requestIndex: Int, response: ServiceResponse?, fault: ServiceError?) {
+        self.requestIndex = requestIndex
+        self.response = response
+        self.fault = fault
+    }
+}
+
+/// What the data service answers.
+public indirect enum ServiceResponse: Sendable {
+    /// Create: the new record's id.
+    case created(RecordID)
+    /// Retrieve: the record.
+    case record(Record)
+    /// Update: whether anything changed, and the row version after it.
+    case updated(id: RecordID, changed: Bool, version: Int64)
+    /// Upsert: the record's id and whether it was created.
+    case upserted(id: RecordID, created: Bool, changed: Bool)
+    /// Delete.
+    case deleted(RecordID)
+    /// A query page.
+    case records(QueryPage)
+    /// A change-feed page.
+    case changes(EntityChanges)
+    /// CreateMultiple: ids in target order.
+    case createdMany([RecordID])
+    /// UpdateMultiple / UpsertMultiple: one response per target.
+    case many([ServiceResponse])
+    /// ExecuteMultiple.
+    case batch(isFaulted: Bool, items: [BatchItem])
+    /// ExecuteTransaction: responses in request order (empty when not requested).
+    case transaction([ServiceResponse])
+
+    /// The record id the response names, when there is one.
+    public var recordID: RecordID? {
+        switch self {
+        case .created(let id), .deleted(let id): return id
+        case .updated(let id, _, _), .upserted(let id, _, _): return id
+        case .record(let record): return record.id
+        default: return nil
+        }
+    }
+}
+
+/// The data service: execute a request (a batch is a request too), Dataverse style.
+/// The embedded store implements it on SQLite; the Web API client over HTTP.
+public protocol DataService: AnyObject, Sendable {
+    /// Executes one request.
+    /// - Throws: `ServiceError` with the Dataverse code of the failure.
+    func execute(_ request: ServiceRequest) async throws -> ServiceResponse
+
+    /// The definitions of all entities.
+    func entityDefinitions() async throws -> [EntityDefinition]
+}

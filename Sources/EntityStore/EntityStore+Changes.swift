@@ -1,0 +1,154 @@
+import EntityModel
+import Foundation
+import GRDB
+
+extension EntityStore {
+    /// Reads one page of changes since a token (SPEC §3): new and updated rows in version
+    /// order with their latest values, then deletions; the new token comes on the last page.
+    /// - Throws: `0x80072491` for an untracked entity; `0x80044352` for an expired, future or unreadable token.
+    public func changes(_ request: ChangesRequest) throws -> EntityChanges {
+        let table = try table(request.entity)
+        guard table.definition.changeTracking else {
+            throw ServiceError(.changeTrackingNotEnabled, "Entity \(table.name) isn't enabled for change tracking.", entity: table.name)
+        }
+        try checkColumns(request.columns, table)
+        return try read { db in
+            let cursor = try cursor(for: request, db)
+            let pageSize = min(max(request.pageSize, 1), Self.maxPageSize)
+            var items: [ChangeItem] = []
+            var last = cursor.last
+            if cursor.phase == .rows {
+                let sql = "SELECT * FROM \(table.quotedTable) WHERE versionnumber > ? AND versionnumber <= ? ORDER BY versionnumber LIMIT ?"
+                let rows = try records(db, sql, [cursor.last, cursor.watermark, pageSize + 1], table, columns: request.columns)
+                if rows.count > pageSize {
+                    let firstPage = rows.prefix(pageSize)
+                    let lastVersion = Self.version(of: firstPage.last!)
+                    return morePage(items: firstPage.map(ChangeItem.newOrUpdated), cursor.with(phase: .rows, last: lastVersion))
+                }
+                items = rows.map(ChangeItem.newOrUpdated)
+                last = cursor.since
+            }
+            if cursor.since > 0 {
+                let capacity = pageSize - items.count
+                let sql = """
+                    SELECT version, id FROM \(SystemTables.tombstones) WHERE entity = ? AND version > ? AND version <= ?
+                    AND id NOT IN (SELECT \(quoteIdentifier(table.primaryKey)) FROM \(table.quotedTable)) ORDER BY version LIMIT ?
+                    """
+                let rows = try Row.fetchAll(db, sql: sql, arguments: [table.name, last, cursor.watermark, capacity + 1])
+                for row in rows.prefix(capacity) {
+                    items.append(.removedOrDeleted(EntityReference(table.name, id: RecordID(row["id"] as String)!)))
+                }
+                if rows.count > capacity {
+                    let lastVersion: Int64 = capacity > 0 ? rows[capacity - 1]["version"] : last
+                    return morePage(items: items, cursor.with(phase: .deletions, last: lastVersion))
+                }
+            }
+            return EntityChanges(changes: items, moreRecords: false, pagingCookie: nil,
+                                 dataToken: ChangeToken(version: cursor.watermark, issued: clock()).text)
+        }
+    }
+
+    private func morePage(items: [ChangeItem], _ cursor: ChangeCursor) -> EntityChanges {
+        EntityChanges(changes: items, moreRecords: true, pagingCookie: cursor.text, dataToken: nil)
+    }
+
+    private static func version(of record: Record) -> Int64 {
+        if case .integer(let version)? = record.fields["versionnumber"] { return version }
+        return 0
+    }
+
+    private func cursor(for request: ChangesRequest, _ db: Database) throws -> ChangeCursor {
+        if let cookie = request.pagingCookie, !cookie.isEmpty {
+            guard let cursor = ChangeCursor(cookie) else {
+                throw ServiceError(.invalidArgument, "The paging cookie '\(cookie)' is not valid.", entity: request.entity)
+            }
+            return cursor
+        }
+        let current = try StoreMeta.integer(db, "version") ?? 0
+        guard let text = request.token, !text.isEmpty else {
+            return ChangeCursor(watermark: current, since: 0, phase: .rows, last: 0)
+        }
+        let purged = try StoreMeta.integer(db, "purged_version") ?? 0
+        guard let token = ChangeToken(text), token.version <= current, token.version >= purged,
+              clock().timeIntervalSince(token.issued) <= Double(changeRetentionDays) * 86_400 else {
+            throw ServiceError(.expiredVersionStamp,
+                "Version stamp associated with the client has expired. Please perform a full sync.", entity: request.entity)
+        }
+        return ChangeCursor(watermark: current, since: token.version, phase: .rows, last: token.version)
+    }
+
+    /// Deletes tombstones older than the retention window; tokens older than them then expire.
+    public func purgeExpiredTombstones() throws {
+        let cutoff = Int64((clock().timeIntervalSince1970 - Double(changeRetentionDays) * 86_400) * 1000)
+        try write { context in
+            let db = context.db
+            guard let newest = try Int64.fetchOne(db, sql: "SELECT max(version) FROM \(SystemTables.tombstones) WHERE deleted_at < ?",
+                                                   arguments: [cutoff]) else { return }
+            try db.execute(sql: "DELETE FROM \(SystemTables.tombstones) WHERE version <= ?", arguments: [newest])
+            try StoreMeta.setInteger(db, "purged_version", max(newest, try StoreMeta.integer(db, "purged_version") ?? 0))
+        }
+    }
+}
+
+/// A change token: a store version and when it was issued, written `<version>!<MM/dd/yyyy HH:mm:ss>` (UTC).
+public struct ChangeToken: Equatable, Sendable {
+    /// The store version the token marks.
+    public var version: Int64
+    /// When it was issued.
+    public var issued: Date
+
+    private static let formatter: DateFormatter = {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "MM/dd/yyyy HH:mm:ss"
+        return formatter
+    }()
+
+    /// Creates a token.
+    public init(version: Int64, issued: Date) {
+        self.version = version
+        self.issued = issued
+    }
+
+    /// Parses token text; nil when it is not a token.
+    public init?(_ text: String) {
+        let parts = text.split(separator: "!", maxSplits: 1)
+        guard parts.count == 2, let version = Int64(parts[0]), version >= 0,
+              let issued = Self.formatter.date(from: String(parts[1])) else { return nil }
+        self.init(version: version, issued: issued)
+    }
+
+    /// The token text.
+    public var text: String { "\(version)!\(Self.formatter.string(from: issued))" }
+}
+
+/// Where a multi-page change read stands: the watermark fixed on page one, the token's
+/// version, the phase, and the last version delivered.
+struct ChangeCursor {
+    enum Phase: String { case rows = "r", deletions = "d" }
+    var watermark: Int64
+    var since: Int64
+    var phase: Phase
+    var last: Int64
+
+    init(watermark: Int64, since: Int64, phase: Phase, last: Int64) {
+        self.watermark = watermark
+        self.since = since
+        self.phase = phase
+        self.last = last
+    }
+
+    init?(_ text: String) {
+        let parts = text.split(separator: ":")
+        guard parts.count == 4, let watermark = Int64(parts[0]), let since = Int64(parts[1]),
+              let phase = Phase(rawValue: String(parts[2])), let last = Int64(parts[3]) else { return nil }
+        self.init(watermark: watermark, since: since, phase: phase, last: last)
+    }
+
+    var text: String { "\(watermark):\(since):\(phase.rawValue):\(last)" }
+
+    func with(phase: Phase, last: Int64) -> ChangeCursor {
+        ChangeCursor(watermark: watermark, since: since, phase: phase, last: last)
+    }
+}

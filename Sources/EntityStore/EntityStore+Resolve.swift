@@ -1,0 +1,144 @@
+import EntityModel
+import GRDB
+
+/// A row as stored: column name → storage value.
+typealias StoredRow = [String: DatabaseValue]
+
+extension EntityStore {
+    /// Characters that a key value may not contain (SPEC §1 rule 11).
+    static let forbiddenKeyCharacters: Set<Character> = ["/", "<", ">", "*", "%", "&", ":", "\\", "?", "+"]
+
+    /// Finds the stored row a reference names; nil when there is none.
+    /// - Throws: `0x80060888` for key columns that match no key or hold null or forbidden characters,
+    ///   `0x80060890` for a key that is not Active, `0x8006088a` for an unknown entity.
+    func findRow(_ reference: EntityReference, _ db: Database) throws -> (EntityTable, StoredRow?) {
+        let table = try table(reference.entity)
+        switch try normalizedLocator(reference, table, db) {
+        case .id(let id):
+            let sql = "SELECT * FROM \(table.quotedTable) WHERE \(quoteIdentifier(table.primaryKey)) = ?"
+            return (table, try fetchRow(db, sql, [id.description]))
+        case .keys(let columns, let values):
+            let predicate = columns.map { "\(quoteIdentifier($0)) = ?" }.joined(separator: " AND ")
+            let sql = "SELECT * FROM \(table.quotedTable) WHERE \(predicate)"
+            return (table, try fetchRow(db, sql, StatementArguments(values)))
+        }
+    }
+
+    /// Like `findRow`, but a missing row is an error.
+    /// - Throws: `0x80040217` (by GUID) or `0x80060891` (by key) when the row does not exist.
+    func requireRow(_ reference: EntityReference, _ db: Database) throws -> (EntityTable, StoredRow) {
+        let (table, row) = try findRow(reference, db)
+        guard let row else { throw notFound(reference) }
+        return (table, row)
+    }
+
+    /// The error for a reference whose record does not exist.
+    func notFound(_ reference: EntityReference) -> ServiceError {
+        switch reference.locator {
+        case .id(let id):
+            return ServiceError(.objectDoesNotExist, "Entity '\(reference.entity)' With Id = \(id) Does Not Exist",
+                                entity: reference.entity, key: id.description)
+        case .keys:
+            return ServiceError(.recordNotFoundByEntityKey,
+                "A record with the specified key values does not exist in \(reference.entity) entity (\(reference.keyDescription))",
+                entity: reference.entity, key: reference.keyDescription)
+        }
+    }
+
+    enum NormalizedLocator {
+        case id(RecordID)
+        case keys([String], [DatabaseValue])
+    }
+
+    /// Turns key values into a GUID or the columns and storage values of one Active key.
+    func normalizedLocator(_ reference: EntityReference, _ table: EntityTable, _ db: Database) throws -> NormalizedLocator {
+        guard case .keys(let values) = reference.locator else { return .id(reference.id!) }
+        let entity = table.name
+        if values.count == 1, let (column, value) = values.first, column == table.primaryKey {
+            if case .guid(let id) = value { return .id(id) }
+            if case .string(let text) = value, let id = RecordID(text) { return .id(id) }
+        }
+        let columns = values.keys.map { $0.hasPrefix("_") && $0.hasSuffix("_value") ? String($0.dropFirst().dropLast(6)) : $0 }
+        guard table.activeKey(columns: Set(columns)) != nil else {
+            if table.definition.keys.contains(where: { Set($0.columns) == Set(columns) }) {
+                throw ServiceError(.entityKeyNotDefined,
+                    "The key on \(columns.sorted().joined(separator: ", ")) of '\(entity)' is not active yet, so it cannot address records.",
+                    entity: entity, key: reference.keyDescription)
+            }
+            throw invalidKey(entity, reference)
+        }
+        var storage: [DatabaseValue] = []
+        for (original, column) in zip(values.keys, columns) {
+            let value = values[original]!
+            try checkKeyValue(value, entity: entity, reference: reference)
+            let attribute = table.attributeByName[column]!
+            if attribute.type.isReference {
+                storage.append(try resolveLookup(value, attribute, table, db).id.description.databaseValue)
+            } else {
+                storage.append(try ValueCodec.storageValue(value, for: attribute, entity: entity))
+            }
+        }
+        return .keys(columns, storage)
+    }
+
+    private func checkKeyValue(_ value: FieldValue, entity: String, reference: EntityReference) throws {
+        if case .null = value {
+            throw ServiceError(.invalidKey, "A key value for '\(entity)' is null; null cannot address a record (\(reference.keyDescription)).",
+                               entity: entity, key: reference.keyDescription)
+        }
+        if case .string(let text) = value, text.contains(where: { Self.forbiddenKeyCharacters.contains($0) }) {
+            throw ServiceError(.invalidKey,
+                "The key value '\(text)' for '\(entity)' contains a character that cannot be used in a key (/ < > * % & : \\ ? +). Query with a filter and address the record by its id instead.",
+                entity: entity, key: reference.keyDescription)
+        }
+    }
+
+    private func invalidKey(_ entity: String, _ reference: EntityReference) -> ServiceError {
+        ServiceError(.invalidKey,
+            "The key in the request URI is not valid for resource 'Microsoft.Dynamics.CRM.\(entity)'. Ensure that the names and number of key properties match the declared or alternate key properties for the resource 'Microsoft.Dynamics.CRM.\(entity)'.",
+            entity: entity, key: reference.keyDescription)
+    }
+
+    /// Resolves a lookup value (a reference by GUID or key, or a bare GUID) to the target's id and entity.
+    /// - Throws: the target's not-found error naming its entity and key; `0x80048d19` for a target the column does not allow.
+    func resolveLookup(_ value: FieldValue, _ attribute: AttributeDefinition, _ table: EntityTable,
+                       _ db: Database) throws -> (id: RecordID, entity: String) {
+        let targets = attribute.targets ?? []
+        let reference: EntityReference
+        switch value {
+        case .reference(let given): reference = given
+        case .guid(let id) where targets.count == 1: reference = EntityReference(targets[0], id: id)
+        case .string(let text) where targets.count == 1 && RecordID(text) != nil:
+            reference = EntityReference(targets[0], id: RecordID(text)!)
+        default:
+            throw ServiceError(.payloadError,
+                "The value \(value.displayText) of '\(attribute.name)' in '\(table.name)' must be a reference to \(targets.joined(separator: " or ")).",
+                entity: table.name)
+        }
+        guard targets.contains(reference.entity) else {
+            throw ServiceError(.payloadError,
+                "'\(attribute.name)' in '\(table.name)' refers to \(targets.joined(separator: " or ")), not '\(reference.entity)'.",
+                entity: table.name)
+        }
+        let target = try self.table(reference.entity)
+        switch try normalizedLocator(reference, target, db) {
+        case .id(let id):
+            let sql = "SELECT 1 FROM \(target.quotedTable) WHERE \(quoteIdentifier(target.primaryKey)) = ?"
+            guard try Int.fetchOne(db.cachedStatement(sql: sql), arguments: [id.description]) != nil else { throw notFound(reference) }
+            return (id, reference.entity)
+        case .keys(let columns, let values):
+            let predicate = columns.map { "\(quoteIdentifier($0)) = ?" }.joined(separator: " AND ")
+            let sql = "SELECT \(quoteIdentifier(target.primaryKey)) FROM \(target.quotedTable) WHERE \(predicate)"
+            guard let text = try String.fetchOne(db.cachedStatement(sql: sql), arguments: StatementArguments(values)),
+                  let id = RecordID(text) else { throw notFound(reference) }
+            return (id, reference.entity)
+        }
+    }
+
+    func fetchRow(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws -> StoredRow? {
+        guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) else { return nil }
+        var result = StoredRow(minimumCapacity: row.count)
+        for (column, value) in row { result[column] = value }
+        return result
+    }
+}

@@ -1,0 +1,169 @@
+import EntityModel
+import GRDB
+
+extension EntityStore {
+    /// Columns no request may set.
+    static let readOnlyColumns: Set<String> = ["versionnumber", "createdon", "modifiedon"]
+
+    /// Runs one non-batch request inside an open write transaction.
+    func perform(_ request: ServiceRequest, _ context: WriteContext) throws -> ServiceResponse {
+        switch request {
+        case .create(let entity, let id, let fields):
+            return .created(try create(entity, id: id, fields: fields, context))
+        case .update(let reference, let fields, let ifVersion):
+            let (table, row) = try requireRow(reference, context.db)
+            try checkVersion(row, ifVersion, reference)
+            let result = try update(table, row, fields: fields, context)
+            return .updated(id: result.id, changed: result.changed, version: result.version)
+        case .upsert(let reference, let fields, let mode):
+            return try upsert(reference, fields: fields, mode: mode, context)
+        case .delete(let reference, let ifVersion):
+            return .deleted(try delete(reference, ifVersion: ifVersion, context))
+        case .createMultiple(let entity, let targets):
+            return .createdMany(try targets.enumerated().map { index, target in
+                do { return try create(entity, id: target.id, fields: target.fields, context) } catch let error as ServiceError { throw error.at(index: index) }
+            })
+        case .updateMultiple(let entity, let targets):
+            return .many(try updateMultiple(entity, targets, context))
+        case .upsertMultiple(let entity, let targets):
+            return .many(try upsertMultiple(entity, targets, context))
+        case .retrieve, .retrieveMultiple, .retrieveChanges, .executeMultiple, .executeTransaction:
+            return try executeNested(request, context)
+        }
+    }
+
+    /// Creates a record and returns its id.
+    func create(_ entity: String, id: RecordID?, fields: [String: FieldValue], _ context: WriteContext) throws -> RecordID {
+        let table = try table(entity)
+        var values = try encode(fields, table, context.db)
+        let recordID = try newID(id, values, table)
+        values[table.primaryKey] = recordID.description.databaseValue
+        try applyState(fields, current: nil, table, &values)
+        values["versionnumber"] = try context.nextVersion().databaseValue
+        values["createdon"] = context.nowMillis.databaseValue
+        values["modifiedon"] = context.nowMillis.databaseValue
+        let columns = values.keys.sorted()
+        let sql = "INSERT INTO \(table.quotedTable) (\(columns.map(quoteIdentifier).joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+        try runWrite(table, keyText: describeKey(table, values) ?? recordID.description) {
+            try context.db.cachedStatement(sql: sql).execute(arguments: StatementArguments(columns.map { values[$0]! }))
+        }
+        return recordID
+    }
+
+    private func newID(_ given: RecordID?, _ values: StoredRow, _ table: EntityTable) throws -> RecordID {
+        if let given { return given }
+        if let text = values[table.primaryKey].flatMap(String.fromDatabaseValue), let id = RecordID(text) { return id }
+        return idGenerator.next(now: clock())
+    }
+
+    /// Updates a found row with the values that differ; returns whether it changed and its version.
+    func update(_ table: EntityTable, _ row: StoredRow, fields: [String: FieldValue],
+                _ context: WriteContext) throws -> (id: RecordID, changed: Bool, version: Int64) {
+        let id = RecordID(String.fromDatabaseValue(row[table.primaryKey]!)!)!
+        var values = try encode(fields, table, context.db)
+        values[table.primaryKey] = nil
+        try applyState(fields, current: currentState(row), table, &values)
+        let changed = values.filter { row[$0.key] != $0.value }
+        let currentVersion = row["versionnumber"].flatMap(Int64.fromDatabaseValue) ?? 0
+        if changed.isEmpty { return (id, false, currentVersion) }
+        let version = try context.nextVersion()
+        let columns = changed.keys.sorted()
+        let assignments = (columns + ["versionnumber", "modifiedon"]).map { "\(quoteIdentifier($0)) = ?" }.joined(separator: ", ")
+        let sql = "UPDATE \(table.quotedTable) SET \(assignments) WHERE \(quoteIdentifier(table.primaryKey)) = ?"
+        var arguments = columns.map { changed[$0]! }
+        arguments += [version.databaseValue, context.nowMillis.databaseValue, id.description.databaseValue]
+        var merged = row
+        for (column, value) in changed { merged[column] = value }
+        try runWrite(table, keyText: describeKey(table, merged) ?? id.description) {
+            try context.db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
+        }
+        return (id, true, version)
+    }
+
+    private func upsert(_ reference: EntityReference, fields: [String: FieldValue], mode: UpsertMode,
+                        _ context: WriteContext) throws -> ServiceResponse {
+        let (table, row) = try findRow(reference, context.db)
+        if let row {
+            if mode == .createOnly {
+                throw ServiceError(.duplicateRecord, "A record with matching key values already exists.",
+                                   entity: table.name, key: reference.keyDescription)
+            }
+            var updateFields = fields
+            if case .keys(let keys) = reference.locator {
+                for column in keys.keys { updateFields[column] = nil }
+            }
+            let result = try update(table, row, fields: updateFields, context)
+            return .upserted(id: result.id, created: false, changed: result.changed)
+        }
+        if mode == .updateOnly { throw notFound(reference) }
+        var createFields = fields
+        var id: RecordID?
+        switch reference.locator {
+        case .id(let given): id = given
+        case .keys(let keys):
+            for (column, value) in keys where createFields[column] == nil { createFields[column] = value }
+        }
+        let created = try create(table.name, id: id, fields: createFields, context)
+        return .upserted(id: created, created: true, changed: true)
+    }
+
+    private func delete(_ reference: EntityReference, ifVersion: Int64?, _ context: WriteContext) throws -> RecordID {
+        let (table, row) = try requireRow(reference, context.db)
+        try checkVersion(row, ifVersion, reference)
+        let id = String.fromDatabaseValue(row[table.primaryKey]!)!
+        try context.db.cachedStatement(sql: "DELETE FROM \(table.quotedTable) WHERE \(quoteIdentifier(table.primaryKey)) = ?")
+            .execute(arguments: [id])
+        if table.definition.changeTracking {
+            try context.db.cachedStatement(sql: "INSERT INTO \(SystemTables.tombstones)(version, entity, id, deleted_at) VALUES (?, ?, ?, ?)")
+                .execute(arguments: [try context.nextVersion(), table.name, id, context.nowMillis])
+        }
+        try removeLinks(to: table.name, id: id, context)
+        return RecordID(id)!
+    }
+
+    /// Clears lookups that point at a deleted record (Dataverse's "remove link" behaviour).
+    private func removeLinks(to entity: String, id: String, _ context: WriteContext) throws {
+        for other in catalog.values {
+            for attribute in other.attributes where attribute.type == .lookup && (attribute.targets ?? []).contains(entity) {
+                let column = quoteIdentifier(attribute.name)
+                let exists = try Int.fetchOne(context.db.cachedStatement(sql: "SELECT 1 FROM \(other.quotedTable) WHERE \(column) = ? LIMIT 1"), arguments: [id])
+                guard exists != nil else { continue }
+                var sets = "\(column) = NULL, versionnumber = ?, modifiedon = ?"
+                if other.typedLookups.contains(attribute.name) { sets += ", \(quoteIdentifier(EntityTable.typeColumn(attribute.name))) = NULL" }
+                try context.db.execute(sql: "UPDATE \(other.quotedTable) SET \(sets) WHERE \(column) = ?",
+                                       arguments: [try context.nextVersion(), context.nowMillis, id])
+            }
+        }
+    }
+
+    private func checkVersion(_ row: StoredRow, _ expected: Int64?, _ reference: EntityReference) throws {
+        guard let expected else { return }
+        let current = row["versionnumber"].flatMap(Int64.fromDatabaseValue) ?? 0
+        guard current == expected else {
+            throw ServiceError(.concurrencyVersionMismatch,
+                "The version of the existing record doesn't match the RowVersion property provided.",
+                entity: reference.entity, key: reference.keyDescription)
+        }
+    }
+
+    private func currentState(_ row: StoredRow) -> (state: Int64, status: Int64)? {
+        guard let state = row["statecode"].flatMap(Int64.fromDatabaseValue),
+              let status = row["statuscode"].flatMap(Int64.fromDatabaseValue) else { return nil }
+        return (state, status)
+    }
+
+    private func applyState(_ fields: [String: FieldValue], current: (state: Int64, status: Int64)?,
+                            _ table: EntityTable, _ values: inout StoredRow) throws {
+        guard table.definition.hasStateModel else { return }
+        let state = values["statecode"].flatMap(Int64.fromDatabaseValue)
+        let status = values["statuscode"].flatMap(Int64.fromDatabaseValue)
+        if (fields["statecode"]?.isNull ?? false) || (fields["statuscode"]?.isNull ?? false) {
+            throw ServiceError(.invalidStateCodeStatusCode,
+                "State code is invalid or state code is valid but status code is invalid for a specified state code.", entity: table.name)
+        }
+        guard let resolved = try StateRules.resolve(state: state, status: status, current: current,
+                                                    model: table.definition.states, entity: table.name) else { return }
+        values["statecode"] = resolved.state.databaseValue
+        values["statuscode"] = resolved.status.databaseValue
+    }
+}

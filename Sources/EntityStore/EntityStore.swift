@@ -1,0 +1,125 @@
+import EntityModel
+import Foundation
+import GRDB
+
+/// The Dataverse-semantics data service on one SQLite file (or in memory).
+///
+/// All work runs on one serial `DatabaseQueue`; the catalog of compiled entity tables is
+/// only touched inside it, which is what makes the class safe to share.
+public final class EntityStore: DataService, @unchecked Sendable {
+    let queue: DatabaseQueue
+    var catalog: [String: EntityTable] = [:]
+    var idGenerator = SequentialIDGenerator()
+    /// The clock; tests move it to exercise token expiry.
+    public var clock: @Sendable () -> Date = { Date() }
+    /// Days a change token stays valid and tombstones are kept (`ExpireChangeTrackingInDays`).
+    public var changeRetentionDays: Int = 7
+    /// The store's location (nil when in memory).
+    public let path: String?
+
+    /// Opens (or creates) a store; nil path = in memory. A new store gets the starter schema.
+    /// - Throws: `store.unavailable` when the file cannot be opened as a cdsync store.
+    public init(path: String?) throws {
+        self.path = path
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA cache_size = -65536")
+        }
+        configuration.busyMode = .timeout(10)
+        do {
+            if let path {
+                queue = try DatabaseQueue(path: path, configuration: configuration)
+                try queue.writeWithoutTransaction { db in
+                    try db.execute(sql: "PRAGMA journal_mode = WAL")
+                    try db.execute(sql: "PRAGMA synchronous = NORMAL")
+                }
+            } else {
+                queue = try DatabaseQueue(configuration: configuration)
+            }
+            try queue.write { db in try SystemTables.create(db) }
+            try loadCatalog()
+            if catalog.isEmpty {
+                try applySchema(StarterSchema.entities)
+            }
+        } catch let error as ServiceError {
+            throw error
+        } catch {
+            throw ServiceError(.storeUnavailable, "Cannot open the store at \(path ?? ":memory:"): \(error)")
+        }
+    }
+
+    /// Reloads entity definitions from the store.
+    func loadCatalog() throws {
+        let definitions = try queue.read { db in try SystemTables.loadDefinitions(db) }
+        catalog = Dictionary(definitions.map { ($0.name, EntityTable($0)) }, uniquingKeysWith: { _, last in last })
+    }
+
+    /// The compiled table of an entity.
+    /// - Throws: `0x8006088a` when the entity does not exist.
+    func table(_ entity: String) throws -> EntityTable {
+        guard let table = catalog[entity] else {
+            throw ServiceError(.resourceNotFound, "The entity '\(entity)' does not exist.", entity: entity)
+        }
+        return table
+    }
+
+    /// Runs `body` in one write transaction; everything it did is rolled back if it throws.
+    func write<T>(_ body: (WriteContext) throws -> T) throws -> T {
+        try queue.writeWithoutTransaction { db in
+            var result: T?
+            try db.inTransaction(.immediate) {
+                let context = WriteContext(db: db, now: clock())
+                result = try body(context)
+                try context.finish()
+                return .commit
+            }
+            return result!
+        }
+    }
+
+    /// Runs `body` in one read transaction.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try queue.read { db in try body(db) }
+    }
+
+    /// The definitions of all entities, sorted by name.
+    public func entityDefinitions() throws -> [EntityDefinition] {
+        catalog.values.map(\.definition).sorted { $0.name < $1.name }
+    }
+
+    /// The definition of one entity.
+    /// - Throws: `0x8006088a` when it does not exist.
+    public func definition(of entity: String) throws -> EntityDefinition {
+        try table(entity).definition
+    }
+
+    /// The number of rows of an entity.
+    public func count(_ entity: String) throws -> Int {
+        let table = try table(entity)
+        return try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.quotedTable)") ?? 0 }
+    }
+
+    /// The current store-wide version.
+    public func currentVersion() throws -> Int64 {
+        try read { db in try StoreMeta.integer(db, "version") ?? 0 }
+    }
+
+    /// Executes one request.
+    /// - Throws: `ServiceError` with the Dataverse code of the failure.
+    public func execute(_ request: ServiceRequest) throws -> ServiceResponse {
+        switch request {
+        case .retrieve(let reference, let columns):
+            return .record(try retrieve(reference, columns: columns))
+        case .retrieveMultiple(let query):
+            return .records(try runQuery(query))
+        case .retrieveChanges(let changesRequest):
+            return .changes(try changes(changesRequest))
+        case .executeMultiple(let requests, let continueOnError, let returnResponses):
+            return try executeMultiple(requests, continueOnError: continueOnError, returnResponses: returnResponses)
+        case .executeTransaction(let requests, let returnResponses):
+            return try executeTransaction(requests, returnResponses: returnResponses)
+        default:
+            return try write { context in try perform(request, context) }
+        }
+    }
+}

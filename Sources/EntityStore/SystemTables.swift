@@ -1,0 +1,38 @@
+import EntityModel
+import Foundation
+import GRDB
+
+/// The store's own tables: metadata, entity definitions, tombstones and named tokens.
+enum SystemTables {
+    static let entities = "_cdsync_entities"
+    static let tombstones = "_cdsync_tombstones"
+    static let tokens = "_cdsync_tokens"
+
+    static func create(_ db: Database) throws {
+        try db.execute(sql: """
+            CREATE TABLE IF NOT EXISTS \(StoreMeta.table) (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS \(entities) (name TEXT PRIMARY KEY, definition TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS \(tombstones) (
+                version INTEGER PRIMARY KEY, entity TEXT NOT NULL, id TEXT NOT NULL, deleted_at INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS _cdsync_tombstones_entity ON \(tombstones)(entity, version);
+            CREATE TABLE IF NOT EXISTS \(tokens) (
+                name TEXT PRIMARY KEY, token TEXT NOT NULL, entity TEXT, updated_at INTEGER NOT NULL);
+            INSERT OR IGNORE INTO \(StoreMeta.table)(key, value) VALUES ('version', 0), ('purged_version', 0), ('format', 1);
+            """)
+    }
+
+    static func loadDefinitions(_ db: Database) throws -> [EntityDefinition] {
+        let decoder = JSONDecoder()
+        return try String.fetchAll(db, sql: "SELECT definition FROM \(entities) ORDER BY name").map {
+            try decoder.decode(EntityDefinition.self, from: Data($0.utf8))
+        }
+    }
+
+    static func saveDefinition(_ db: Database, _ definition: EntityDefinition) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = String(decoding: try encoder.encode(definition), as: UTF8.self)
+        try db.execute(sql: "INSERT INTO \(entities)(name, definition) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET definition = excluded.definition",
+                       arguments: [definition.name, json])
+    }
+}

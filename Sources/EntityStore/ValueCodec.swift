@@ -1,0 +1,129 @@
+import EntityModel
+import Foundation
+import GRDB
+
+/// Converts between `FieldValue` and what a column stores, checking the column's type.
+/// Storage: text as TEXT; whole numbers, choices, state and status as INTEGER; decimal and
+/// money as INTEGER scaled by the column's precision (exact); float as REAL; boolean as 0/1;
+/// date-time as INTEGER milliseconds since 1970 (UTC); lookups as the target's GUID text.
+enum ValueCodec {
+    /// The storage value of a non-reference column.
+    /// - Throws: `0x80044331` for over-long text, `0x80048d19` for a value of the wrong type.
+    static func storageValue(_ value: FieldValue, for attribute: AttributeDefinition, entity: String) throws -> DatabaseValue {
+        if case .null = value { return .null }
+        switch (attribute.type, value) {
+        case (.string, .string(let text)), (.memo, .string(let text)):
+            let limit = attribute.effectiveMaxLength
+            if text.count > limit {
+                throw ServiceError(.stringTooLong,
+                    "A validation error occurred.  The length of the '\(attribute.name)' attribute of the '\(entity)' entity exceeded the maximum allowed length of '\(limit)'.",
+                    entity: entity)
+            }
+            return text.databaseValue
+        case (.integer, .integer(let number)), (.choice, .integer(let number)),
+             (.state, .integer(let number)), (.status, .integer(let number)):
+            try checkRange(number, attribute, entity)
+            try checkChoice(number, attribute, entity)
+            return number.databaseValue
+        case (.integer, .decimal(let number)), (.choice, .decimal(let number)),
+             (.state, .decimal(let number)), (.status, .decimal(let number)):
+            guard let whole = number.rescaled(to: 0), whole == number else { throw wrongType(value, attribute, entity) }
+            return try storageValue(.integer(whole.significand), for: attribute, entity: entity)
+        case (.decimal, .decimal(let number)), (.money, .decimal(let number)):
+            return try scaled(number, attribute, entity)
+        case (.decimal, .integer(let number)), (.money, .integer(let number)):
+            return try scaled(DecimalNumber(number), attribute, entity)
+        case (.float, .float(let number)):
+            return number.databaseValue
+        case (.float, .integer(let number)):
+            return Double(number).databaseValue
+        case (.float, .decimal(let number)):
+            return (Double(number.description) ?? 0).databaseValue
+        case (.boolean, .boolean(let flag)):
+            return (flag ? 1 : 0).databaseValue
+        case (.boolean, .integer(let number)) where number == 0 || number == 1:
+            return number.databaseValue
+        case (.datetime, .dateTime(let date)):
+            return Int64((date.timeIntervalSince1970 * 1000).rounded()).databaseValue
+        case (.datetime, .string(let text)):
+            guard let date = parseDate(text) else { throw wrongType(value, attribute, entity) }
+            return Int64((date.timeIntervalSince1970 * 1000).rounded()).databaseValue
+        case (.uniqueidentifier, .guid(let id)):
+            return id.description.databaseValue
+        case (.uniqueidentifier, .string(let text)):
+            guard let id = RecordID(text) else { throw wrongType(value, attribute, entity) }
+            return id.description.databaseValue
+        default:
+            throw wrongType(value, attribute, entity)
+        }
+    }
+
+    /// The `FieldValue` of a stored column.
+    static func fieldValue(_ stored: DatabaseValue, for attribute: AttributeDefinition, lookupType: String?) -> FieldValue {
+        if stored.isNull { return .null }
+        switch attribute.type {
+        case .string, .memo:
+            return String.fromDatabaseValue(stored).map(FieldValue.string) ?? .null
+        case .integer, .choice, .state, .status:
+            return Int64.fromDatabaseValue(stored).map(FieldValue.integer) ?? .null
+        case .decimal, .money:
+            guard let raw = Int64.fromDatabaseValue(stored) else { return .null }
+            return .decimal(DecimalNumber(significand: raw, scale: attribute.effectivePrecision))
+        case .float:
+            return Double.fromDatabaseValue(stored).map(FieldValue.float) ?? .null
+        case .boolean:
+            return .boolean((Int64.fromDatabaseValue(stored) ?? 0) != 0)
+        case .datetime:
+            guard let millis = Int64.fromDatabaseValue(stored) else { return .null }
+            return .dateTime(Date(timeIntervalSince1970: Double(millis) / 1000))
+        case .uniqueidentifier:
+            return String.fromDatabaseValue(stored).flatMap(RecordID.init).map(FieldValue.guid) ?? .null
+        case .lookup, .owner:
+            guard let text = String.fromDatabaseValue(stored), let id = RecordID(text) else { return .null }
+            let target = lookupType ?? attribute.targets?.first ?? ""
+            return .reference(EntityReference(target, id: id))
+        }
+    }
+
+    /// Parses ISO 8601 date-time text (`2026-11-27T10:00:00Z`, with optional fraction) or a date (`2026-11-27`).
+    static func parseDate(_ text: String) -> Date? {
+        if let date = ISO8601DateFormatter.cdsync.date(from: text) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let date = fractional.date(from: text) { return date }
+        let dateOnly = ISO8601DateFormatter()
+        dateOnly.formatOptions = [.withFullDate]
+        return dateOnly.date(from: text)
+    }
+
+    private static func scaled(_ number: DecimalNumber, _ attribute: AttributeDefinition, _ entity: String) throws -> DatabaseValue {
+        guard let value = number.rescaled(to: attribute.effectivePrecision) else {
+            throw ServiceError(.invalidArgument,
+                "The value \(number) of '\(attribute.name)' in '\(entity)' is outside the range the column can store.",
+                entity: entity)
+        }
+        return value.significand.databaseValue
+    }
+
+    private static func checkRange(_ number: Int64, _ attribute: AttributeDefinition, _ entity: String) throws {
+        if let low = attribute.minValue, number < low {
+            throw ServiceError(.invalidArgument, "The value \(number) of '\(attribute.name)' in '\(entity)' is below the minimum \(low).", entity: entity)
+        }
+        if let high = attribute.maxValue, number > high {
+            throw ServiceError(.invalidArgument, "The value \(number) of '\(attribute.name)' in '\(entity)' is above the maximum \(high).", entity: entity)
+        }
+    }
+
+    private static func checkChoice(_ number: Int64, _ attribute: AttributeDefinition, _ entity: String) throws {
+        guard attribute.type == .choice, let options = attribute.options, !options.isEmpty else { return }
+        if !options.contains(where: { $0.value == number }) {
+            throw ServiceError(.invalidArgument, "\(number) is not a valid option of '\(attribute.name)' in '\(entity)'.", entity: entity)
+        }
+    }
+
+    private static func wrongType(_ value: FieldValue, _ attribute: AttributeDefinition, _ entity: String) -> ServiceError {
+        ServiceError(.payloadError,
+            "Cannot convert the value \(value.displayText) to the type of '\(attribute.name)' (\(attribute.type.rawValue)) in '\(entity)'.",
+            entity: entity)
+    }
+}
