@@ -1,0 +1,101 @@
+import EntityModel
+import EntityStore
+import XCTest
+
+/// Bad input gets its documented error, never a crash, and leaves the store as it was.
+final class BadInputTests: XCTestCase {
+    func test_unknownEntityIsResourceNotFound() throws {
+        try forEachStore { store in
+            assertServiceError(.resourceNotFound) { try store.execute(.create(entity: "nosuch", id: nil, fields: [:])) }
+            assertServiceError(.resourceNotFound) { try store.retrieve(EntityReference("Account", keys: ["accountnumber": .string("A")]), columns: nil) }
+        }
+    }
+
+    func test_unknownColumnIsNamed() throws {
+        try forEachStore { store in
+            let error = assertServiceError(.unknownProperty) { try store.createAccount("A", extra: ["Name": .string("x")]) }
+            XCTAssertTrue(error?.message.contains("Invalid property 'Name' was found in entity 'Microsoft.Dynamics.CRM.account'") ?? false)
+            assertServiceError(.unknownProperty) { try store.runQuery(Query(entity: "account", columns: ["Name"])) }
+            XCTAssertEqual(try store.count("account"), 0)
+        }
+    }
+
+    func test_wrongTypeIsAPayloadError() throws {
+        try forEachStore { store in
+            assertServiceError(.payloadError) { try store.createAccount("A", extra: ["numberofemployees": .string("many")]) }
+            assertServiceError(.payloadError) { try store.createAccount("A", extra: ["revenue": .string("12.5")]) }
+            assertServiceError(.payloadError) { try store.createAccount("A", extra: ["primarycontactid": .integer(3)]) }
+            assertServiceError(.payloadError) { try store.createAccount("A", extra: ["versionnumber": .integer(3)]) }
+            XCTAssertEqual(try store.count("account"), 0)
+        }
+    }
+
+    func test_overLongStringIsRejectedWithTheLimitInTheMessage() throws {
+        try forEachStore { store in
+            let error = assertServiceError(.stringTooLong) { try store.createAccount("A", name: String(repeating: "x", count: 161)) }
+            XCTAssertEqual(error?.message, "A validation error occurred.  The length of the 'name' attribute of the 'account' entity exceeded the maximum allowed length of '160'.")
+            try store.createAccount("A", name: String(repeating: "é", count: 160))
+        }
+    }
+
+    func test_lookupToAnEntityTheColumnDoesNotAllowIsRejected() throws {
+        try forEachStore { store in
+            try store.createAccount("P")
+            assertServiceError(.payloadError) { try store.createAccount("A", extra: ["primarycontactid": .reference(account("P"))]) }
+        }
+    }
+
+    func test_decimalsAreExactAndRoundToThePrecision() throws {
+        try forEachStore { store in
+            try store.createAccount("A", extra: ["revenue": .decimal(DecimalNumber("49999999.99")!)])
+            XCTAssertEqual(try store.retrieve(account("A"), columns: ["revenue"])["revenue"]?.displayText, "49999999.9900")
+            _ = try store.execute(.update(account("A"), fields: ["revenue": .decimal(DecimalNumber("0.00005")!)], ifVersion: nil))
+            XCTAssertEqual(try store.retrieve(account("A"), columns: ["revenue"])["revenue"], .decimal(DecimalNumber("0.0001")!))
+            assertServiceError(.invalidArgument) { try store.createAccount("B", extra: ["revenue": .decimal(DecimalNumber("999999999999999999")!)]) }
+        }
+    }
+
+    func test_invalidSchemaIsRejectedAndNothingIsApplied() throws {
+        try forEachStore { store in
+            assertServiceError(.schemaInvalid) { try store.applySchemaFile("entities:\n  - name: Bad Name\n") }
+            assertServiceError(.schemaInvalid) { try store.applySchemaFile("entities:\n  - name: new_x\n    attributes:\n      - { name: new_l, type: lookup, targets: [nosuch] }\n") }
+            assertServiceError(.schemaInvalid) { try store.applySchemaFile("entities: [ { name: new_y, attributes: [ { name: a, type: nosuchtype } ] } ]") }
+            assertServiceError(.schemaInvalid) { try store.applySchemaFile(": : :") }
+            XCTAssertThrowsError(try store.definition(of: "new_x"))
+        }
+    }
+
+    func test_schemaApplyIsIdempotentAndAddsColumns() throws {
+        try forEachStore { store in
+            let schema = """
+                entities:
+                  - name: region
+                    primary_name: name
+                    attributes:
+                      - { name: code, type: string, max_length: 20, required: true }
+                      - { name: name, type: string, max_length: 100 }
+                    keys:
+                      - { name: ak_region_code, columns: [code] }
+                  - name: account
+                    attributes:
+                      - { name: regionid, type: lookup, targets: [region] }
+                """
+            let first = try store.applySchemaFile(schema)
+            XCTAssertEqual(first.createdEntities, ["region"])
+            XCTAssertEqual(first.addedColumns, ["account.regionid"])
+            XCTAssertEqual(first.addedKeys["region.ak_region_code"], .active)
+            XCTAssertTrue(try store.applySchemaFile(schema).isEmpty)
+            _ = try store.execute(.upsert(EntityReference("region", keys: ["code": .string("NW")]), fields: ["name": .string("North West")], mode: .createOrUpdate))
+            try store.createAccount("A", extra: ["regionid": .reference(EntityReference("region", keys: ["code": .string("NW")]))])
+        }
+    }
+
+    func test_deletingARecordClearsLookupsThatPointAtIt() throws {
+        try forEachStore { store in
+            try store.createAccount("P")
+            try store.createAccount("C", extra: ["parentaccountid": .reference(account("P"))])
+            _ = try store.execute(.delete(account("P"), ifVersion: nil))
+            XCTAssertEqual(try store.retrieve(account("C"), columns: ["parentaccountid"])["parentaccountid"], .null)
+        }
+    }
+}

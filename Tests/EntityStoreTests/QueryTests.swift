@@ -1,0 +1,81 @@
+import EntityModel
+import EntityStore
+import XCTest
+
+/// Queries: select, the filter subset, order by, top and paging.
+final class QueryTests: XCTestCase {
+    private func names(_ store: EntityStore, _ filter: String, orderBy: [OrderBy] = [OrderBy("name")]) throws -> [String] {
+        try store.runQuery(Query(entity: "account", columns: ["name"], filter: FilterParser.parse(filter), orderBy: orderBy)).records.map {
+            if case .string(let name)? = $0["name"] { return name } else { return "?" }
+        }
+    }
+
+    private func seed(_ store: EntityStore) throws {
+        try store.createAccount("A1", name: "Alpha", extra: ["revenue": .decimal(DecimalNumber("100.50")!), "numberofemployees": .integer(10)])
+        try store.createAccount("A2", name: "Beta", extra: ["revenue": .decimal(DecimalNumber("2000")!), "statecode": .integer(1)])
+        try store.createAccount("A3", name: "O'Brien & Co", extra: ["numberofemployees": .integer(300)])
+    }
+
+    func test_comparisonsAndLogic() throws {
+        try forEachStore { store in
+            try seed(store)
+            XCTAssertEqual(try names(store, "revenue gt 1000"), ["Beta"])
+            XCTAssertEqual(try names(store, "revenue ge 100.5 and revenue lt 2000"), ["Alpha"])
+            XCTAssertEqual(try names(store, "revenue eq null"), ["O'Brien & Co"])
+            XCTAssertEqual(try names(store, "revenue ne null"), ["Alpha", "Beta"])
+            XCTAssertEqual(try names(store, "statecode eq 1 or numberofemployees gt 100"), ["Beta", "O'Brien & Co"])
+            XCTAssertEqual(try names(store, "not (statecode eq 1)"), ["Alpha", "O'Brien & Co"])
+            XCTAssertEqual(try names(store, "numberofemployees ne 10"), ["Beta", "O'Brien & Co"])
+        }
+    }
+
+    func test_stringFunctionsAreCaseInsensitiveAndQuotesDouble() throws {
+        try forEachStore { store in
+            try seed(store)
+            XCTAssertEqual(try names(store, "name eq 'o''brien & co'"), ["O'Brien & Co"])
+            XCTAssertEqual(try names(store, "contains(name,'ET')"), ["Beta"])
+            XCTAssertEqual(try names(store, "startswith(name,'al')"), ["Alpha"])
+            XCTAssertEqual(try names(store, "endswith(name,'co')"), ["O'Brien & Co"])
+            XCTAssertEqual(try names(store, "contains(name,'%')"), [])
+        }
+    }
+
+    func test_orderTopAndPaging() throws {
+        try forEachStore { store in
+            try seed(store)
+            XCTAssertEqual(try names(store, "name ne null", orderBy: [OrderBy("name", descending: true)]), ["O'Brien & Co", "Beta", "Alpha"])
+            let top = try store.runQuery(Query(entity: "account", orderBy: [OrderBy("name")], top: 2))
+            XCTAssertEqual(top.records.count, 2)
+            XCTAssertFalse(top.moreRecords)
+            var seen: [RecordID] = []
+            var cookie: String?
+            repeat {
+                let page = try store.runQuery(Query(entity: "account", orderBy: [OrderBy("name")], pageSize: 2, pagingCookie: cookie, includeCount: true))
+                XCTAssertEqual(page.totalCount, 3)
+                seen += page.records.compactMap(\.id)
+                cookie = page.moreRecords ? page.pagingCookie : nil
+            } while cookie != nil
+            XCTAssertEqual(Set(seen).count, 3)
+        }
+    }
+
+    func test_lookupFilterByGuid() throws {
+        try forEachStore { store in
+            let parent = try store.createAccount("P", name: "Parent")
+            try store.createAccount("C", name: "Child", extra: ["parentaccountid": .guid(parent)])
+            XCTAssertEqual(try names(store, "_parentaccountid_value eq \(parent)"), ["Child"])
+        }
+    }
+
+    func test_badFiltersAreQueryErrors() throws {
+        for text in ["name eq", "name like 'x'", "(name eq 'x'", "name eq 'open", "contains(name)", "name eq 'x' garbage"] {
+            XCTAssertThrowsError(try FilterParser.parse(text), text) { error in
+                XCTAssertEqual((error as? ServiceError)?.code, .queryInvalid)
+            }
+        }
+        try forEachStore { store in
+            assertServiceError(.queryInvalid) { try names(store, "revenue gt 'lots'") }
+            assertServiceError(.unknownProperty) { try names(store, "nosuch eq 1") }
+        }
+    }
+}

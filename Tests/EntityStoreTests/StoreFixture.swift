@@ -1,0 +1,97 @@
+import EntityModel
+import EntityStore
+import Foundation
+import XCTest
+
+/// The SPEC §0 fixture on top of the starter schema.
+let fixtureSchema = """
+entities:
+  - name: account
+    states:
+      - { value: 0, label: Active, default_status: 1, statuses: [ { value: 1, label: Active }, { value: 100000002, label: Pending review } ] }
+      - { value: 1, label: Inactive, default_status: 2, statuses: [ { value: 2, label: Inactive }, { value: 100000001, label: Closed - merged } ] }
+  - name: new_widget
+    primary_name: new_name
+    attributes:
+      - { name: new_name, type: string, max_length: 100 }
+      - { name: new_region, type: integer }
+      - { name: new_code, type: string, max_length: 50 }
+      - { name: new_accountid, type: lookup, targets: [account] }
+    keys:
+      - { name: ak_region_code, columns: [new_region, new_code] }
+      - { name: ak_account_code, columns: [new_accountid, new_code] }
+  - name: new_log
+    change_tracking: false
+    state_model: false
+    attributes:
+      - { name: new_name, type: string, max_length: 100 }
+      - { name: new_text, type: memo }
+"""
+
+/// Runs `body` against a fresh in-memory store and a fresh store in a temporary file.
+func forEachStore(file: StaticString = #filePath, line: UInt = #line, _ body: (EntityStore) throws -> Void) throws {
+    let memory = try EntityStore(path: nil)
+    try memory.applySchemaFile(fixtureSchema)
+    try body(memory)
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdsync-test-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let onFile = try EntityStore(path: directory.appendingPathComponent("store.db").path)
+    try onFile.applySchemaFile(fixtureSchema)
+    try body(onFile)
+}
+
+/// Asserts that `body` throws a `ServiceError` with `code`, and returns it.
+@discardableResult
+func assertServiceError<T>(_ code: ErrorCode, file: StaticString = #filePath, line: UInt = #line,
+                           _ body: () throws -> T) -> ServiceError? {
+    do {
+        _ = try body()
+        XCTFail("expected error \(code.value), got success", file: file, line: line)
+    } catch let error as ServiceError {
+        XCTAssertEqual(error.code, code, "message: \(error.message)", file: file, line: line)
+        return error
+    } catch {
+        XCTFail("expected ServiceError \(code.value), got \(error)", file: file, line: line)
+    }
+    return nil
+}
+
+extension EntityStore {
+    /// Creates an account and returns its id.
+    @discardableResult
+    func createAccount(_ number: String?, name: String = "Contoso", extra: [String: FieldValue] = [:]) throws -> RecordID {
+        var fields = extra
+        fields["name"] = .string(name)
+        if let number { fields["accountnumber"] = .string(number) }
+        guard case .created(let id) = try execute(.create(entity: "account", id: nil, fields: fields)) else {
+            throw ServiceError(.invalidArgument, "unexpected response")
+        }
+        return id
+    }
+
+    /// Retrieves a record by key or id, or nil when missing.
+    func find(_ reference: EntityReference) throws -> Record? {
+        do { return try retrieve(reference, columns: nil) } catch let error as ServiceError
+            where error.code == .recordNotFoundByEntityKey || error.code == .objectDoesNotExist { return nil }
+    }
+
+    /// All changes since a token, following pages.
+    func allChanges(_ entity: String, token: String?, columns: [String]? = nil, pageSize: Int = 5000) throws -> (items: [ChangeItem], token: String) {
+        var items: [ChangeItem] = []
+        var cookie: String?
+        while true {
+            let page = try changes(ChangesRequest(entity: entity, columns: columns, token: token, pageSize: pageSize, pagingCookie: cookie))
+            items += page.changes
+            if !page.moreRecords { return (items, page.dataToken!) }
+            cookie = page.pagingCookie
+        }
+    }
+}
+
+func account(_ number: String) -> EntityReference { EntityReference("account", keys: ["accountnumber": .string(number)]) }
+
+extension ChangeItem {
+    var updatedID: RecordID? { if case .newOrUpdated(let record) = self { return record.id } else { return nil } }
+    var deletedID: RecordID? { if case .removedOrDeleted(let reference) = self { return reference.id } else { return nil } }
+}
