@@ -1,0 +1,143 @@
+import CLua
+import CLuaShims
+
+/// The view a Swift binding gets of its Lua call: typed reads that never raise, and pushes.
+///
+/// Indices follow Lua: 1 is the first argument, negative indices count from the top.
+/// Every accessor only uses API calls that cannot raise (besides out-of-memory, which the
+/// allocator never reports while Swift runs).
+public struct LuaCallContext {
+    /// The raw state; C types stay inside LuaKit.
+    let luaState: OpaquePointer
+    /// True when the binding is called again after it yielded and the host resumed it.
+    public let isResumed: Bool
+
+    init(_ luaState: OpaquePointer, resumed: Bool = false) {
+        self.luaState = luaState
+        self.isResumed = resumed
+    }
+
+    /// Number of values on the stack (the arguments, on entry).
+    public var top: Int32 { lua_gettop(luaState) }
+
+    /// Converts a relative index into an absolute one.
+    public func absolute(_ index: Int32) -> Int32 { lua_absindex(luaState, index) }
+
+    /// The type of the value at `index` (`.none` past the top).
+    public func type(at index: Int32) -> LuaType { LuaType(rawValue: lua_type(luaState, index)) ?? .none }
+
+    /// The Lua type name of the value at `index`, for messages ("string", "no value", ...).
+    public func typeName(at index: Int32) -> String { type(at: index).name }
+
+    /// True if the slot is `nil` or absent.
+    public func isNil(at index: Int32) -> Bool { lua_type(luaState, index) <= LUA_TNIL }
+
+    /// The string at `index`, only if it is a Lua string (numbers are not converted).
+    public func string(at index: Int32) -> String? {
+        guard lua_type(luaState, index) == LUA_TSTRING else { return nil }
+        var length = 0
+        guard let chars = lua_tolstring(luaState, index, &length) else { return nil }
+        let buffer = UnsafeRawBufferPointer(start: chars, count: length)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+
+    /// The raw bytes of the string at `index`, only if it is a Lua string.
+    public func bytes(at index: Int32) -> [UInt8]? {
+        guard lua_type(luaState, index) == LUA_TSTRING else { return nil }
+        var length = 0
+        guard let chars = lua_tolstring(luaState, index, &length) else { return nil }
+        return Array(UnsafeRawBufferPointer(start: chars, count: length))
+    }
+
+    /// The integer at `index`: a Lua integer or a float with an exact integer value; not strings.
+    public func integer(at index: Int32) -> Int64? {
+        guard lua_type(luaState, index) == LUA_TNUMBER else { return nil }
+        var ok: Int32 = 0
+        let value = lua_tointegerx(luaState, index, &ok)
+        return ok != 0 ? Int64(value) : nil
+    }
+
+    /// True if the number at `index` is stored as a Lua integer (not a float).
+    public func isInteger(at index: Int32) -> Bool { lua_isinteger(luaState, index) != 0 }
+
+    /// The number at `index` as a double, only if it is a Lua number.
+    public func number(at index: Int32) -> Double? {
+        guard lua_type(luaState, index) == LUA_TNUMBER else { return nil }
+        return lua_tonumberx(luaState, index, nil)
+    }
+
+    /// The boolean at `index`, only if it is a Lua boolean.
+    public func bool(at index: Int32) -> Bool? {
+        guard lua_type(luaState, index) == LUA_TBOOLEAN else { return nil }
+        return lua_toboolean(luaState, index) != 0
+    }
+
+    /// Lua truthiness: false only for `nil` and `false`.
+    public func isTruthy(at index: Int32) -> Bool { lua_toboolean(luaState, index) != 0 }
+
+    /// Copies the value at `index` into a `LuaValue` (tables recursively; convenience only).
+    public func value(at index: Int32) -> LuaValue { LuaValueReader.read(luaState, index, depth: 0) }
+
+    /// Drops values so that `count` remain on the stack.
+    public func setTop(_ count: Int32) { lua_settop(luaState, count) }
+
+    /// Removes the top `count` values.
+    public func pop(_ count: Int32 = 1) { lua_settop(luaState, -count - 1) }
+
+    /// Makes sure `extra` more slots can be pushed; false if the stack cannot grow.
+    @discardableResult
+    public func reserve(_ extra: Int32) -> Bool { lua_checkstack(luaState, extra) != 0 }
+}
+
+// MARK: - Argument checks that throw `LuaError.argument` with Lua's wording.
+
+extension LuaCallContext {
+    func typeMismatch(_ index: Int32, _ expected: String) -> LuaError {
+        .argument(index, "\(expected) expected, got \(typeName(at: index))")
+    }
+
+    /// The string argument at `index`, or an argument error.
+    public func stringArgument(_ index: Int32) throws -> String {
+        guard let value = string(at: index) else { throw typeMismatch(index, "string") }
+        return value
+    }
+
+    /// The string argument at `index`, `nil` if absent/nil, or an argument error.
+    public func optionalStringArgument(_ index: Int32) throws -> String? {
+        if isNil(at: index) { return nil }
+        return try stringArgument(index)
+    }
+
+    /// The integer argument at `index`, or an argument error.
+    public func integerArgument(_ index: Int32) throws -> Int64 {
+        if let value = integer(at: index) { return value }
+        if type(at: index) == .number { throw LuaError.argument(index, "number has no integer representation") }
+        throw typeMismatch(index, "number")
+    }
+
+    /// The number argument at `index`, or an argument error.
+    public func numberArgument(_ index: Int32) throws -> Double {
+        guard let value = number(at: index) else { throw typeMismatch(index, "number") }
+        return value
+    }
+
+    /// The boolean argument at `index` (absent counts as `false` only if `default` is given).
+    public func boolArgument(_ index: Int32, default fallback: Bool? = nil) throws -> Bool {
+        if let value = bool(at: index) { return value }
+        if let fallback, isNil(at: index) { return fallback }
+        throw typeMismatch(index, "boolean")
+    }
+
+    /// Checks that the argument at `index` is a table and returns its absolute index.
+    @discardableResult
+    public func tableArgument(_ index: Int32) throws -> Int32 {
+        guard lua_type(luaState, index) == LUA_TTABLE else { throw typeMismatch(index, "table") }
+        return absolute(index)
+    }
+
+    /// Checks that the argument at `index` is a table or nil; returns its absolute index or nil.
+    public func optionalTableArgument(_ index: Int32) throws -> Int32? {
+        if isNil(at: index) { return nil }
+        return try tableArgument(index)
+    }
+}

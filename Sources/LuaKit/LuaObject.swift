@@ -1,0 +1,127 @@
+import CLua
+import CLuaShims
+
+/// A Swift class whose instances scripts can hold as userdata.
+///
+/// `deinit` and `luaClose()` may run inside any Lua allocation (garbage collection), so keep
+/// them trivial: no shared state, no locks.
+public protocol LuaObject: AnyObject {
+    /// The metatable name, also shown by `tostring` and in type errors (e.g. "cds.Cursor").
+    static var luaTypeName: String { get }
+    /// Called once, by `__close` (to-be-closed variable, iterator end) or `__gc`.
+    func luaClose()
+}
+
+extension LuaObject {
+    /// Does nothing by default.
+    public func luaClose() {}
+}
+
+extension LuaState {
+    /// Creates the metatable for `type`: `methods` become `obj:name(...)` (the object is
+    /// argument 1), `next` makes `ctx.returnIterator(over:)` usable for this type.
+    public func registerObjectType<T: LuaObject>(
+        _ type: T.Type, methods: [String: LuaFunction] = [:], next: LuaFunction? = nil
+    ) {
+        balanced { ctx in
+            _ = luaL_newmetatable(luaState, T.luaTypeName)
+            let metatable = ctx.top
+            ctx.pushNewTable(fieldCapacity: Int32(methods.count))
+            for (name, body) in methods {
+                pushBinding(body)
+                ctx.setField(name, in: -2)
+            }
+            ctx.setField("__index", in: metatable)
+            let finalizer: LuaFunction = { ctx in LuaObjectSlot<T>.finalize(ctx) }
+            pushBinding(finalizer)
+            ctx.setField("__gc", in: metatable)
+            pushBinding(finalizer)
+            ctx.setField("__close", in: metatable)
+            pushBinding { ctx in LuaObjectSlot<T>.describe(ctx) }
+            ctx.setField("__tostring", in: metatable)
+            if let next {
+                pushBinding(next)
+                ctx.setField(LuaObjectSlot<T>.nextKey, in: metatable)
+            }
+            ctx.push(false)
+            ctx.setField("__metatable", in: metatable)
+        }
+    }
+}
+
+/// The userdata block holds one retained pointer; nil once closed.
+enum LuaObjectSlot<T: LuaObject> {
+    static var nextKey: String { "__luakit_next" }
+
+    static func slot(_ ctx: LuaCallContext, _ index: Int32) -> UnsafeMutablePointer<UnsafeMutableRawPointer?>? {
+        guard let raw = luaL_testudata(ctx.luaState, index, T.luaTypeName) else { return nil }
+        return raw.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
+    }
+
+    /// `__gc` and `__close`: empty the slot first, then close and release (once).
+    static func finalize(_ ctx: LuaCallContext) -> Int32 {
+        ctx.close(objectAt: 1, as: T.self)
+        return 0
+    }
+
+    static func describe(_ ctx: LuaCallContext) -> Int32 {
+        guard let slot = slot(ctx, 1) else { return 0 }
+        if let pointer = slot.pointee {
+            ctx.push("\(T.luaTypeName): \(pointer)")
+        } else {
+            ctx.push("\(T.luaTypeName) (closed)")
+        }
+        return 1
+    }
+}
+
+extension LuaCallContext {
+    /// Pushes `object` as a userdata of its registered type (retaining it).
+    public func push<T: LuaObject>(object: T) {
+        let size = MemoryLayout<UnsafeMutableRawPointer?>.size
+        let raw = lua_newuserdatauv(luaState, size, 0)!
+        raw.assumingMemoryBound(to: UnsafeMutableRawPointer?.self).pointee =
+            Unmanaged.passRetained(object).toOpaque()
+        luaL_setmetatable(luaState, T.luaTypeName)
+    }
+
+    /// The object at `index` if it is an open userdata of type `T` (never raises).
+    public func object<T: LuaObject>(at index: Int32, as type: T.Type = T.self) -> T? {
+        guard let pointer = LuaObjectSlot<T>.slot(self, index)?.pointee else { return nil }
+        return Unmanaged<T>.fromOpaque(pointer).takeUnretainedValue()
+    }
+
+    /// The object argument at `index`, or an argument error ("T expected" / "T is closed").
+    public func objectArgument<T: LuaObject>(_ index: Int32, as type: T.Type = T.self) throws -> T {
+        guard let slot = LuaObjectSlot<T>.slot(self, index) else { throw typeMismatch(index, T.luaTypeName) }
+        guard let pointer = slot.pointee else { throw LuaError.argument(index, "\(T.luaTypeName) is closed") }
+        return Unmanaged<T>.fromOpaque(pointer).takeUnretainedValue()
+    }
+
+    /// Closes the object at `index` now (as `__close` would); later use sees it closed.
+    public func close<T: LuaObject>(objectAt index: Int32, as type: T.Type = T.self) {
+        guard let slot = LuaObjectSlot<T>.slot(self, index), let pointer = slot.pointee else { return }
+        slot.pointee = nil
+        let object = Unmanaged<T>.fromOpaque(pointer)
+        object.takeUnretainedValue().luaClose()
+        object.release()
+    }
+
+    /// Pushes `next, object, nil, object` for a generic `for`, the 4th being the to-be-closed
+    /// value, so `__close` runs on loop end, `break` or error. Returns the result count (4).
+    /// `next` (from `registerObjectType`) gets the object as argument 1.
+    /// - Throws: `LuaError.message` if `T` was registered without `next`.
+    public func returnIterator<T: LuaObject>(over object: T) throws -> Int32 {
+        _ = shim_getmetatable_named(luaState, T.luaTypeName)
+        guard pushField(LuaObjectSlot<T>.nextKey, in: -1) == .function else {
+            pop(2)
+            throw LuaError.message("\(T.luaTypeName) has no iterator")
+        }
+        lua_rotate(luaState, -2, -1)
+        pop()
+        push(object: object)
+        pushNil()
+        pushCopy(of: -2)
+        return 4
+    }
+}
