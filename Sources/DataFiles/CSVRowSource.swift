@@ -1,0 +1,130 @@
+/// One delimited CSV row as Strings, before it is checked against the header.
+struct CSVRawRow {
+    var fields: [String]
+    var line: Int
+    var nullFieldIndexes: [Int]
+}
+
+/// Turns a byte source into CSV rows: drives the chunk buffer and the scanner, tracks
+/// physical line numbers, and creates one String per field.
+struct CSVRowSource {
+    private var buffer: ChunkBuffer
+    private var scanner: CSVRecordScanner
+    private let emptyUnquotedFieldsAreNull: Bool
+    /// Reused storage for fields whose doubled quotes must be collapsed.
+    private var unescapeScratch: [UInt8] = []
+    /// The physical line the next record starts on.
+    private(set) var line = 1
+
+    var fileName: String { buffer.fileName }
+
+    init(source: any ByteSource, chunkSize: Int, delimiter: UInt8, emptyUnquotedFieldsAreNull: Bool) {
+        self.buffer = ChunkBuffer(source: source, chunkSize: chunkSize)
+        self.scanner = CSVRecordScanner(delimiter: delimiter)
+        self.emptyUnquotedFieldsAreNull = emptyUnquotedFieldsAreNull
+    }
+
+    /// Skips a UTF-8 byte order mark at the very start of the input.
+    mutating func skipByteOrderMark() throws {
+        try buffer.skipByteOrderMark()
+    }
+
+    /// Returns the next non-blank row, or nil at end of input.
+    ///
+    /// A row with a syntax problem or invalid UTF-8 is consumed before its error is thrown,
+    /// so the next call continues with the following row.
+    mutating func nextRow() throws -> CSVRawRow? {
+        while true {
+            if buffer.start == buffer.end {
+                guard try buffer.refill() else { return nil }
+            }
+            let start = buffer.start
+            let result = scanRecord()
+            switch result {
+            case .needMoreData:
+                _ = try buffer.refill()
+            case .unterminatedQuote(let opening):
+                let openingLine = line + newlines(in: buffer.storage, from: start, to: opening)
+                buffer.start = buffer.end
+                throw DataFileError(
+                    code: .csvUnterminatedQuote, file: fileName, line: openingLine,
+                    message: "quoted field is not closed before the end of the file")
+            case .record(let recordEnd, let newlineCount):
+                let recordLine = line
+                buffer.start = recordEnd
+                line += newlineCount
+                if isBlankLine() { continue }
+                return try makeRow(buffer.storage, start: start, end: recordEnd, line: recordLine)
+            }
+        }
+    }
+
+    /// Scans the record at the buffer's start; the storage copy is released before any refill.
+    private mutating func scanRecord() -> CSVScanResult {
+        let storage = buffer.storage
+        let start = buffer.start
+        let end = buffer.end
+        let atEnd = buffer.isAtEndOfInput
+        return storage.withUnsafeBufferPointer { all in
+            scanner.scan(UnsafeBufferPointer(rebasing: all[0..<end]), from: start, atEnd: atEnd)
+        }
+    }
+
+    /// True when the last record was an empty line (one empty unquoted field, no problems).
+    private func isBlankLine() -> Bool {
+        let spans = scanner.spans
+        return spans.count == 1 && spans[0].kind == .unquoted && spans[0].start == spans[0].end
+            && scanner.issue == nil
+    }
+
+    private func newlines(in storage: [UInt8], from start: Int, to end: Int) -> Int {
+        storage.withUnsafeBufferPointer { CSVRecordScanner.countNewlines(in: $0, from: start, to: end) }
+    }
+
+    /// Checks the scanned record and creates its field Strings.
+    private mutating func makeRow(_ storage: [UInt8], start: Int, end: Int, line: Int) throws -> CSVRawRow {
+        if let issue = scanner.issue {
+            throw DataFileError(
+                code: issue.code, file: fileName,
+                line: line + newlines(in: storage, from: start, to: issue.offset), message: issue.message)
+        }
+        let invalidOffset = storage.withUnsafeBufferPointer { all in
+            UTF8Validation.firstInvalidOffset(in: UnsafeBufferPointer(rebasing: all[start..<end]))
+        }
+        if let invalidOffset {
+            throw DataFileError(
+                code: .invalidUTF8, file: fileName,
+                line: line + newlines(in: storage, from: start, to: start + invalidOffset),
+                message: "invalid UTF-8 byte sequence")
+        }
+        var fields: [String] = []
+        fields.reserveCapacity(scanner.spans.count)
+        var nullFieldIndexes: [Int] = []
+        storage.withUnsafeBufferPointer { all in
+            for span in scanner.spans {
+                let bytes = UnsafeBufferPointer(rebasing: all[span.start..<span.end])
+                if span.kind == .quotedWithDoubledQuotes {
+                    fields.append(collapseDoubledQuotes(bytes))
+                } else {
+                    if emptyUnquotedFieldsAreNull && span.kind == .unquoted && bytes.isEmpty {
+                        nullFieldIndexes.append(fields.count)
+                    }
+                    fields.append(String(decoding: bytes, as: UTF8.self))
+                }
+            }
+        }
+        return CSVRawRow(fields: fields, line: line, nullFieldIndexes: nullFieldIndexes)
+    }
+
+    /// Decodes a quoted field's content, turning each `""` into `"`.
+    private mutating func collapseDoubledQuotes(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        unescapeScratch.removeAll(keepingCapacity: true)
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            unescapeScratch.append(byte)
+            index += byte == CSVRecordScanner.quote ? 2 : 1
+        }
+        return String(decoding: unescapeScratch, as: UTF8.self)
+    }
+}

@@ -1,0 +1,106 @@
+import DataFiles
+import Foundation
+import XCTest
+
+final class CSVReaderTests: XCTestCase {
+    func testReadsHeaderAndRowsByIndexAndByName() throws {
+        var reader = try CSVReader(string: "id,name\n1,Ada\n2,Grace\n")
+        XCTAssertEqual(reader.header.names, ["id", "name"])
+        let records = try reader.readAll()
+        XCTAssertEqual(records.map(\.fields), [["1", "Ada"], ["2", "Grace"]])
+        XCTAssertEqual(records[1]["name"], "Grace")
+        XCTAssertEqual(records[1][0], "2")
+        XCTAssertNil(records[1]["missing"])
+        XCTAssertEqual(records.map(\.line), [2, 3])
+    }
+
+    func testQuotedFieldsKeepCommasDoubledQuotesAndNewlines() throws {
+        let text = "a,b,c\n\"x, y\",\"say \"\"hi\"\"\",\"line1\nline2\r\nline3\"\n"
+        var reader = try CSVReader(string: text)
+        let record = try XCTUnwrap(reader.nextRecord())
+        XCTAssertEqual(record.fields, ["x, y", "say \"hi\"", "line1\nline2\r\nline3"])
+        XCTAssertNil(try reader.nextRecord())
+    }
+
+    func testCRLFAndLFLineEndingsReadTheSame() throws {
+        var crlf = try CSVReader(string: "a,b\r\n1,2\r\n3,4\r\n")
+        var lf = try CSVReader(string: "a,b\n1,2\n3,4")
+        XCTAssertEqual(try crlf.readAll().map(\.fields), try lf.readAll().map(\.fields))
+    }
+
+    func testLastRecordWithoutLineEndIsRead() throws {
+        var reader = try CSVReader(string: "a,b\r\n1,\"2\"")
+        XCTAssertEqual(try reader.readAll().map(\.fields), [["1", "2"]])
+    }
+
+    func testNonASCIIUTF8IsDecoded() throws {
+        var reader = try CSVReader(string: "city,name\nZürich,Dvořák\nİstanbul,\"Łódź, PL\"\n")
+        XCTAssertEqual(try reader.readAll().map(\.fields), [["Zürich", "Dvořák"], ["İstanbul", "Łódź, PL"]])
+    }
+
+    func testByteOrderMarkAtStartIsSkipped() throws {
+        var reader = try CSVReader(data: Data([0xEF, 0xBB, 0xBF]) + Data("id,name\n1,x\n".utf8))
+        XCTAssertEqual(reader.header.names, ["id", "name"])
+        XCTAssertEqual(try reader.nextRecord()?["id"], "1")
+    }
+
+    func testEmptyFieldsAreEmptyStringsByDefault() throws {
+        var reader = try CSVReader(string: "a,b,c\n,,\n\"\",x,\n")
+        let records = try reader.readAll()
+        XCTAssertEqual(records.map(\.fields), [["", "", ""], ["", "x", ""]])
+        XCTAssertEqual(records[0]["a"], "")
+    }
+
+    func testEmptyUnquotedFieldsCanBeNullWhileQuotedEmptyStaysEmpty() throws {
+        let options = CSVReader.Options(emptyUnquotedFieldsAreNull: true)
+        var reader = try CSVReader(string: "a,b,c\n\"\",,x\n", options: options)
+        let record = try XCTUnwrap(reader.nextRecord())
+        XCTAssertEqual(record["a"], "")
+        XCTAssertNil(record["b"])
+        XCTAssertTrue(record.isNull(at: 1))
+        XCTAssertFalse(record.isNull(at: 0))
+        XCTAssertEqual(record["c"], "x")
+    }
+
+    func testBlankLinesAreSkippedAndStillCounted() throws {
+        var reader = try CSVReader(string: "a,b\n\n1,2\r\n\r\n3,4\n\n")
+        let records = try reader.readAll()
+        XCTAssertEqual(records.map(\.fields), [["1", "2"], ["3", "4"]])
+        XCTAssertEqual(records.map(\.line), [3, 5])
+    }
+
+    func testOtherDelimitersAreSupported() throws {
+        var reader = try CSVReader(string: "a;b\n\"1;5\";2\n", options: .init(delimiter: ";"))
+        XCTAssertEqual(try reader.nextRecord()?.fields, ["1;5", "2"])
+    }
+
+    func testUnusableDelimiterIsRejected() {
+        XCTAssertThrowsError(try CSVReader(string: "a\n", options: .init(delimiter: "\""))) { error in
+            XCTAssertEqual((error as? DataFileError)?.code, .invalidOption)
+        }
+    }
+
+    func testEmptyFileHasNoHeader() {
+        XCTAssertThrowsError(try CSVReader(string: "", fileName: "empty.csv")) { error in
+            XCTAssertEqual((error as? DataFileError)?.code, .csvMissingHeader)
+        }
+    }
+
+    func testHeaderOnlyFileHasNoRecords() throws {
+        var reader = try CSVReader(string: "a,b\r\n")
+        XCTAssertNil(try reader.nextRecord())
+    }
+
+    func testDuplicateHeaderNamesResolveToTheFirstColumn() throws {
+        var reader = try CSVReader(string: "a,a\n1,2\n")
+        XCTAssertEqual(try reader.nextRecord()?["a"], "1")
+    }
+
+    func testMissingFileIsAnOpenError() {
+        XCTAssertThrowsError(try CSVReader(path: "/nonexistent/accounts.csv")) { error in
+            let error = error as? DataFileError
+            XCTAssertEqual(error?.code, .openFailed)
+            XCTAssertEqual(error?.file, "/nonexistent/accounts.csv")
+        }
+    }
+}
