@@ -59,6 +59,14 @@ void shim_push_where(lua_State *L, lua_State *co, int level) {
     lua_pushnil(L);
 }
 
+int shim_caller_line(lua_State *L, int level) {
+    lua_Debug ar;
+    for (; lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "l", &ar) && ar.currentline > 0) return ar.currentline;
+    }
+    return 0;
+}
+
 /* String messages get a traceback appended. Other error values (tables from
  * error{code=...}) pass through unchanged; their traceback and position are left in
  * the registry for the host to read. */

@@ -75,9 +75,9 @@ public struct AttributeDefinition: Codable, Hashable, Sendable {
         maxLength ?? (type == .memo ? 2000 : 100)
     }
 
-    /// The fraction digits in effect (Dataverse defaults: 2 for decimal, 4 stored for money).
+    /// The fraction digits in effect (default 2, as Dataverse shows decimal and money).
     public var effectivePrecision: Int {
-        precision ?? (type == .money ? 4 : 2)
+        precision ?? 2
     }
 
     /// True when null is refused.

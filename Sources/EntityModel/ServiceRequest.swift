@@ -1,3 +1,5 @@
+import Foundation
+
 /// Upsert's guard (`If-None-Match: *` / `If-Match: *` in the Web API).
 public enum UpsertMode: String, Sendable {
     /// Create or update.
@@ -113,12 +115,48 @@ public indirect enum ServiceResponse: Sendable {
 }
 
 /// The data service: execute a request (a batch is a request too), Dataverse style.
-/// The embedded store implements it on SQLite; the Web API client over HTTP.
+/// The embedded store implements it on SQLite; a Web API client implements it over HTTP.
+///
+/// It is synchronous on purpose: the Lua host calls it from its own thread between script
+/// steps, never from Swift concurrency's small pool, so a blocking transport cannot starve it.
 public protocol DataService: AnyObject, Sendable {
     /// Executes one request.
     /// - Throws: `ServiceError` with the Dataverse code of the failure.
-    func execute(_ request: ServiceRequest) async throws -> ServiceResponse
+    func execute(_ request: ServiceRequest) throws -> ServiceResponse
 
     /// The definitions of all entities.
-    func entityDefinitions() async throws -> [EntityDefinition]
+    /// - Throws: `ServiceError` when they cannot be read.
+    func entityDefinitions() throws -> [EntityDefinition]
+}
+
+/// Where named change tokens are kept between runs (the store itself, or a local state file).
+public protocol TokenStore: AnyObject, Sendable {
+    /// The token saved under a name, nil when none.
+    func token(named name: String) throws -> SavedToken?
+    /// Saves (or replaces) a token.
+    func saveToken(_ token: SavedToken) throws
+    /// All saved tokens, sorted by name.
+    func allTokens() throws -> [SavedToken]
+    /// Forgets a token; the next run under that name does a full sync. Returns whether it existed.
+    func removeToken(named name: String) throws -> Bool
+}
+
+/// A change token saved under a name.
+public struct SavedToken: Equatable, Sendable {
+    /// The name scripts use (`to-warehouse`).
+    public var name: String
+    /// The token text.
+    public var token: String
+    /// The entity it tracks.
+    public var entity: String
+    /// When it was saved.
+    public var updatedAt: Date
+
+    /// Creates a saved token.
+    public init(name: String, token: String, entity: String, updatedAt: Date) {
+        self.name = name
+        self.token = token
+        self.entity = entity
+        self.updatedAt = updatedAt
+    }
 }

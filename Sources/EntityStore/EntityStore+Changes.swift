@@ -28,7 +28,7 @@ extension EntityStore {
                 items = rows.map(ChangeItem.newOrUpdated)
                 last = cursor.since
             }
-            if cursor.since > 0 {
+            if cursor.since >= 0 {
                 let capacity = pageSize - items.count
                 let sql = """
                     SELECT version, id FROM \(SystemTables.tombstones) WHERE entity = ? AND version > ? AND version <= ?
@@ -66,7 +66,7 @@ extension EntityStore {
         }
         let current = try StoreMeta.integer(db, "version") ?? 0
         guard let text = request.token, !text.isEmpty else {
-            return ChangeCursor(watermark: current, since: 0, phase: .rows, last: 0)
+            return ChangeCursor(watermark: current, since: -1, phase: .rows, last: 0)
         }
         let purged = try StoreMeta.integer(db, "purged_version") ?? 0
         guard let token = ChangeToken(text), token.version <= current, token.version >= purged,
@@ -124,7 +124,7 @@ public struct ChangeToken: Equatable, Sendable {
 }
 
 /// Where a multi-page change read stands: the watermark fixed on page one, the token's
-/// version, the phase, and the last version delivered.
+/// version (-1 for an initial sync, which returns no deletions), the phase, and the last version delivered.
 struct ChangeCursor {
     enum Phase: String { case rows = "r", deletions = "d" }
     var watermark: Int64

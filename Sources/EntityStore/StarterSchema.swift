@@ -18,7 +18,7 @@ public enum StarterSchema {
     static let systemUser = EntityDefinition(
         name: "systemuser", primaryNameAttribute: "fullname",
         attributes: [
-            AttributeDefinition(name: "domainname", type: .string, maxLength: 1024, required: true),
+            AttributeDefinition(name: "domainname", type: .string, maxLength: 256, required: true),
             AttributeDefinition(name: "fullname", type: .string, maxLength: 200),
             AttributeDefinition(name: "internalemailaddress", type: .string, maxLength: 100),
             AttributeDefinition(name: "businessunitid", type: .lookup, targets: ["businessunit"]),

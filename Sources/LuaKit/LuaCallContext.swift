@@ -81,6 +81,9 @@ public struct LuaCallContext {
     /// Drops values so that `count` remain on the stack.
     public func setTop(_ count: Int32) { lua_settop(luaState, count) }
 
+    /// The line of the Lua code that called the running binding (0 when unknown).
+    public func callerLine() -> Int { Int(shim_caller_line(luaState, 1)) }
+
     /// Removes the top `count` values.
     public func pop(_ count: Int32 = 1) { lua_settop(luaState, -count - 1) }
 

@@ -20,8 +20,10 @@ extension LuaObject {
 extension LuaState {
     /// Creates the metatable for `type`: `methods` become `obj:name(...)` (the object is
     /// argument 1), `next` makes `ctx.returnIterator(over:)` usable for this type.
+    /// `metamethods` (`__index`, `__tostring`, `__eq`, `__concat`, …) replace the defaults.
     public func registerObjectType<T: LuaObject>(
-        _ type: T.Type, methods: [String: LuaFunction] = [:], next: LuaFunction? = nil
+        _ type: T.Type, methods: [String: LuaFunction] = [:], next: LuaFunction? = nil,
+        metamethods: [String: LuaFunction] = [:]
     ) {
         balanced { ctx in
             _ = luaL_newmetatable(luaState, T.luaTypeName)
@@ -42,6 +44,10 @@ extension LuaState {
             if let next {
                 pushBinding(next)
                 ctx.setField(LuaObjectSlot<T>.nextKey, in: metatable)
+            }
+            for (name, body) in metamethods {
+                pushBinding(body)
+                ctx.setField(name, in: metatable)
             }
             ctx.push(false)
             ctx.setField("__metatable", in: metatable)

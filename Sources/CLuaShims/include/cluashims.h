@@ -63,6 +63,8 @@ int shim_open_sandbox(lua_State *L);
 int shim_msgh(lua_State *L);
 /* Pushes "chunk:line" of the innermost Lua frame of co at or above level, or nil. */
 void shim_push_where(lua_State *L, lua_State *co, int level);
+/* The current line of the first Lua function at or above `level` (0 when none); allocates nothing. */
+int shim_caller_line(lua_State *L, int level);
 
 /* Host entries into Lua: the allocator may refuse only while these run Lua code. */
 int shim_host_pcall(lua_State *L, int nargs, int nresults, int msgh);

@@ -1,0 +1,149 @@
+import EntityModel
+import Foundation
+import LuaKit
+
+/// The `cds` module: thin bindings from Lua to the data service. Dataverse rules live in the
+/// service; these only convert values, queue writes and turn errors into Lua error values.
+enum CdsModule {
+    static func register(_ lua: LuaState, _ session: SyncSession) {
+        registerTypes(lua, session)
+        let bind = { (name: String, body: @escaping (LuaCallContext) throws -> Int32) in
+            lua.register(module: "cds", name: name, guarded(body))
+        }
+        bind("upsert") { ctx in try write(ctx, session) { entity in
+            let mode = try upsertMode(ctx, options: 4)
+            return .upsert(try LuaConversions.reference(ctx, entity: entity, at: 2),
+                           fields: try LuaConversions.fields(ctx, table: try ctx.tableArgument(3), argument: 3), mode: mode)
+        } }
+        bind("create") { ctx in try write(ctx, session) { entity in
+            let id = try ctx.optionalStringArgument(3).map { text -> RecordID in
+                guard let id = RecordID(text) else { throw LuaError.argument(3, "'\(text)' is not a GUID") }
+                return id
+            }
+            return .create(entity: entity, id: id, fields: try LuaConversions.fields(ctx, table: try ctx.tableArgument(2), argument: 2))
+        } }
+        bind("update") { ctx in try write(ctx, session) { entity in
+            .update(try LuaConversions.reference(ctx, entity: entity, at: 2),
+                    fields: try LuaConversions.fields(ctx, table: try ctx.tableArgument(3), argument: 3), ifVersion: nil)
+        } }
+        bind("delete") { ctx in try write(ctx, session) { entity in
+            .delete(try LuaConversions.reference(ctx, entity: entity, at: 2), ifVersion: nil)
+        } }
+        bind("get") { ctx in try get(ctx, session) }
+        bind("query") { ctx in try CdsQuery.query(ctx, session) }
+        bind("ref") { ctx in
+            let entity = try ctx.stringArgument(1)
+            ctx.push(object: ReferenceObject(try LuaConversions.reference(ctx, entity: entity, at: 2)))
+            return 1
+        }
+        bind("decimal") { ctx in try decimal(ctx) }
+        bind("transaction") { ctx in try transaction(ctx, session) }
+        bind("changes") { ctx in try ChangeCursor.open(ctx, session) }
+        bind("flush") { ctx in try session.queue.flush(); return 0 }
+        bind("checkpoint") { ctx in ctx.push(try session.checkpoint()); return 1 }
+        bind("entities") { ctx in ctx.push(LuaValue.array(try session.entityNames().map(LuaValue.string))); return 1 }
+        bind("describe") { ctx in ctx.push(CdsDescribe.value(try session.definition(try ctx.stringArgument(1)))); return 1 }
+        let null = NullObject()
+        bind("_null") { ctx in ctx.push(object: null); return 1 }
+        bind("stats") { ctx in
+            let counters = session.queue.counters
+            ctx.push(LuaValue.record(["created": .integer(Int64(counters.created)), "updated": .integer(Int64(counters.updated)),
+                                      "unchanged": .integer(Int64(counters.unchanged)), "deleted": .integer(Int64(counters.deleted)),
+                                      "failed": .integer(Int64(counters.failed)), "requests": .integer(Int64(counters.requests))]))
+            return 1
+        }
+    }
+
+    /// Wraps a binding so that service errors and row failures reach Lua as error tables.
+    static func guarded(_ body: @escaping (LuaCallContext) throws -> Int32) -> LuaFunction {
+        { ctx in
+            do { return try body(ctx) } catch let failure as RowFailure {
+                throw errorValue(failure.error, line: failure.line, key: failure.key, source: failure.source)
+            } catch let error as ServiceError {
+                throw errorValue(error, line: ctx.callerLine(), key: error.key, source: nil)
+            }
+        }
+    }
+
+    /// The Lua error table for a service error: code, message, key, entity, line, source.
+    static func errorValue(_ error: ServiceError, line: Int, key: String?, source: String?) -> LuaError {
+        var fields: [String: LuaValue] = ["line": .integer(Int64(line))]
+        if let key { fields["key"] = .string(key) }
+        if let entity = error.entity { fields["entity"] = .string(entity) }
+        if let source { fields["source"] = .string(source) }
+        return LuaError.structured(code: error.code.value, message: error.message, fields: fields)
+    }
+
+    private static func write(_ ctx: LuaCallContext, _ session: SyncSession,
+                              _ build: (String) throws -> ServiceRequest) throws -> Int32 {
+        let entity = try ctx.stringArgument(1)
+        let box = try session.write(try build(entity), line: ctx.callerLine())
+        ctx.push(object: WriteResultObject(box))
+        return 1
+    }
+
+    private static func upsertMode(_ ctx: LuaCallContext, options index: Int32) throws -> UpsertMode {
+        guard let table = try ctx.optionalTableArgument(index), let mode = ctx.string(field: "mode", in: table) else { return .createOrUpdate }
+        switch mode {
+        case "create": return .createOnly
+        case "update": return .updateOnly
+        case "upsert": return .createOrUpdate
+        default: throw LuaError.argument(index, "mode must be \"upsert\", \"create\" or \"update\", got \"\(mode)\"")
+        }
+    }
+
+    private static func get(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
+        let entity = try ctx.stringArgument(1)
+        let reference = try LuaConversions.reference(ctx, entity: entity, at: 2)
+        var columns: [String]?
+        if let options = try ctx.optionalTableArgument(3), ctx.type(ofField: "select", in: options) == .table {
+            columns = ctx.value(field: "select", in: options).arrayStrings
+        }
+        do {
+            guard case .record(let record) = try session.read(.retrieve(reference, columns: columns)) else { ctx.pushNil(); return 1 }
+            LuaConversions.pushRecord(ctx, record)
+        } catch let error as ServiceError where error.code == .recordNotFoundByEntityKey || error.code == .objectDoesNotExist {
+            ctx.pushNil()
+        }
+        return 1
+    }
+
+    private static func decimal(_ ctx: LuaCallContext) throws -> Int32 {
+        let value: DecimalNumber?
+        switch ctx.type(at: 1) {
+        case .string: value = DecimalNumber(ctx.string(at: 1) ?? "")
+        case .number:
+            guard ctx.isInteger(at: 1), let integer = ctx.integer(at: 1) else {
+                throw LuaError.argument(1, "a float would lose precision; pass the decimal as a string, e.g. cds.decimal(\"12.50\")")
+            }
+            value = DecimalNumber(integer)
+        case .userdata where ctx.object(at: 1, as: DecimalObject.self) != nil:
+            value = ctx.object(at: 1, as: DecimalObject.self)!.value
+        default:
+            throw LuaError.argument(1, "string expected, got \(ctx.typeName(at: 1))")
+        }
+        guard let value else { throw LuaError.argument(1, "'\(ctx.string(at: 1) ?? "")' is not a decimal number") }
+        ctx.push(object: DecimalObject(value))
+        return 1
+    }
+
+    private static func transaction(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
+        guard ctx.type(at: 1) == .function else { throw LuaError.argument(1, "function expected, got \(ctx.typeName(at: 1))") }
+        try session.queue.beginTransaction()
+        ctx.setTop(1)
+        guard ctx.protectedCall(argumentCount: 0, resultCount: nil) else {
+            session.queue.abandonTransaction()
+            throw LuaError.propagate
+        }
+        try session.queue.commitTransaction()
+        return ctx.top
+    }
+}
+
+extension LuaValue {
+    /// The string items of an array table.
+    var arrayStrings: [String]? {
+        guard case .table(let table) = self else { return nil }
+        return (1...max(1, table.count)).compactMap { table[.integer(Int64($0))]?.stringValue }
+    }
+}

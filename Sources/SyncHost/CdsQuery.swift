@@ -1,0 +1,74 @@
+import EntityModel
+import LuaKit
+
+/// `cds.query(entity, {filter, select, orderby, top})` and `cds.describe`.
+enum CdsQuery {
+    /// Rows a query returns at most when the script gives no `top` (a guard against loading a huge table).
+    static let defaultLimit = 100_000
+
+    static func query(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
+        let entity = try ctx.stringArgument(1)
+        var query = Query(entity: entity)
+        if let options = try ctx.optionalTableArgument(2) {
+            if let filter = ctx.string(field: "filter", in: options) { query.filter = try FilterParser.parse(filter) }
+            if ctx.type(ofField: "select", in: options) == .table { query.columns = ctx.value(field: "select", in: options).arrayStrings }
+            if let order = ctx.string(field: "orderby", in: options) { query.orderBy = try orderBy(order) }
+            if let top = ctx.integer(field: "top", in: options) { query.top = Int(top) }
+        }
+        let limit = query.top ?? defaultLimit
+        var records: [Record] = []
+        var cookie: String?
+        repeat {
+            query.pagingCookie = cookie
+            guard case .records(let page) = try session.read(.retrieveMultiple(query)) else { break }
+            records += page.records
+            cookie = page.moreRecords ? page.pagingCookie : nil
+        } while cookie != nil && records.count < limit
+        let table = ctx.pushNewTable(arrayCapacity: Int32(min(records.count, limit)))
+        for (index, record) in records.prefix(limit).enumerated() {
+            LuaConversions.pushRecord(ctx, record)
+            ctx.setIndex(Int64(index + 1), in: table)
+        }
+        return 1
+    }
+
+    /// Parses `name desc, revenue asc`.
+    static func orderBy(_ text: String) throws -> [OrderBy] {
+        try text.split(separator: ",").map { part in
+            let words = part.split(separator: " ").map(String.init)
+            guard let column = words.first, words.count <= 2 else { throw ServiceError(.queryInvalid, "Invalid orderby '\(text)'.") }
+            switch words.count == 2 ? words[1].lowercased() : "asc" {
+            case "asc": return OrderBy(column)
+            case "desc": return OrderBy(column, descending: true)
+            default: throw ServiceError(.queryInvalid, "Invalid orderby '\(text)': use asc or desc.")
+            }
+        }
+    }
+}
+
+/// `cds.describe(entity)` as a plain Lua table.
+enum CdsDescribe {
+    static func value(_ definition: EntityDefinition) -> LuaValue {
+        let columns = definition.allAttributes.map { attribute -> LuaValue in
+            var fields: [String: LuaValue] = ["name": .string(attribute.name), "type": .string(attribute.type.rawValue),
+                                              "required": .bool(attribute.isRequired)]
+            if attribute.type == .string || attribute.type == .memo { fields["max_length"] = .integer(Int64(attribute.effectiveMaxLength)) }
+            if attribute.type == .decimal || attribute.type == .money { fields["precision"] = .integer(Int64(attribute.effectivePrecision)) }
+            if let targets = attribute.targets { fields["targets"] = .array(targets.map(LuaValue.string)) }
+            return .record(fields)
+        }
+        let keys = definition.keys.map { key -> LuaValue in
+            .record(["name": .string(key.name), "columns": .array(key.columns.map(LuaValue.string)), "status": .string(key.status.rawValue)])
+        }
+        let states = definition.hasStateModel ? definition.states.map { state -> LuaValue in
+            .record(["value": .integer(state.value), "label": .string(state.label), "default_status": .integer(state.defaultStatus),
+                     "statuses": .array(state.statuses.map { .record(["value": .integer($0.value), "label": .string($0.label)]) })])
+        } : []
+        var result: [String: LuaValue] = [
+            "name": .string(definition.name), "set_name": .string(definition.setName), "primary_id": .string(definition.primaryIdAttribute),
+            "change_tracking": .bool(definition.changeTracking), "columns": .array(columns), "keys": .array(keys), "states": .array(states),
+        ]
+        if let primaryName = definition.primaryNameAttribute { result["primary_name"] = .string(primaryName) }
+        return .record(result)
+    }
+}

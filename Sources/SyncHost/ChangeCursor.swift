@@ -1,0 +1,119 @@
+import EntityModel
+import Foundation
+import LuaKit
+
+/// `for change in cds.changes(entity, {columns, token, on_expired, page_size})`: iterates the
+/// changes since the token saved under a name. The new token is kept only when the loop runs
+/// to the end, and saved only when the run's writes have been sent (end of run or checkpoint).
+final class ChangeCursor: LuaObject {
+    static let luaTypeName = "cds.Changes"
+
+    private let session: SyncSession
+    private var request: ChangesRequest
+    private let tokenName: String?
+    private let resyncWhenExpired: Bool
+    private var page: [ChangeItem] = []
+    private var position = 0
+    private var finished = false
+    private var finalToken: String?
+    /// True when the saved token had expired and the loop restarted as a full sync.
+    private(set) var resynced = false
+
+    private init(session: SyncSession, request: ChangesRequest, tokenName: String?, resyncWhenExpired: Bool) {
+        self.session = session
+        self.request = request
+        self.tokenName = tokenName
+        self.resyncWhenExpired = resyncWhenExpired
+    }
+
+    /// Closing early (`break`, an error) drops the page and never records the token.
+    func luaClose() {
+        finished = true
+        finalToken = nil
+        page = []
+    }
+
+    /// The binding: builds the cursor and returns the generic-for values.
+    static func open(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
+        let entity = try ctx.stringArgument(1)
+        var request = ChangesRequest(entity: entity)
+        var tokenName: String?
+        var resync = false
+        var full = false
+        if let options = try ctx.optionalTableArgument(2) {
+            if ctx.type(ofField: "columns", in: options) == .table { request.columns = ctx.value(field: "columns", in: options).arrayStrings }
+            tokenName = ctx.string(field: "token", in: options)
+            if let size = ctx.integer(field: "page_size", in: options) { request.pageSize = Int(size) }
+            switch ctx.string(field: "on_expired", in: options) ?? "error" {
+            case "error": resync = false
+            case "resync": resync = true
+            case let other: throw LuaError.argument(2, "on_expired must be \"error\" or \"resync\", got \"\(other)\"")
+            }
+            full = ctx.bool(field: "full", in: options) ?? false
+        }
+        if let tokenName, !full, let saved = try session.tokens.token(named: tokenName) {
+            guard saved.entity == entity else {
+                throw LuaError.argument(2, "the token '\(tokenName)' tracks '\(saved.entity)', not '\(entity)'")
+            }
+            request.token = saved.token
+        }
+        try session.queue.flush()
+        let cursor = ChangeCursor(session: session, request: request, tokenName: tokenName, resyncWhenExpired: resync)
+        return try ctx.returnIterator(over: cursor)
+    }
+
+    /// The iterator's `next`: one change table, or nil at the end.
+    static func nextChange(_ ctx: LuaCallContext) throws -> Int32 {
+        let cursor = try ctx.objectArgument(1, as: ChangeCursor.self)
+        guard let item = try cursor.nextItem() else { ctx.pushNil(); return 1 }
+        let table = ctx.pushNewTable(fieldCapacity: 4)
+        switch item {
+        case .newOrUpdated(let record):
+            ctx.push(record.entity); ctx.setField("entity", in: table)
+            ctx.push(record.id?.description); ctx.setField("id", in: table)
+            ctx.push(false); ctx.setField("deleted", in: table)
+            LuaConversions.pushRecord(ctx, record); ctx.setField("record", in: table)
+        case .removedOrDeleted(let reference):
+            ctx.push(reference.entity); ctx.setField("entity", in: table)
+            ctx.push(reference.id?.description); ctx.setField("id", in: table)
+            ctx.push(true); ctx.setField("deleted", in: table)
+        }
+        return 1
+    }
+
+    private func nextItem() throws -> ChangeItem? {
+        while position >= page.count {
+            if finished {
+                if let tokenName, let token = finalToken {
+                    session.pendingTokens[tokenName] = SavedToken(name: tokenName, token: token, entity: request.entity, updatedAt: Date())
+                    finalToken = nil
+                }
+                return nil
+            }
+            try loadPage()
+        }
+        defer { position += 1 }
+        return page[position]
+    }
+
+    private func loadPage() throws {
+        let response: ServiceResponse
+        do {
+            response = try session.read(.retrieveChanges(request))
+        } catch let error as ServiceError where error.code == .expiredVersionStamp && resyncWhenExpired && request.token != nil {
+            request.token = nil
+            request.pagingCookie = nil
+            resynced = true
+            return try loadPage()
+        }
+        guard case .changes(let changes) = response else { finished = true; return }
+        page = changes.changes
+        position = 0
+        if changes.moreRecords {
+            request.pagingCookie = changes.pagingCookie
+        } else {
+            finished = true
+            finalToken = changes.dataToken
+        }
+    }
+}

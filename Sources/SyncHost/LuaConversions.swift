@@ -1,0 +1,83 @@
+import EntityModel
+import Foundation
+import LuaKit
+
+/// Converts between Lua values and the domain's values. Reads use only raw, non-raising access.
+enum LuaConversions {
+    /// The value of a column from the Lua value at `index`.
+    /// - Throws: `LuaError.message` naming the column for values that are not column values.
+    static func fieldValue(_ ctx: LuaCallContext, at index: Int32, column: String) throws -> FieldValue {
+        switch ctx.type(at: index) {
+        case .string: return .string(ctx.string(at: index) ?? "")
+        case .number:
+            if ctx.isInteger(at: index), let integer = ctx.integer(at: index) { return .integer(integer) }
+            return .float(ctx.number(at: index) ?? 0)
+        case .boolean: return .boolean(ctx.isTruthy(at: index))
+        case .userdata:
+            if let reference = ctx.object(at: index, as: ReferenceObject.self) { return .reference(reference.reference) }
+            if let decimal = ctx.object(at: index, as: DecimalObject.self) { return .decimal(decimal.value) }
+            if ctx.object(at: index, as: NullObject.self) != nil { return .null }
+        default: break
+        }
+        throw LuaError.message("'\(column)' cannot be set to a \(ctx.typeName(at: index)); use a string, number, boolean, cds.decimal(...), cds.ref(...) or cds.null")
+    }
+
+    /// The fields of a Lua table (string keys only).
+    static func fields(_ ctx: LuaCallContext, table: Int32, argument: Int32) throws -> [String: FieldValue] {
+        var fields: [String: FieldValue] = [:]
+        try ctx.forEachEntry(in: table) { key, value in
+            guard ctx.type(at: key) == .string, let name = ctx.string(at: key) else {
+                throw LuaError.argument(argument, "field names must be strings")
+            }
+            fields[name] = try fieldValue(ctx, at: value, column: name)
+        }
+        return fields
+    }
+
+    /// The record a key argument names: a GUID string, a table of key columns, or a `cds.ref`.
+    static func reference(_ ctx: LuaCallContext, entity: String, at index: Int32) throws -> EntityReference {
+        switch ctx.type(at: index) {
+        case .string:
+            let text = ctx.string(at: index) ?? ""
+            guard let id = RecordID(text) else {
+                throw LuaError.argument(index, "'\(text)' is not a GUID; pass a table of alternate-key columns, e.g. { accountnumber = \"A1\" }")
+            }
+            return EntityReference(entity, id: id)
+        case .table:
+            let keys = try fields(ctx, table: ctx.absolute(index), argument: index)
+            guard !keys.isEmpty else { throw LuaError.argument(index, "the key table is empty") }
+            return EntityReference(entity, keys: keys)
+        case .userdata:
+            if let reference = ctx.object(at: index, as: ReferenceObject.self) { return reference.reference }
+        default: break
+        }
+        throw LuaError.argument(index, "GUID string or key table expected, got \(ctx.typeName(at: index))")
+    }
+
+    /// Pushes a record as a table: column → value; nulls are left out.
+    static func pushRecord(_ ctx: LuaCallContext, _ record: Record) {
+        let table = ctx.pushNewTable(fieldCapacity: Int32(record.fields.count))
+        for (column, value) in record.fields {
+            if pushValue(ctx, value) { ctx.setField(column, in: table) }
+        }
+    }
+
+    /// Pushes a field value; returns false (pushing nothing) for null.
+    static func pushValue(_ ctx: LuaCallContext, _ value: FieldValue) -> Bool {
+        switch value {
+        case .null: return false
+        case .string(let text): ctx.push(text)
+        case .integer(let number): ctx.push(number)
+        case .decimal(let number): ctx.push(object: DecimalObject(number))
+        case .float(let number): ctx.push(number)
+        case .boolean(let flag): ctx.push(flag)
+        case .dateTime(let date): ctx.push(ISO8601DateFormatter.cdsync.string(from: date))
+        case .guid(let id): ctx.push(id.description)
+        case .reference(let reference): ctx.push(object: ReferenceObject(reference))
+        }
+        return true
+    }
+
+    /// Pushes a plain Lua value built from a domain value tree (for describe/entities).
+    static func push(_ ctx: LuaCallContext, _ value: LuaValue) { ctx.push(value) }
+}

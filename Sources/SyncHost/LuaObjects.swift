@@ -1,0 +1,35 @@
+import EntityModel
+import LuaKit
+
+/// `cds.ref(entity, key)`: a reference to a record by GUID or alternate key.
+final class ReferenceObject: LuaObject {
+    static let luaTypeName = "cds.Reference"
+    let reference: EntityReference
+    init(_ reference: EntityReference) { self.reference = reference }
+}
+
+/// `cds.decimal(text)`: an exact decimal value.
+final class DecimalObject: LuaObject {
+    static let luaTypeName = "cds.Decimal"
+    let value: DecimalNumber
+    init(_ value: DecimalNumber) { self.value = value }
+}
+
+/// `cds.null`: sets a column to null.
+final class NullObject: LuaObject {
+    static let luaTypeName = "cds.Null"
+}
+
+/// Where a write's response lands once its batch has run.
+final class ResultBox {
+    var response: ServiceResponse?
+    var error: ServiceError?
+    var insideTransaction = false
+}
+
+/// What a write returns: reading `id`, `created` or `changed` flushes the pending batch.
+final class WriteResultObject: LuaObject {
+    static let luaTypeName = "cds.Result"
+    let box: ResultBox
+    init(_ box: ResultBox) { self.box = box }
+}

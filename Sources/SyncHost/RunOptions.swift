@@ -1,0 +1,46 @@
+import Foundation
+
+/// What to do when a record is rejected.
+public enum ErrorPolicy: String, Sendable, CaseIterable {
+    /// Stop the run at the first rejected record (the default).
+    case stop
+    /// Write each rejected record to the rejects file and go on; the run exits 65.
+    case `continue`
+}
+
+/// Options of one script run.
+public struct RunOptions: Sendable {
+    /// Writes sent per batch (1–1000).
+    public var batchSize = 1000
+    /// What a rejected record does to the run.
+    public var onError = ErrorPolicy.stop
+    /// Where rejected records go with `.continue` (`.csv` → CSV, anything else → JSON lines).
+    public var rejectsPath: String?
+    /// Memory the script may use, in bytes (0 = unlimited).
+    public var memoryLimit = 0
+    /// Seconds the script may run (nil = unlimited).
+    public var timeout: Double?
+    /// Directories `require` searches for Lua modules (the stdlib first).
+    public var modulePaths: [String] = []
+    /// Arguments passed to the script as the global `arg` table.
+    public var arguments: [String] = []
+    /// Print a progress line to stderr.
+    public var showProgress = false
+
+    /// Default options.
+    public init() {}
+}
+
+/// The counts a run reports.
+public struct RunCounters: Sendable, Equatable {
+    public var created = 0
+    public var updated = 0
+    public var unchanged = 0
+    public var deleted = 0
+    public var failed = 0
+    /// Requests sent to the data service (a batch counts once).
+    public var requests = 0
+
+    /// Records written or checked.
+    public var rows: Int { created + updated + unchanged + deleted + failed }
+}

@@ -1,0 +1,109 @@
+import EntityModel
+import Foundation
+import LuaKit
+
+/// Runs one sync script: a sandboxed Lua state with `cds`, `csv` and `json`, the host's
+/// write batching, and tokens that advance only when the run's writes have been sent.
+public final class ScriptHost {
+    private let lua: LuaState
+    private let session: SyncSession
+    private let rejects: RejectsWriter?
+    private let options: RunOptions
+
+    /// Prepares a Lua state for a run.
+    /// - Throws: `ServiceError` when the rejects file cannot be created.
+    public init(service: DataService, tokens: TokenStore, options: RunOptions) throws {
+        self.options = options
+        rejects = try options.rejectsPath.map { path in
+            do { return try RejectsWriter(path: path) } catch {
+                throw ServiceError(.invalidArgument, "Cannot create the rejects file \(path): \(error)")
+            }
+        }
+        session = SyncSession(service: service, tokens: tokens, options: options, rejects: rejects)
+        lua = try LuaState()
+        lua.setMemoryLimit(bytes: options.memoryLimit)
+        lua.setTimeout(seconds: options.timeout)
+        for path in options.modulePaths { lua.addModuleSearchPath(path) }
+        CdsModule.register(lua, session)
+        FileModules.register(lua, session)
+        for module in ["cds", "csv", "json"] { lua.exposeGlobally(module: module) }
+        _ = try lua.run("cds.null = cds._null(); cds._null = nil", chunkName: "=cdsync")
+        lua.setGlobal("arg", .array(options.arguments.map(LuaValue.string)))
+    }
+
+    /// Makes SIGINT and SIGTERM stop running scripts at their next instruction check; the
+    /// host then discards unsent writes and advances no token.
+    @discardableResult
+    public static func installSignalHandlers() -> Bool { LuaInterrupts.installSignalHandlers() }
+
+    /// Runs a script file.
+    public func run(scriptPath: String) -> RunReport {
+        let start = Date()
+        guard let source = try? String(contentsOfFile: scriptPath, encoding: .utf8) else {
+            return report(.failed, start, error: "\(scriptPath): error: cannot read the script", code: "script.unreadable")
+        }
+        return run(source: source, chunkName: (scriptPath as NSString).lastPathComponent)
+    }
+
+    /// Runs script text; `chunkName` is what error messages call it (`sync.lua`).
+    public func run(source: String, chunkName: String) -> RunReport {
+        let start = Date()
+        defer { try? rejects?.close(); session.progress?.finish() }
+        do {
+            _ = try lua.run(source, chunkName: chunkName)
+            try session.queue.flush()
+            _ = try session.checkpoint()
+        } catch let error as LuaScriptError {
+            return failure(error, chunkName: chunkName, start)
+        } catch let failure as RowFailure {
+            return report(.failed, start, error: Self.describe(failure, chunkName: chunkName), code: failure.error.code.value)
+        } catch let error as ServiceError {
+            let outcome: RunReport.Outcome = error.code == .storeUnavailable ? .temporaryFailure : .failed
+            return report(outcome, start, error: "\(chunkName): error: \(error.message) [\(error.code.value)]", code: error.code.value)
+        } catch {
+            return report(.failed, start, error: "\(chunkName): error: \(error)", code: nil)
+        }
+        return report(session.queue.counters.failed > 0 ? .rowsRejected : .succeeded, start, error: nil, code: nil)
+    }
+
+    private func failure(_ error: LuaScriptError, chunkName: String, _ start: Date) -> RunReport {
+        let discarded = session.queue.discardPending()
+        session.queue.abandonTransaction()
+        let outcome: RunReport.Outcome
+        switch error.kind {
+        case .interrupted: outcome = .interrupted
+        case .runtime where error.code == ErrorCode.storeUnavailable.value: outcome = .temporaryFailure
+        default: outcome = .failed
+        }
+        var result = report(outcome, start, error: Self.describe(error, chunkName: chunkName), code: error.code ?? "script.\(error.kind.rawValue)")
+        result.discardedWrites = discarded
+        return result
+    }
+
+    private func report(_ outcome: RunReport.Outcome, _ start: Date, error: String?, code: String?) -> RunReport {
+        RunReport(outcome: outcome, counters: session.queue.counters, tokensAdvanced: session.advancedTokens,
+                  seconds: Date().timeIntervalSince(start), error: error, errorCode: code, discardedWrites: 0,
+                  rejectsPath: rejects?.path)
+    }
+
+    /// `script.lua:LINE: message [code] (key: …)`.
+    static func describe(_ error: LuaScriptError, chunkName: String) -> String {
+        let line = error.fields["line"].flatMap(Int.init) ?? error.line
+        let chunk = error.chunk ?? chunkName
+        var text = line.map { "\(chunk):\($0): " } ?? "\(chunk): "
+        var message = error.message
+        if let range = message.range(of: "^[^:\\s]+:[0-9]+: ", options: .regularExpression) { message.removeSubrange(range) }
+        text += message
+        if let code = error.code { text += " [\(code)]" } else { text += " [script.\(error.kind.rawValue)]" }
+        if let key = error.key ?? error.fields["key"], !key.isEmpty, !message.contains(key) { text += " (key: \(key))" }
+        if let source = error.fields["source"] { text += " (source: \(source))" }
+        return text
+    }
+
+    static func describe(_ failure: RowFailure, chunkName: String) -> String {
+        var text = "\(chunkName):\(failure.line): \(failure.error.message) [\(failure.error.code.value)]"
+        if !failure.key.isEmpty, !failure.error.message.contains(failure.key) { text += " (key: \(failure.key))" }
+        if let source = failure.source { text += " (source: \(source))" }
+        return text
+    }
+}

@@ -1,0 +1,94 @@
+import EntityModel
+import Foundation
+import LuaKit
+
+/// Everything one script run shares: the service, the write queue, tokens waiting for the
+/// run to commit, and where in the source files the script is reading.
+final class SyncSession {
+    let service: DataService
+    let tokens: TokenStore
+    let options: RunOptions
+    let queue: WriteQueue
+    let progress: ProgressLine?
+    /// Tokens reached by change loops that ran to the end; saved only after the writes commit.
+    var pendingTokens: [String: SavedToken] = [:]
+    /// Names of the tokens saved during this run.
+    var advancedTokens: [String] = []
+    /// The source file position being read (`accounts.csv:17`), for rejects and errors.
+    var currentSource: String?
+    private var definitions: [String: EntityDefinition]?
+
+    init(service: DataService, tokens: TokenStore, options: RunOptions, rejects: RejectsWriter?) {
+        self.service = service
+        self.tokens = tokens
+        self.options = options
+        queue = WriteQueue(service: service, options: options, rejects: rejects)
+        progress = options.showProgress ? ProgressLine() : nil
+    }
+
+    /// Queues a write made by the script at `line`; returns the box its result will land in.
+    func write(_ request: ServiceRequest, line: Int) throws -> ResultBox {
+        let box = ResultBox()
+        try queue.enqueue(WriteQueue.Pending(request: request, line: line, source: currentSource, box: box))
+        progress?.update(queue.counters, pending: 1)
+        return box
+    }
+
+    /// Runs a read after sending pending writes, so the script reads its own writes.
+    func read(_ request: ServiceRequest) throws -> ServiceResponse {
+        try queue.flush()
+        queue.countRequest()
+        return try service.execute(request)
+    }
+
+    /// Saves tokens whose changes have been processed (after all writes are sent).
+    func checkpoint() throws -> Int {
+        try queue.flush()
+        let saved = pendingTokens.values.sorted { $0.name < $1.name }
+        for token in saved {
+            try tokens.saveToken(token)
+            if !advancedTokens.contains(token.name) { advancedTokens.append(token.name) }
+        }
+        pendingTokens.removeAll()
+        return saved.count
+    }
+
+    /// The definition of an entity (cached for the run).
+    func definition(_ entity: String) throws -> EntityDefinition {
+        if definitions == nil {
+            definitions = Dictionary(uniqueKeysWithValues: try service.entityDefinitions().map { ($0.name, $0) })
+        }
+        guard let definition = definitions?[entity] else {
+            throw ServiceError(.resourceNotFound, "The entity '\(entity)' does not exist.", entity: entity)
+        }
+        return definition
+    }
+
+    /// All entity names.
+    func entityNames() throws -> [String] {
+        _ = try? definition("")
+        return (definitions ?? [:]).keys.sorted()
+    }
+}
+
+/// A one-line progress display on stderr: rows, rate, errors.
+final class ProgressLine {
+    private let start = Date()
+    private var lastDraw = Date.distantPast
+    private var counter = 0
+
+    func update(_ counters: RunCounters, pending: Int) {
+        counter += 1
+        guard counter % 1000 == 0 else { return }
+        let now = Date()
+        guard now.timeIntervalSince(lastDraw) >= 0.2 else { return }
+        lastDraw = now
+        let elapsed = max(now.timeIntervalSince(start), 0.001)
+        let line = String(format: "\r%10d rows  %8.0f rows/s  %d errors ", counter, Double(counter) / elapsed, counters.failed)
+        FileHandle.standardError.write(Data(line.utf8))
+    }
+
+    func finish() {
+        if counter >= 1000 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+    }
+}

@@ -1,0 +1,155 @@
+import EntityModel
+import Foundation
+
+/// A rejected or failed record: where it came from and why.
+public struct RowFailure: Error, Sendable {
+    /// The service's error.
+    public var error: ServiceError
+    /// The script line of the call that wrote the record.
+    public var line: Int
+    /// The source position (`accounts.csv:17`) being read when the write was made, if any.
+    public var source: String?
+    /// The record's key as people read it.
+    public var key: String
+}
+
+/// The host's write batching: writes queue up and go to the service in batches of
+/// `batchSize` (ExecuteMultiple), or all at once at the end of `cds.transaction`.
+final class WriteQueue {
+    struct Pending {
+        var request: ServiceRequest
+        var line: Int
+        var source: String?
+        var box: ResultBox?
+    }
+
+    let service: DataService
+    let options: RunOptions
+    let rejects: RejectsWriter?
+    private(set) var counters = RunCounters()
+    private var pending: [Pending] = []
+    private var transaction: [Pending]?
+
+    init(service: DataService, options: RunOptions, rejects: RejectsWriter?) {
+        self.service = service
+        self.options = options
+        self.rejects = rejects
+        pending.reserveCapacity(options.batchSize)
+    }
+
+    var isInTransaction: Bool { transaction != nil }
+
+    /// Queues a write; sends the batch when it is full.
+    /// - Throws: `RowFailure` when a record of a sent batch fails and the policy is stop.
+    func enqueue(_ write: Pending) throws {
+        if transaction != nil {
+            guard transaction!.count < 1000 else {
+                throw ServiceError(.invalidArgument, "A cds.transaction holds at most 1000 writes.")
+            }
+            write.box?.insideTransaction = true
+            transaction!.append(write)
+            return
+        }
+        pending.append(write)
+        if pending.count >= options.batchSize { try flush() }
+    }
+
+    /// Sends every queued write.
+    /// - Throws: `RowFailure` for the first failed record when the policy is stop.
+    func flush() throws {
+        guard !pending.isEmpty else { return }
+        let batch = pending
+        pending.removeAll(keepingCapacity: true)
+        let continueOnError = options.onError == .continue
+        counters.requests += 1
+        let response = try service.execute(.executeMultiple(batch.map(\.request), continueOnError: continueOnError, returnResponses: true))
+        guard case .batch(_, let items) = response else { return }
+        var firstFailure: RowFailure?
+        for item in items {
+            let write = batch[item.requestIndex]
+            if let fault = item.fault {
+                let failure = failure(fault, write)
+                write.box?.error = fault
+                counters.failed += 1
+                if continueOnError { try rejects?.write(failure) } else if firstFailure == nil { firstFailure = failure }
+            } else if let result = item.response {
+                write.box?.response = result
+                count(result)
+            }
+        }
+        if let firstFailure { throw firstFailure }
+    }
+
+    /// Drops queued writes that were never sent (after an interrupt).
+    func discardPending() -> Int {
+        defer { pending.removeAll() }
+        return pending.count
+    }
+
+    /// Starts buffering writes for one all-or-nothing transaction.
+    func beginTransaction() throws {
+        guard transaction == nil else { throw ServiceError(.invalidArgument, "cds.transaction cannot be nested.") }
+        try flush()
+        transaction = []
+    }
+
+    /// Sends the buffered writes as one ExecuteTransaction.
+    /// - Throws: `RowFailure` for the failing record; nothing of the transaction is written then.
+    func commitTransaction() throws {
+        guard let writes = transaction else { return }
+        transaction = nil
+        guard !writes.isEmpty else { return }
+        counters.requests += 1
+        do {
+            guard case .transaction(let responses) = try service.execute(.executeTransaction(writes.map(\.request), returnResponses: true)) else { return }
+            for (write, response) in zip(writes, responses) {
+                write.box?.response = response
+                write.box?.insideTransaction = false
+                count(response)
+            }
+        } catch let error as ServiceError {
+            let index = error.requestIndex ?? 0
+            counters.failed += 1
+            for write in writes { write.box?.error = error; write.box?.insideTransaction = false }
+            throw failure(error, writes[min(index, writes.count - 1)])
+        }
+    }
+
+    /// Forgets the buffered writes of a transaction whose function failed.
+    func abandonTransaction() {
+        for write in transaction ?? [] { write.box?.insideTransaction = false }
+        transaction = nil
+    }
+
+    /// Counts a response that did not come through a batch (reads, direct calls).
+    func count(_ response: ServiceResponse) {
+        switch response {
+        case .created: counters.created += 1
+        case .upserted(_, let created, let changed):
+            if created { counters.created += 1 } else if changed { counters.updated += 1 } else { counters.unchanged += 1 }
+        case .updated(_, let changed, _):
+            if changed { counters.updated += 1 } else { counters.unchanged += 1 }
+        case .deleted: counters.deleted += 1
+        default: break
+        }
+    }
+
+    /// Counts a request sent outside a batch.
+    func countRequest() { counters.requests += 1 }
+
+    /// Counts a rejected source row (for example a malformed CSV row).
+    func countRejectedRow() { counters.failed += 1 }
+
+    private func failure(_ error: ServiceError, _ write: Pending) -> RowFailure {
+        let key = error.key ?? Self.keyText(write.request)
+        return RowFailure(error: error, line: write.line, source: write.source, key: key)
+    }
+
+    static func keyText(_ request: ServiceRequest) -> String {
+        switch request {
+        case .upsert(let reference, _, _), .update(let reference, _, _), .delete(let reference, _): return reference.keyDescription
+        case .create(_, let id, _): return id?.description ?? "(new)"
+        default: return ""
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import ArgumentParser
+import EntityModel
+import EntityStore
+import Foundation
+import SyncHost
+
+/// `cdsync run SCRIPT`: runs a Lua sync script against the store.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a Lua sync script.",
+        discussion: "Exit codes: 0 ok, 1 script failed, 64 usage, 65 some rows rejected, 75 temporary failure or interrupted.")
+
+    @OptionGroup var store: StoreOptions
+    @Argument(help: "The Lua script.") var script: String
+    @Argument(parsing: .postTerminator, help: "Arguments for the script after `--` (the global `arg` table).") var arguments: [String] = []
+    @Option(help: "Writes sent per batch (1-1000).") var batchSize = 1000
+    @Option(help: "stop: fail at the first rejected record; continue: write it to the rejects file and go on.") var onError = "stop"
+    @Option(help: "Where rejected records go with --on-error continue (.csv or JSON lines).") var rejects: String?
+    @Option(help: "Memory the script may use, in MiB (0 = unlimited).") var maxMemory = 0
+    @Option(help: "Seconds the script may run (0 = unlimited).") var timeout = 0.0
+    @Option(help: "A directory of Lua modules for require (repeatable).") var modulePath: [String] = []
+    @Flag(help: "Print the summary as one JSON object on stdout.") var json = false
+    @Flag(help: "Do not show the progress line.") var quiet = false
+
+    func validate() throws {
+        guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000") }
+        guard ErrorPolicy(rawValue: onError) != nil else { throw ValidationError("--on-error must be stop or continue") }
+        guard maxMemory >= 0, timeout >= 0 else { throw ValidationError("--max-memory and --timeout must not be negative") }
+    }
+
+    func run() throws {
+        guard FileManager.default.isReadableFile(atPath: script) else {
+            ErrorReport.writeStandardError("error: cannot read the script \(script)")
+            throw ExitCode.usage
+        }
+        var options = RunOptions()
+        options.batchSize = batchSize
+        options.onError = ErrorPolicy(rawValue: onError) ?? .stop
+        options.rejectsPath = rejects ?? (options.onError == .continue ? defaultRejectsPath() : nil)
+        options.memoryLimit = maxMemory * 1024 * 1024
+        options.timeout = timeout > 0 ? timeout : nil
+        options.modulePaths = modulePath + StdlibLocator.directories()
+        options.arguments = arguments
+        options.showProgress = !quiet && !json && isatty(2) == 1
+        let report: RunReport
+        do {
+            let entityStore = try EntityStore(path: store.path)
+            let host = try ScriptHost(service: entityStore, tokens: entityStore, options: options)
+            ScriptHost.installSignalHandlers()
+            report = host.run(scriptPath: script)
+        } catch {
+            throw ErrorReport.print(error)
+        }
+        if let error = report.error { ErrorReport.writeStandardError(error) }
+        if json { print(report.json) } else { ErrorReport.writeStandardError(report.summary) }
+        if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+
+    private func defaultRejectsPath() -> String {
+        ((script as NSString).deletingPathExtension as NSString).lastPathComponent + ".rejects.jsonl"
+    }
+}
+
+/// Finds the shipped Lua library: `$CDSYNC_STDLIB`, `stdlib/` beside the executable's
+/// package checkout, or `../share/cdsync/stdlib` next to an installed binary.
+enum StdlibLocator {
+    static func directories() -> [String] {
+        if let configured = ProcessEnvironment.value("CDSYNC_STDLIB") { return [configured] }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        var candidates = [executable.appendingPathComponent("../share/cdsync/stdlib").standardized.path]
+        var directory = executable
+        for _ in 0..<5 {
+            candidates.append(directory.appendingPathComponent("stdlib").path)
+            directory = directory.deletingLastPathComponent()
+        }
+        return candidates.filter { FileManager.default.fileExists(atPath: ($0 as NSString).appendingPathComponent("cdsync")) }.prefix(1).map { $0 }
+    }
+}
