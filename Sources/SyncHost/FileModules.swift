@@ -31,7 +31,11 @@ final class CSVWriterObject: LuaObject {
 final class JSONLinesObject: LuaObject {
     static let luaTypeName = "json.Lines"
     var reader: JSONLinesReader?
-    init(reader: JSONLinesReader) { self.reader = reader }
+    let fileName: String
+    init(reader: JSONLinesReader, fileName: String) {
+        self.reader = reader
+        self.fileName = fileName
+    }
     func luaClose() { reader = nil }
 }
 
@@ -86,7 +90,7 @@ enum FileModules {
         lua.register(module: "json", name: "lines", CdsModule.guarded { ctx in
             let path = try ctx.stringArgument(1)
             let reader = try fileOperation(path) { try JSONLinesReader(path: path) }
-            return try ctx.returnIterator(over: JSONLinesObject(reader: reader))
+            return try ctx.returnIterator(over: JSONLinesObject(reader: reader, fileName: (path as NSString).lastPathComponent))
         })
         lua.register(module: "json", name: "writer", CdsModule.guarded { ctx in
             let path = try ctx.stringArgument(1)
@@ -130,7 +134,7 @@ enum FileModules {
                 return 1
             } catch let error as DataFileError {
                 rows.reader = reader
-                try reject(error, ctx, session)
+                try reject(error, fileName: rows.fileName, ctx, session)
             }
         }
     }
@@ -143,25 +147,25 @@ enum FileModules {
                 let record = try reader.nextRecord()
                 lines.reader = reader
                 guard let record else { ctx.pushNil(); return 1 }
-                session.currentSource = "line \(record.line)"
+                session.currentSource = "\(lines.fileName):\(record.line)"
                 JSONBridge.push(ctx, record.value)
                 return 1
             } catch let error as DataFileError {
                 lines.reader = reader
-                try reject(error, ctx, session)
+                try reject(error, fileName: lines.fileName, ctx, session)
             }
         }
     }
 
     /// A malformed source row: rejected and skipped with `--on-error continue`, an error otherwise.
-    private static func reject(_ error: DataFileError, _ ctx: LuaCallContext, _ session: SyncSession) throws {
+    private static func reject(_ error: DataFileError, fileName: String, _ ctx: LuaCallContext, _ session: SyncSession) throws {
         let code = error.code.rawValue.hasPrefix("csv") ? "csv.malformed" : error.code.rawValue.hasPrefix("json") ? "json.malformed" : error.code.rawValue
+        let source = "\(fileName):\(error.line ?? 0)"
         guard session.options.onError == .continue, error.line != nil else {
-            throw LuaError.structured(code: code, message: error.description)
+            throw LuaError.structured(code: code, message: "\(source): \(error.message)", fields: ["source": .string(source)])
         }
         session.queue.countRejectedRow()
-        try session.queue.rejects?.write(source: "\(error.file):\(error.line ?? 0)", line: ctx.callerLine(), key: "",
-                                         code: code, message: error.message)
+        try session.queue.rejects?.write(source: source, line: ctx.callerLine(), key: "", code: code, message: error.message)
     }
 
     private static func writeCSVRow(_ ctx: LuaCallContext) throws -> Int32 {

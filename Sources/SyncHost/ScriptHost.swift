@@ -63,7 +63,8 @@ public final class ScriptHost {
         } catch {
             return report(.failed, start, error: "\(chunkName): error: \(error)", code: nil)
         }
-        return report(session.queue.counters.failed > 0 ? .rowsRejected : .succeeded, start, error: nil, code: nil)
+        let rejected = options.onError == .continue && session.queue.counters.failed > 0
+        return report(rejected ? .rowsRejected : .succeeded, start, error: nil, code: nil)
     }
 
     private func failure(_ error: LuaScriptError, chunkName: String, _ start: Date) -> RunReport {
@@ -92,11 +93,13 @@ public final class ScriptHost {
         let chunk = error.chunk ?? chunkName
         var text = line.map { "\(chunk):\($0): " } ?? "\(chunk): "
         var message = error.message
-        if let range = message.range(of: "^[^:\\s]+:[0-9]+: ", options: .regularExpression) { message.removeSubrange(range) }
+        if message.hasPrefix(chunk + ":"), let range = message.range(of: "^[^:]+:[0-9]+: ", options: .regularExpression) {
+            message.removeSubrange(range)
+        }
         text += message
         if let code = error.code { text += " [\(code)]" } else { text += " [script.\(error.kind.rawValue)]" }
         if let key = error.key ?? error.fields["key"], !key.isEmpty, !message.contains(key) { text += " (key: \(key))" }
-        if let source = error.fields["source"] { text += " (source: \(source))" }
+        if let source = error.fields["source"], !message.contains(source) { text += " (source: \(source))" }
         return text
     }
 

@@ -141,7 +141,8 @@ final class WriteQueue {
     func countRejectedRow() { counters.failed += 1 }
 
     private func failure(_ error: ServiceError, _ write: Pending) -> RowFailure {
-        let key = error.key ?? Self.keyText(write.request)
+        let requestKey = Self.keyText(write.request)
+        let key = requestKey.isEmpty || requestKey == "(new)" ? (error.key ?? requestKey) : requestKey
         return RowFailure(error: error, line: write.line, source: write.source, key: key)
     }
 

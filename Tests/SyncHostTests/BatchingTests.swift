@@ -1,0 +1,131 @@
+import EntityModel
+import EntityStore
+import SyncHost
+import XCTest
+
+/// The host batches writes, flushes on reads, and makes transactions all-or-nothing.
+final class BatchingTests: XCTestCase {
+    private func options(batchSize: Int, onError: ErrorPolicy = .stop) -> RunOptions {
+        var options = RunOptions()
+        options.batchSize = batchSize
+        options.onError = onError
+        return options
+    }
+
+    func test_writesGoInBatchesOfTheConfiguredSize() throws {
+        let store = try makeStore()
+        let report = try runScript("""
+            for i = 1, 25 do cds.upsert("account", { accountnumber = "B" .. i }, { name = "n" }) end
+            """, store: store, options: options(batchSize: 10))
+        XCTAssertEqual(report.counters.requests, 3)
+        XCTAssertEqual(report.counters.created, 25)
+        XCTAssertEqual(try store.count("account"), 25)
+    }
+
+    func test_readingAResultFlushesTheBatch() throws {
+        let store = try makeStore()
+        let report = try runScript("""
+            cds.upsert("account", { accountnumber = "R1" }, { name = "one" })
+            local r = cds.upsert("account", { accountnumber = "R2" }, { name = "two" })
+            assert(cds.stats().requests == 0, "nothing sent before a result is read")
+            assert(r.created == true and #r.id == 36)
+            assert(cds.stats().requests == 1 and cds.stats().created == 2)
+            local again = cds.upsert("account", { accountnumber = "R2" }, { name = "two" })
+            assert(again.created == false and again.changed == false and again.id == r.id)
+            """, store: store, options: options(batchSize: 100))
+        XCTAssertEqual(report.counters.unchanged, 1)
+    }
+
+    func test_aGetSeesPendingWrites() throws {
+        let store = try makeStore()
+        try runScript("""
+            cds.upsert("account", { accountnumber = "G1" }, { name = "pending" })
+            assert(cds.get("account", { accountnumber = "G1" }).name == "pending")
+            """, store: store, options: options(batchSize: 100))
+    }
+
+    func test_failedRowStopsTheRunWithItsLineAndKey() throws {
+        let store = try makeStore()
+        let report = try runScript("""
+            cds.upsert("account", { accountnumber = "OK1" }, { name = "fine" })
+            cds.upsert("account", { accountnumber = "BAD" }, {
+              name = "x", primarycontactid = cds.ref("contact", { emailaddress1 = "ghost@x.test" }) })
+            cds.upsert("account", { accountnumber = "OK2" }, { name = "fine" })
+            """, store: store, options: options(batchSize: 100), expectSuccess: false)
+        XCTAssertEqual(report.outcome, .failed)
+        XCTAssertEqual(report.exitCode, 1)
+        XCTAssertEqual(report.errorCode, "0x80060891")
+        let error = report.error ?? ""
+        XCTAssertTrue(error.hasPrefix("job.lua:2: "), error)
+        XCTAssertTrue(error.contains("emailaddress1='ghost@x.test'"), error)
+        XCTAssertTrue(error.contains("(key: accountnumber='BAD')"), error)
+        XCTAssertTrue(error.hasSuffix("[0x80060891]") || error.contains("[0x80060891]"), error)
+        XCTAssertNil(try? store.retrieve(EntityReference("account", keys: ["accountnumber": .string("OK2")]), columns: nil))
+    }
+
+    func test_continueWritesRejectsAndExits65() throws {
+        let store = try makeStore()
+        let directory = try temporaryDirectory()
+        var runOptions = options(batchSize: 2, onError: .continue)
+        runOptions.rejectsPath = directory.appendingPathComponent("rejects.csv").path
+        let report = try runScript("""
+            for i, owner in ipairs({ "nobody", "", "nobody" }) do
+              local fields = { name = "n" .. i }
+              if owner ~= "" then fields.ownerid = cds.ref("systemuser", { domainname = owner }) end
+              cds.upsert("account", { accountnumber = "C" .. i }, fields)
+            end
+            """, store: store, options: runOptions, expectSuccess: false)
+        XCTAssertEqual(report.outcome, .rowsRejected)
+        XCTAssertEqual(report.exitCode, 65)
+        XCTAssertEqual(report.counters.failed, 2)
+        XCTAssertEqual(report.counters.created, 1)
+        let rejects = try String(contentsOf: directory.appendingPathComponent("rejects.csv"), encoding: .utf8)
+        let lines = rejects.split(separator: "\r\n")
+        XCTAssertEqual(lines.count, 3, rejects)
+        XCTAssertTrue(lines[1].hasPrefix(",4,accountnumber='C1',0x80060891,"), String(lines[1]))
+        XCTAssertTrue(lines[1].contains("domainname='nobody'"), String(lines[1]))
+    }
+
+    func test_transactionRollsBackOnALuaError() throws {
+        let store = try makeStore()
+        let report = try runScript("""
+            cds.upsert("account", { accountnumber = "KEEP" }, { name = "kept" })
+            local ok, err = pcall(cds.transaction, function()
+              cds.upsert("account", { accountnumber = "T1" }, { name = "t1" })
+              cds.upsert("account", { accountnumber = "T2" }, { name = "t2" })
+              error("changed my mind")
+            end)
+            assert(not ok and tostring(err):find("changed my mind"))
+            assert(cds.get("account", { accountnumber = "T1" }) == nil)
+            """, store: store)
+        XCTAssertEqual(report.counters.created, 1)
+        XCTAssertEqual(try store.count("account"), 1)
+    }
+
+    func test_transactionRollsBackOnAFailingOperation() throws {
+        let store = try makeStore()
+        let report = try runScript("""
+            cds.transaction(function()
+              cds.upsert("account", { accountnumber = "T1" }, { name = "t1" })
+              cds.update("account", { accountnumber = "MISSING" }, { name = "x" })
+              cds.upsert("account", { accountnumber = "T3" }, { name = "t3" })
+            end)
+            """, store: store, expectSuccess: false)
+        XCTAssertEqual(report.errorCode, "0x80060891")
+        XCTAssertTrue(report.error?.hasPrefix("job.lua:3: ") ?? false, report.error ?? "")
+        XCTAssertEqual(try store.count("account"), 0)
+    }
+
+    func test_transactionResultsAreKnownAfterItReturns() throws {
+        let store = try makeStore()
+        try runScript("""
+            local r
+            cds.transaction(function()
+              r = cds.upsert("account", { accountnumber = "T1" }, { name = "t1" })
+              local ok = pcall(function() return r.id end)
+              assert(not ok, "result inside the transaction is an error")
+            end)
+            assert(r.created == true)
+            """, store: store)
+    }
+}

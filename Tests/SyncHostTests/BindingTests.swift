@@ -1,0 +1,77 @@
+import EntityModel
+import EntityStore
+import SyncHost
+import XCTest
+
+/// Values cross the Lua boundary intact, in both directions.
+final class BindingTests: XCTestCase {
+    func test_everyValueTypeRoundTrips() throws {
+        let store = try makeStore()
+        try runScript("""
+            cds.upsert("account", { accountnumber = "A1" }, { name = "Zürich AG" })
+            local r = cds.upsert("new_item", { new_code = "X" }, {
+              new_name = "Łódź ✓", new_count = 42, new_price = cds.decimal("12345.6789"), new_total = cds.decimal("0.10"),
+              new_ratio = 0.25, new_flag = true, new_when = "2026-11-27T10:00:00Z", new_kind = 2,
+              new_accountid = cds.ref("account", { accountnumber = "A1" }),
+            })
+            assert(r.created == true, "created")
+            local item = cds.get("new_item", { new_code = "X" })
+            assert(item.new_name == "Łódź ✓", item.new_name)
+            assert(item.new_count == 42 and math.type(item.new_count) == "integer")
+            assert(tostring(item.new_price) == "12345.6789", tostring(item.new_price))
+            assert(tostring(item.new_total) == "0.10", tostring(item.new_total))
+            assert(item.new_price == cds.decimal("12345.67890"), "decimal equality ignores trailing zeros")
+            assert(item.new_ratio == 0.25 and item.new_flag == true and item.new_kind == 2)
+            assert(item.new_when == "2026-11-27T10:00:00Z", item.new_when)
+            local account = cds.get("account", { accountnumber = "A1" })
+            assert(item.new_accountid.entity == "account" and item.new_accountid.id == account.accountid)
+            assert(item.new_itemid == r.id)
+            cds.update("new_item", r.id, { new_count = cds.null, new_flag = false })
+            local again = cds.get("new_item", r.id)
+            assert(again.new_count == nil and again.new_flag == false)
+            """, store: store)
+        let record = try store.retrieve(EntityReference("new_item", keys: ["new_code": .string("X")]), columns: nil)
+        XCTAssertEqual(record["new_price"], .decimal(DecimalNumber("12345.6789")!))
+        XCTAssertEqual(record["new_count"], .null)
+    }
+
+    func test_floatsAreRefusedForDecimals() throws {
+        let store = try makeStore()
+        let report = try runScript("local d = cds.decimal(12.5)", store: store, expectSuccess: false)
+        XCTAssertEqual(report.outcome, .failed)
+        XCTAssertTrue(report.error?.contains("job.lua:1: bad argument #1 to 'decimal'") ?? false, report.error ?? "")
+        let typed = try runScript("cds.upsert('new_item', { new_code = 'F' }, { new_price = 1.5 })", store: store, expectSuccess: false)
+        XCTAssertEqual(typed.errorCode, "0x80048d19")
+    }
+
+    func test_queryDescribeAndEntities() throws {
+        let store = try makeStore()
+        try runScript("""
+            for i = 1, 5 do cds.upsert("account", { accountnumber = "Q" .. i }, { name = "n" .. i, revenue = cds.decimal(i * 100) }) end
+            local rows = cds.query("account", { filter = "revenue ge 300", select = { "name" }, orderby = "name desc" })
+            assert(#rows == 3 and rows[1].name == "n5" and rows[3].name == "n3", #rows)
+            assert(#cds.query("account", { top = 2 }) == 2)
+            local d = cds.describe("account")
+            assert(d.set_name == "accounts" and d.keys[1].columns[1] == "accountnumber" and d.keys[1].status == "Active")
+            local names = table.concat(cds.entities(), ",")
+            assert(names:find("new_item") and names:find("systemuser"), names)
+            """, store: store)
+    }
+
+    func test_missingRecordIsNilAndBadKeyIsAnError() throws {
+        let store = try makeStore()
+        try runScript("assert(cds.get('account', { accountnumber = 'NOPE' }) == nil)", store: store)
+        let report = try runScript("cds.get('account', { name = 'x' })", store: store, expectSuccess: false)
+        XCTAssertEqual(report.errorCode, "0x80060888")
+        XCTAssertTrue(report.error?.hasPrefix("job.lua:1: ") ?? false, report.error ?? "")
+    }
+
+    func test_errorsAreTablesScriptsCanInspect() throws {
+        let store = try makeStore()
+        try runScript("""
+            local ok2, err2 = pcall(function() return cds.create("account", { name = string.rep("x", 200) }).id end)
+            assert(not ok2 and err2.code == "0x80044331", tostring(err2.code))
+            assert(err2.message:find("'160'"), err2.message)
+            """, store: store)
+    }
+}

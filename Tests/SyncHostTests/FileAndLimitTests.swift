@@ -1,0 +1,106 @@
+import EntityModel
+import EntityStore
+import Foundation
+import SyncHost
+import XCTest
+
+/// CSV and JSON modules, malformed rows, and the memory and time limits.
+final class FileAndLimitTests: XCTestCase {
+    private func writeCSV(_ text: String) throws -> String {
+        let path = try temporaryDirectory().appendingPathComponent("accounts.csv").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    private let load = """
+        for row in csv.rows(arg[1]) do
+          cds.upsert("account", { accountnumber = row.number }, { name = row.name })
+        end
+        """
+
+    func test_csvRowsWithQuotesNewlinesAndUTF8Load() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.arguments = [try writeCSV("number,name\r\nA1,\"Smith, Jr.\"\r\nA2,\"Robert \"\"Bob\"\"\nline two\"\r\nA3,Dvořák\r\n")]
+        try runScript(load, store: store, options: options)
+        let name = { (number: String) in try store.retrieve(EntityReference("account", keys: ["accountnumber": .string(number)]), columns: ["name"])["name"] }
+        XCTAssertEqual(try name("A1"), .string("Smith, Jr."))
+        XCTAssertEqual(try name("A2"), .string("Robert \"Bob\"\nline two"))
+        XCTAssertEqual(try name("A3"), .string("Dvořák"))
+    }
+
+    func test_malformedRowStopsWithItsLineByDefault() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.arguments = [try writeCSV("number,name\nA1,ok\nA2,too,many\nA3,ok\n")]
+        let report = try runScript(load, store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.errorCode, "csv.malformed")
+        XCTAssertTrue(report.error?.contains("accounts.csv:3:") ?? false, report.error ?? "")
+    }
+
+    func test_malformedRowIsRejectedAndTheRestLoadsWithContinue() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.onError = .continue
+        let directory = try temporaryDirectory()
+        options.rejectsPath = directory.appendingPathComponent("rejects.jsonl").path
+        options.arguments = [try writeCSV("number,name\nA1,ok\nA2,too,many\nA3,ok\n")]
+        let report = try runScript(load, store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.outcome, .rowsRejected)
+        XCTAssertEqual(report.counters.created, 2)
+        let rejects = try String(contentsOfFile: options.rejectsPath!, encoding: .utf8)
+        XCTAssertTrue(rejects.contains("\"source\":\"accounts.csv:3\""), rejects)
+        XCTAssertTrue(rejects.contains("\"code\":\"csv.malformed\""), rejects)
+    }
+
+    func test_jsonWriterAndReaderRoundTripExactDecimals() throws {
+        let store = try makeStore()
+        let path = try temporaryDirectory().appendingPathComponent("out.jsonl").path
+        var options = RunOptions()
+        options.arguments = [path]
+        try runScript("""
+            local out = json.writer(arg[1])
+            out:write({ id = 1, amount = cds.decimal("12345678901234.5678"), name = "Łódź", tags = { "a", "b" } })
+            out:close()
+            for value in json.lines(arg[1]) do
+              assert(tostring(value.amount) == "12345678901234.5678", tostring(value.amount))
+              assert(value.id == 1 and value.name == "Łódź" and value.tags[2] == "b")
+            end
+            assert(json.decode(json.encode({ x = { 1, 2 } })).x[2] == 2)
+            """, store: store, options: options)
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8),
+                       "{\"amount\":12345678901234.5678,\"id\":1,\"name\":\"Łódź\",\"tags\":[\"a\",\"b\"]}\n")
+    }
+
+    func test_runawayMemoryStopsTheScriptAndPcallCannotCatchIt() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.memoryLimit = 16 * 1024 * 1024
+        let report = try runScript("""
+            local t = {}
+            pcall(function() for i = 1, 1e9 do t[i] = ("x"):rep(100) .. i end end)
+            cds.upsert("account", { accountnumber = "AFTER" }, { name = "should not be written" })
+            """, store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.outcome, .failed)
+        XCTAssertEqual(report.errorCode, "script.memory")
+        XCTAssertEqual(try store.count("account"), 0)
+    }
+
+    func test_timeoutStopsALoopThatCatchesErrors() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.timeout = 0.5
+        let started = Date()
+        let report = try runScript("while true do pcall(function() while true do end end) end", store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.errorCode, "script.timeout")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10)
+    }
+
+    func test_sandboxHasNoProcessOrFileAccessOutsideTheModules() throws {
+        let store = try makeStore()
+        try runScript("""
+            assert(os.execute == nil and io == nil and package.loadlib == nil and dofile == nil and loadfile == nil)
+            assert(load(string.dump(function() end)) == nil, "bytecode is refused")
+            """, store: store)
+    }
+}

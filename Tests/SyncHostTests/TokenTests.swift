@@ -1,0 +1,76 @@
+import EntityModel
+import EntityStore
+import Foundation
+import SyncHost
+import XCTest
+
+/// Change tokens advance only when the run's work has been committed.
+final class TokenTests: XCTestCase {
+    private let extract = """
+        local n = 0
+        for change in cds.changes("account", { token = "wh", columns = { "name" } }) do n = n + 1 end
+        cds.upsert("account", { accountnumber = "SEEN" }, { name = tostring(n) })
+        """
+
+    func test_tokenAdvancesAfterASuccessfulRunOnly() throws {
+        let store = try makeStore()
+        for number in ["A", "B"] { try store.execute(.create(entity: "account", id: nil, fields: ["name": .string(number), "accountnumber": .string(number)])) }
+        let first = try runScript(extract, store: store)
+        XCTAssertEqual(first.tokensAdvanced, ["wh"])
+        let saved = try XCTUnwrap(try store.token(named: "wh"))
+        _ = try store.execute(.update(EntityReference("account", keys: ["accountnumber": .string("A")]), fields: ["name": .string("A2")], ifVersion: nil))
+        let failing = try runScript(extract + "\nerror('boom')", store: store, expectSuccess: false)
+        XCTAssertEqual(failing.outcome, .failed)
+        XCTAssertTrue(failing.tokensAdvanced.isEmpty)
+        XCTAssertEqual(try store.token(named: "wh"), saved, "a failed run leaves the token where it was")
+        try runScript(extract, store: store)
+        let seen = try store.retrieve(EntityReference("account", keys: ["accountnumber": .string("SEEN")]), columns: ["name"])
+        XCTAssertEqual(seen["name"], .string("2"), "the change to A and the previous run's own write are delivered again")
+    }
+
+    func test_breakingOutOfTheLoopDoesNotAdvanceTheToken() throws {
+        let store = try makeStore()
+        for number in ["A", "B", "C"] { try store.execute(.create(entity: "account", id: nil, fields: ["name": .string(number)])) }
+        let report = try runScript("for change in cds.changes('account', { token = 'partial' }) do break end", store: store)
+        XCTAssertTrue(report.tokensAdvanced.isEmpty)
+        XCTAssertNil(try store.token(named: "partial"))
+    }
+
+    func test_deletionsArriveAsDeletedChanges() throws {
+        let store = try makeStore()
+        try runScript("cds.upsert('account', { accountnumber = 'D' }, { name = 'd' }); for c in cds.changes('account', { token = 't' }) do end", store: store)
+        try runScript("""
+            cds.delete("account", { accountnumber = "D" })
+            local seen = {}
+            for c in cds.changes("account", { token = "t" }) do seen[#seen + 1] = c end
+            assert(#seen == 1 and seen[1].deleted == true and #seen[1].id == 36 and seen[1].record == nil)
+            """, store: store)
+    }
+
+    func test_expiredTokenIsAnErrorUnlessTheScriptAsksForAResync() throws {
+        let store = try makeStore()
+        try store.execute(.create(entity: "account", id: nil, fields: ["name": .string("x")]))
+        try store.saveToken(SavedToken(name: "old", token: ChangeToken(version: 1, issued: Date().addingTimeInterval(-30 * 86_400)).text,
+                                       entity: "account", updatedAt: Date()))
+        let failed = try runScript("for c in cds.changes('account', { token = 'old' }) do end", store: store, expectSuccess: false)
+        XCTAssertEqual(failed.errorCode, "0x80044352")
+        let resync = try runScript("""
+            local n = 0
+            for c in cds.changes('account', { token = 'old', on_expired = 'resync' }) do n = n + 1 end
+            assert(n == 1, n)
+            """, store: store)
+        XCTAssertEqual(resync.tokensAdvanced, ["old"])
+    }
+
+    func test_checkpointSavesTokensMidRun() throws {
+        let store = try makeStore()
+        try store.execute(.create(entity: "account", id: nil, fields: ["name": .string("x")]))
+        let report = try runScript("""
+            for c in cds.changes('account', { token = 'cp' }) do end
+            assert(cds.checkpoint() == 1)
+            error("later failure")
+            """, store: store, expectSuccess: false)
+        XCTAssertEqual(report.tokensAdvanced, ["cp"])
+        XCTAssertNotNil(try store.token(named: "cp"))
+    }
+}
