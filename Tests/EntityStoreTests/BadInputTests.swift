@@ -48,9 +48,9 @@ final class BadInputTests: XCTestCase {
     func test_decimalsAreExactAndRoundToThePrecision() throws {
         try forEachStore { store in
             try store.createAccount("A", extra: ["revenue": .decimal(DecimalNumber("49999999.99")!)])
-            XCTAssertEqual(try store.retrieve(account("A"), columns: ["revenue"])["revenue"]?.displayText, "49999999.9900")
-            _ = try store.execute(.update(account("A"), fields: ["revenue": .decimal(DecimalNumber("0.00005")!)], ifVersion: nil))
-            XCTAssertEqual(try store.retrieve(account("A"), columns: ["revenue"])["revenue"], .decimal(DecimalNumber("0.0001")!))
+            XCTAssertEqual(try store.retrieve(account("A"), columns: ["revenue"])["revenue"]?.displayText, "49999999.99")
+            _ = try store.execute(.update(account("A"), fields: ["revenue": .decimal(DecimalNumber("0.005")!)], ifVersion: nil))
+            XCTAssertEqual(try store.retrieve(account("A"), columns: ["revenue"])["revenue"], .decimal(DecimalNumber("0.01")!))
             assertServiceError(.invalidArgument) { try store.createAccount("B", extra: ["revenue": .decimal(DecimalNumber("999999999999999999")!)]) }
         }
     }
