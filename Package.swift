@@ -46,6 +46,6 @@ let package = Package(
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),
         .testTarget(name: "DataFilesTests", dependencies: ["DataFiles"]),
         .testTarget(name: "SyncHostTests", dependencies: ["SyncHost", "EntityStore", "EntityModel"]),
-        .testTarget(name: "CLITests", dependencies: []),
+        .testTarget(name: "CLITests", dependencies: ["EntityModel", "EntityStore"]),
     ]
 )

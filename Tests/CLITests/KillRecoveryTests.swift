@@ -1,0 +1,75 @@
+import EntityModel
+import EntityStore
+import Foundation
+import XCTest
+
+/// A run killed with SIGKILL leaves a consistent store, advances no token, and a re-run
+/// converges to the same final state as an uninterrupted run.
+final class KillRecoveryTests: XCTestCase {
+    private let rows = 20_000
+
+    private func prepare(_ directory: URL) throws {
+        var csv = "number,name,revenue,status\n"
+        for index in 1...rows {
+            csv += "K\(index),\"Name \(index), Inc.\",\(index).\(index % 100 < 10 ? "0" : "")\(index % 100),\(index % 7 == 0 ? "inactive" : "active")\n"
+        }
+        try csv.write(to: directory.appendingPathComponent("accounts.csv"), atomically: true, encoding: .utf8)
+        try """
+            for row in csv.rows("accounts.csv") do
+              cds.upsert("account", { accountnumber = row.number }, {
+                name = row.name, revenue = cds.decimal(row.revenue), statecode = row.status == "active" and 0 or 1 })
+            end
+            local n = 0
+            for change in cds.changes("account", { token = "out", columns = { "accountnumber" } }) do n = n + 1 end
+            print("changes", n)
+            """.write(to: directory.appendingPathComponent("load.lua"), atomically: true, encoding: .utf8)
+    }
+
+    private func state(_ directory: URL) throws -> [String: String] {
+        let store = try EntityStore(path: directory.appendingPathComponent("store.db").path)
+        var result: [String: String] = [:]
+        var cookie: String?
+        repeat {
+            let page = try store.runQuery(Query(entity: "account", columns: ["accountnumber", "name", "revenue", "statecode", "statuscode"],
+                                                pageSize: 5000, pagingCookie: cookie))
+            for record in page.records {
+                let fields = ["name", "revenue", "statecode", "statuscode"].map { record[$0]?.displayText ?? "-" }
+                result[record["accountnumber"]?.displayText ?? "?"] = fields.joined(separator: "|")
+            }
+            cookie = page.moreRecords ? page.pagingCookie : nil
+        } while cookie != nil
+        return result
+    }
+
+    func test_killedRunsConvergeToTheUninterruptedState() throws {
+        let reference = try CLIRunner.temporaryDirectory()
+        try prepare(reference)
+        let clean = try CLIRunner.run(["run", "load.lua", "--db", "store.db", "--batch-size", "100"], in: reference)
+        XCTAssertEqual(clean.status, 0, clean.stderr)
+        let expected = try state(reference)
+        XCTAssertEqual(expected.count, rows)
+
+        let killed = try CLIRunner.temporaryDirectory()
+        try prepare(killed)
+        var killedBeforeTheEnd = 0
+        for delay in [0.15, 0.4, 0.8] {
+            let process = try CLIRunner.start(["run", "load.lua", "--db", "store.db", "--batch-size", "100"], in: killed)
+            Thread.sleep(forTimeInterval: delay)
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                killedBeforeTheEnd += 1
+            }
+            process.waitUntilExit()
+            let store = try EntityStore(path: killed.appendingPathComponent("store.db").path)
+            if process.terminationReason == .uncaughtSignal {
+                XCTAssertNil(try store.token(named: "out"), "a killed run advances no token")
+            }
+            XCTAssertLessThanOrEqual(try store.count("account"), rows)
+        }
+        XCTAssertGreaterThan(killedBeforeTheEnd, 0, "at least one run must have been killed mid-way")
+        let rerun = try CLIRunner.run(["run", "load.lua", "--db", "store.db", "--batch-size", "100"], in: killed)
+        XCTAssertEqual(rerun.status, 0, rerun.stderr)
+        XCTAssertEqual(try state(killed), expected)
+        XCTAssertNotNil(try EntityStore(path: killed.appendingPathComponent("store.db").path).token(named: "out"))
+    }
+}

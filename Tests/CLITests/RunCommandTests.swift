@@ -1,0 +1,95 @@
+import EntityModel
+import EntityStore
+import Foundation
+import XCTest
+
+/// `cdsync run` and `cdsync tokens` through the real binary.
+final class RunCommandTests: XCTestCase {
+    private func exampleStore() throws -> URL {
+        let directory = try CLIRunner.temporaryDirectory()
+        let schema = CLIRunner.root.appendingPathComponent("examples/erp/schema.yaml").path
+        XCTAssertEqual(try CLIRunner.run(["schema", "apply", schema, "--db", "erp.db"], in: directory).status, 0)
+        let data = directory.appendingPathComponent("data")
+        try FileManager.default.copyItem(at: CLIRunner.root.appendingPathComponent("examples/erp/data"), to: data)
+        return directory
+    }
+
+    private func runExample(_ directory: URL) throws -> CLIRunner.Result {
+        let script = CLIRunner.root.appendingPathComponent("examples/erp/sync.lua").path
+        return try CLIRunner.run(["run", script, "--db", "erp.db", "--json", "--", "data", "changes.jsonl"], in: directory)
+    }
+
+    private func summary(_ result: CLIRunner.Result) throws -> [String: Any] {
+        let line = result.stdout.split(separator: "\n").last.map(String.init) ?? ""
+        return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], result.stdout + result.stderr)
+    }
+
+    func test_exampleRunsTwiceAndTheSecondRunIsUnchanged() throws {
+        let directory = try exampleStore()
+        let first = try runExample(directory)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        let firstSummary = try summary(first)
+        XCTAssertEqual(firstSummary["created"] as? Int, 16)
+        XCTAssertEqual(firstSummary["tokens_advanced"] as? [String], ["to-warehouse"])
+        let changes = try String(contentsOf: directory.appendingPathComponent("changes.jsonl"), encoding: .utf8)
+        XCTAssertEqual(changes.split(separator: "\n").count, 6)
+        XCTAssertTrue(changes.contains("\"name\":\"The \\\"Best\\\" Pharma of Łódź\""), changes)
+        XCTAssertTrue(changes.contains("\"owner_domainname\":\"carol@contoso.test\""), changes)
+
+        let second = try runExample(directory)
+        let secondSummary = try summary(second)
+        XCTAssertEqual(secondSummary["unchanged"] as? Int, 16)
+        XCTAssertEqual(secondSummary["created"] as? Int, 0)
+        XCTAssertEqual(secondSummary["updated"] as? Int, 0)
+        XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("changes.jsonl"), encoding: .utf8), "")
+    }
+
+    func test_editedRowsShowUpAsExactlyThoseChanges() throws {
+        let directory = try exampleStore()
+        XCTAssertEqual(try runExample(directory).status, 0)
+        let accounts = directory.appendingPathComponent("data/accounts.csv")
+        var text = try String(contentsOf: accounts, encoding: .utf8)
+        text = text.replacingOccurrences(of: "Northwind Traders,NW", with: "Northwind Traders Ltd,NW")
+        text = text.replacingOccurrences(of: "jo.smith@fabrikam.test,active", with: "jo.smith@fabrikam.test,inactive")
+        try text.write(to: accounts, atomically: true, encoding: .utf8)
+        let result = try runExample(directory)
+        XCTAssertEqual(try summary(result)["updated"] as? Int, 2)
+        let changes = try String(contentsOf: directory.appendingPathComponent("changes.jsonl"), encoding: .utf8)
+        let numbers = changes.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["accountnumber"] as? String
+        }
+        XCTAssertEqual(Set(numbers), ["AC0000004", "AC0000005"])
+    }
+
+    func test_scriptErrorPrintsScriptLineAndExits1() throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        try "cds.upsert('account', { accountnumber = 'A' }, { name = 'a' })\ncds.upsert('account', { accountnumber = 'B' }, { nosuch = 1 })\n"
+            .write(to: directory.appendingPathComponent("bad.lua"), atomically: true, encoding: .utf8)
+        let result = try CLIRunner.run(["run", "bad.lua", "--db", "store.db"], in: directory)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("bad.lua:2: An error occurred while validating input parameters: Invalid property 'nosuch'"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("[0x0] (key: accountnumber='B')"), result.stderr)
+    }
+
+    func test_usageErrorsExit64() throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        XCTAssertEqual(try CLIRunner.run(["run", "missing.lua"], in: directory).status, 64)
+        try "".write(to: directory.appendingPathComponent("empty.lua"), atomically: true, encoding: .utf8)
+        XCTAssertEqual(try CLIRunner.run(["run", "empty.lua", "--on-error", "sometimes"], in: directory).status, 64)
+        XCTAssertEqual(try CLIRunner.run(["run", "empty.lua", "--batch-size", "5000"], in: directory).status, 64)
+    }
+
+    func test_tokensListShowAndReset() throws {
+        let directory = try exampleStore()
+        XCTAssertEqual(try runExample(directory).status, 0)
+        let list = try CLIRunner.run(["tokens", "list", "--db", "erp.db"], in: directory)
+        XCTAssertTrue(list.stdout.contains("to-warehouse  account"), list.stdout)
+        let show = try CLIRunner.run(["tokens", "show", "to-warehouse", "--db", "erp.db"], in: directory)
+        XCTAssertTrue(show.stdout.contains("entity:  account"), show.stdout)
+        XCTAssertEqual(try CLIRunner.run(["tokens", "reset", "to-warehouse", "--db", "erp.db"], in: directory).status, 0)
+        XCTAssertEqual(try CLIRunner.run(["tokens", "show", "to-warehouse", "--db", "erp.db"], in: directory).status, 1)
+        let again = try runExample(directory)
+        XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("changes.jsonl"), encoding: .utf8).split(separator: "\n").count, 6,
+                       "after a reset the next run is a full sync: \(again.stderr)")
+    }
+}

@@ -1,0 +1,46 @@
+import XCTest
+
+/// `cdsync schema` through the real binary.
+final class SchemaCommandTests: XCTestCase {
+    func test_showAccountPrintsTheStarterTableWithItsKey() throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        let result = try CLIRunner.run(["schema", "show", "account", "--db", "store.db"], in: directory)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let expectedLines = [
+            "entity account  (set accounts, primary id accountid, primary name name)",
+            "  name               string(160)                required",
+            "  accountnumber      string(20)",
+            "  primarycontactid   lookup -> contact",
+            "  ownerid            owner -> systemuser, team",
+            "  ak_accountnumber  accountnumber  Active",
+            "  0 Active    default status 1  statuses: 1 Active",
+        ]
+        for line in expectedLines {
+            XCTAssertTrue(result.stdout.contains(line + "\n"), "missing line: \(line)\n\(result.stdout)")
+        }
+    }
+
+    func test_applyCreatesThenReportsNothingToChange() throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        let schema = CLIRunner.root.appendingPathComponent("examples/erp/schema.yaml").path
+        let first = try CLIRunner.run(["schema", "apply", schema, "--db", "store.db"], in: directory)
+        XCTAssertEqual(first.status, 0, first.stderr)
+        XCTAssertTrue(first.stdout.contains("created entity region"), first.stdout)
+        XCTAssertTrue(first.stdout.contains("added key region.ak_region_code: Active"), first.stdout)
+        let second = try CLIRunner.run(["schema", "apply", schema, "--db", "store.db"], in: directory)
+        XCTAssertEqual(second.stdout, "schema is up to date: nothing to change\n")
+        let list = try CLIRunner.run(["schema", "show", "--db", "store.db"], in: directory)
+        XCTAssertTrue(list.stdout.contains("region        regions        0     on        ak_region_code(code)"), list.stdout)
+    }
+
+    func test_badSchemaFileExitsWithItsNameAndNoCrash() throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        try "entities:\n  - name: new_x\n    attributes:\n      - { name: a, type: nosuch }\n".write(to: directory.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
+        let result = try CLIRunner.run(["schema", "apply", "bad.yaml", "--db", "store.db"], in: directory)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.hasPrefix("bad.yaml: error: "), result.stderr)
+        XCTAssertTrue(result.stderr.contains("[schema.invalid]"), result.stderr)
+        let missing = try CLIRunner.run(["schema", "apply", "nope.yaml"], in: directory)
+        XCTAssertEqual(missing.status, 64)
+    }
+}

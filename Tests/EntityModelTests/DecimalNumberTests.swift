@@ -1,0 +1,38 @@
+import EntityModel
+import XCTest
+
+/// Exact decimals: parsing, formatting, rescaling, comparison.
+final class DecimalNumberTests: XCTestCase {
+    func test_parsesAndPrintsWithoutAFloat() {
+        XCTAssertEqual(DecimalNumber("12.50")?.description, "12.50")
+        XCTAssertEqual(DecimalNumber("-0.05")?.description, "-0.05")
+        XCTAssertEqual(DecimalNumber(".5")?.description, "0.5")
+        XCTAssertEqual(DecimalNumber("922337203685477.5807")?.description, "922337203685477.5807")
+        for bad in ["", "1,5", "1e5", "--1", "1.2.3", "abc", "99999999999999999999"] {
+            XCTAssertNil(DecimalNumber(bad), bad)
+        }
+    }
+
+    func test_rescalingRoundsHalfAwayFromZeroAndDetectsOverflow() {
+        XCTAssertEqual(DecimalNumber("1.005")?.rescaled(to: 2)?.description, "1.01")
+        XCTAssertEqual(DecimalNumber("-1.005")?.rescaled(to: 2)?.description, "-1.01")
+        XCTAssertEqual(DecimalNumber("1.004")?.rescaled(to: 2)?.description, "1.00")
+        XCTAssertEqual(DecimalNumber("7")?.rescaled(to: 4)?.description, "7.0000")
+        XCTAssertNil(DecimalNumber("999999999999999999")?.rescaled(to: 4))
+    }
+
+    func test_equalityAndOrderIgnoreTrailingZeros() {
+        XCTAssertEqual(DecimalNumber("1.50"), DecimalNumber("1.5"))
+        XCTAssertEqual(Set([DecimalNumber("1.50")!, DecimalNumber("1.5")!]).count, 1)
+        XCTAssertLessThan(DecimalNumber("-2")!, DecimalNumber("1.99")!)
+    }
+
+    func test_guidsAreLowercaseAndSequentialIdsIncrease() {
+        XCTAssertEqual(RecordID("{AAAAAAAA-BBBB-CCCC-DDDD-EEEEEEEEEEEE}")?.description, "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee")
+        XCTAssertNil(RecordID("not-a-guid"))
+        var generator = SequentialIDGenerator()
+        let ids = (0..<1000).map { _ in generator.next() }
+        XCTAssertEqual(ids, ids.sorted())
+        XCTAssertEqual(Set(ids).count, 1000)
+    }
+}
