@@ -129,6 +129,17 @@ public protocol DataService: AnyObject, Sendable {
     func entityDefinitions() throws -> [EntityDefinition]
 }
 
+/// A service that can hold one transaction open for a whole run (`cdsync run --atomic` and
+/// `--dry-run`); the embedded store can, a remote Web API cannot.
+public protocol RunTransactionSupport: AnyObject {
+    /// Opens the run's transaction; every later request runs inside it.
+    /// - Throws: `ServiceError` when one is already open or the store cannot begin it.
+    func beginRunTransaction() throws
+    /// Commits or rolls back the run's transaction.
+    /// - Throws: `ServiceError` when the commit fails (everything is rolled back then).
+    func endRunTransaction(commit: Bool) throws
+}
+
 /// Where named change tokens are kept between runs (the store itself, or a local state file).
 public protocol TokenStore: AnyObject, Sendable {
     /// The token saved under a name, nil when none.

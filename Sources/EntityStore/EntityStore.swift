@@ -26,6 +26,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
             try db.execute(sql: "PRAGMA cache_size = -65536")
         }
         configuration.busyMode = .timeout(10)
+        configuration.allowsUnsafeTransactions = true
         do {
             if let path {
                 queue = try DatabaseQueue(path: path, configuration: configuration)
@@ -63,23 +64,34 @@ public final class EntityStore: DataService, @unchecked Sendable {
         return table
     }
 
-    /// Runs `body` in one write transaction; everything it did is rolled back if it throws.
+    /// Runs `body` in one write transaction (a savepoint inside the run's transaction, when
+    /// one is open); everything it did is rolled back if it throws.
     func write<T>(_ body: (WriteContext) throws -> T) throws -> T {
         try queue.writeWithoutTransaction { db in
             var result: T?
-            try db.inTransaction(.immediate) {
-                let context = WriteContext(db: db, now: clock())
+            let work: () throws -> Database.TransactionCompletion = {
+                let context = WriteContext(db: db, now: self.clock())
                 result = try body(context)
                 try context.finish()
                 return .commit
             }
+            if db.isInsideTransaction { try db.inSavepoint(work) } else { try db.inTransaction(.immediate, work) }
             return result!
         }
     }
 
-    /// Runs `body` in one read transaction.
+    /// Runs `body` in one read transaction (inside the run's transaction, when one is open,
+    /// so a run reads its own uncommitted writes).
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try queue.read { db in try body(db) }
+        try queue.inDatabase { db in
+            if db.isInsideTransaction { return try body(db) }
+            var result: T?
+            try db.inTransaction(.deferred) {
+                result = try body(db)
+                return .commit
+            }
+            return result!
+        }
     }
 
     /// The definitions of all entities, sorted by name.

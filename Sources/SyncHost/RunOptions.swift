@@ -26,6 +26,10 @@ public struct RunOptions: Sendable {
     public var arguments: [String] = []
     /// Print a progress line to stderr.
     public var showProgress = false
+    /// Run everything in one transaction: all or nothing (embedded store only).
+    public var atomic = false
+    /// Run in one transaction that is rolled back; print each record's outcome (embedded store only).
+    public var dryRun = false
 
     /// Default options.
     public init() {}

@@ -49,11 +49,30 @@ public final class ScriptHost {
     public func run(source: String, chunkName: String) -> RunReport {
         let start = Date()
         defer { try? rejects?.close(); session.progress?.finish() }
+        let runTransaction = options.atomic || options.dryRun ? session.service as? RunTransactionSupport : nil
         do {
+            if options.atomic || options.dryRun {
+                guard let runTransaction else {
+                    throw ServiceError(.invalidArgument, "--atomic and --dry-run need the embedded store.")
+                }
+                try runTransaction.beginRunTransaction()
+            }
             _ = try lua.run(source, chunkName: chunkName)
             try session.queue.flush()
             _ = try session.checkpoint()
-        } catch let error as LuaScriptError {
+            try runTransaction?.endRunTransaction(commit: !options.dryRun)
+            if options.dryRun { session.advancedTokens.removeAll() }
+        } catch {
+            try? runTransaction?.endRunTransaction(commit: false)
+            if options.atomic || options.dryRun { session.advancedTokens.removeAll() }
+            return failureReport(error, chunkName: chunkName, start)
+        }
+        let rejected = options.onError == .continue && session.queue.counters.failed > 0
+        return report(rejected ? .rowsRejected : .succeeded, start, error: nil, code: nil)
+    }
+
+    private func failureReport(_ error: Error, chunkName: String, _ start: Date) -> RunReport {
+        do { throw error } catch let error as LuaScriptError {
             return failure(error, chunkName: chunkName, start)
         } catch let failure as RowFailure {
             return report(.failed, start, error: Self.describe(failure, chunkName: chunkName), code: failure.error.code.value)
@@ -63,8 +82,6 @@ public final class ScriptHost {
         } catch {
             return report(.failed, start, error: "\(chunkName): error: \(error)", code: nil)
         }
-        let rejected = options.onError == .continue && session.queue.counters.failed > 0
-        return report(rejected ? .rowsRejected : .succeeded, start, error: nil, code: nil)
     }
 
     private func failure(_ error: LuaScriptError, chunkName: String, _ start: Date) -> RunReport {

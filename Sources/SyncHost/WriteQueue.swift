@@ -76,6 +76,7 @@ final class WriteQueue {
                 write.box?.response = result
                 count(result)
             }
+            if options.dryRun { print(Self.outcomeLine(write.request, item)) }
         }
         if let firstFailure { throw firstFailure }
     }
@@ -144,6 +145,19 @@ final class WriteQueue {
         let requestKey = Self.keyText(write.request)
         let key = requestKey.isEmpty || requestKey == "(new)" ? (error.key ?? requestKey) : requestKey
         return RowFailure(error: error, line: write.line, source: write.source, key: key)
+    }
+
+    /// `create account(accountnumber='A1')`, as `--dry-run` prints it.
+    static func outcomeLine(_ request: ServiceRequest, _ item: BatchItem) -> String {
+        let target = "\(request.entity ?? "?")(\(keyText(request)))"
+        if let fault = item.fault { return "fail \(target): \(fault.message) [\(fault.code.value)]" }
+        switch item.response {
+        case .created?: return "create \(target)"
+        case .upserted(_, let created, let changed)?: return "\(created ? "create" : changed ? "update" : "unchanged") \(target)"
+        case .updated(_, let changed, _)?: return "\(changed ? "update" : "unchanged") \(target)"
+        case .deleted?: return "delete \(target)"
+        default: return "done \(target)"
+        }
     }
 
     static func keyText(_ request: ServiceRequest) -> String {

@@ -20,6 +20,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Memory the script may use, in MiB (0 = unlimited).") var maxMemory = 0
     @Option(help: "Seconds the script may run (0 = unlimited).") var timeout = 0.0
     @Option(help: "A directory of Lua modules for require (repeatable).") var modulePath: [String] = []
+    @Flag(help: "Run everything in one transaction: all or nothing (embedded store).") var atomic = false
+    @Flag(help: "Write nothing: run in a transaction that is rolled back and print each record's outcome.") var dryRun = false
     @Flag(help: "Print the summary as one JSON object on stdout.") var json = false
     @Flag(help: "Do not show the progress line.") var quiet = false
 
@@ -42,6 +44,8 @@ struct RunCommand: ParsableCommand {
         options.timeout = timeout > 0 ? timeout : nil
         options.modulePaths = modulePath + StdlibLocator.directories()
         options.arguments = arguments
+        options.atomic = atomic
+        options.dryRun = dryRun
         options.showProgress = !quiet && !json && isatty(2) == 1
         let report: RunReport
         do {

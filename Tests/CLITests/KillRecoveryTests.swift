@@ -72,4 +72,33 @@ final class KillRecoveryTests: XCTestCase {
         XCTAssertEqual(try state(killed), expected)
         XCTAssertNotNil(try EntityStore(path: killed.appendingPathComponent("store.db").path).token(named: "out"))
     }
+
+    func test_sigtermStopsTheRunWithExit75AndNoToken() throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        try prepare(directory)
+        try """
+            for c in cds.changes("account", { token = "never" }) do end
+            cds.upsert("account", { accountnumber = "FIRST" }, { name = "sent" })
+            cds.flush()
+            local i = 0
+            while true do i = i + 1; if i % 1000 == 0 then cds.upsert("account", { accountnumber = "L" .. i }, { name = "x" }) end end
+            """.write(to: directory.appendingPathComponent("loop.lua"), atomically: true, encoding: .utf8)
+        let process = try CLIRunner.start(["run", "loop.lua", "--db", "store.db", "--json", "--batch-size", "1000"], in: directory)
+        Thread.sleep(forTimeInterval: 1.0)
+        XCTAssertTrue(process.isRunning)
+        kill(process.processIdentifier, SIGTERM)
+        let stdout = (process.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 75)
+        XCTAssertTrue(String(decoding: stdout, as: UTF8.self).contains("\"outcome\":\"interrupted\""))
+        let store = try EntityStore(path: directory.appendingPathComponent("store.db").path)
+        XCTAssertNil(try store.token(named: "never"))
+        XCTAssertNotNil(try store.find("FIRST"), "batches sent before the signal stay committed")
+    }
+}
+
+private extension EntityStore {
+    func find(_ number: String) throws -> Record? {
+        try? retrieve(EntityReference("account", keys: ["accountnumber": .string(number)]), columns: nil)
+    }
 }

@@ -128,4 +128,47 @@ final class BatchingTests: XCTestCase {
             assert(r.created == true)
             """, store: store)
     }
+
+    func test_atomicRunWritesNothingWhenItFailsLate() throws {
+        let store = try makeStore()
+        var runOptions = options(batchSize: 2)
+        runOptions.atomic = true
+        let report = try runScript("""
+            for i = 1, 5 do cds.upsert("account", { accountnumber = "AT" .. i }, { name = "n" }) end
+            for c in cds.changes("account", { token = "atomic" }) do end
+            cds.flush()
+            error("late failure")
+            """, store: store, options: runOptions, expectSuccess: false)
+        XCTAssertEqual(report.outcome, .failed)
+        XCTAssertEqual(try store.count("account"), 0, "batches sent before the failure are rolled back too")
+        XCTAssertNil(try store.token(named: "atomic"))
+        runOptions.atomic = true
+        let success = try runScript("""
+            for i = 1, 5 do cds.upsert("account", { accountnumber = "AT" .. i }, { name = "n" }) end
+            for c in cds.changes("account", { token = "atomic" }) do end
+            """, store: store, options: runOptions)
+        XCTAssertEqual(success.tokensAdvanced, ["atomic"])
+        XCTAssertEqual(try store.count("account"), 5)
+        XCTAssertNotNil(try store.token(named: "atomic"))
+    }
+
+    func test_dryRunCountsOutcomesAndWritesNothing() throws {
+        let store = try makeStore()
+        try store.execute(.create(entity: "account", id: nil, fields: ["name": .string("same"), "accountnumber": .string("D1")]))
+        var runOptions = options(batchSize: 10)
+        runOptions.dryRun = true
+        let report = try runScript("""
+            cds.upsert("account", { accountnumber = "D1" }, { name = "same" })
+            cds.upsert("account", { accountnumber = "D2" }, { name = "new" })
+            cds.update("account", { accountnumber = "D1" }, { name = "renamed" })
+            for c in cds.changes("account", { token = "dry" }) do end
+            """, store: store, options: runOptions)
+        XCTAssertEqual(report.counters.unchanged, 1)
+        XCTAssertEqual(report.counters.created, 1)
+        XCTAssertEqual(report.counters.updated, 1)
+        XCTAssertTrue(report.tokensAdvanced.isEmpty)
+        XCTAssertEqual(try store.count("account"), 1)
+        XCTAssertEqual(try store.retrieve(EntityReference("account", keys: ["accountnumber": .string("D1")]), columns: ["name"])["name"], .string("same"))
+        XCTAssertNil(try store.token(named: "dry"))
+    }
 }

@@ -1,0 +1,33 @@
+import EntityModel
+import GRDB
+
+extension EntityStore: RunTransactionSupport {
+    /// Opens one transaction for a whole run; requests then run in savepoints inside it.
+    /// - Throws: `0x80040203` when one is already open; `store.unavailable` when SQLite refuses.
+    public func beginRunTransaction() throws {
+        try queue.writeWithoutTransaction { db in
+            guard !db.isInsideTransaction else {
+                throw ServiceError(.invalidArgument, "A run transaction is already open.")
+            }
+            do { try db.beginTransaction(.immediate) } catch {
+                throw ServiceError(.storeUnavailable, "Cannot begin the run's transaction: \(error)")
+            }
+        }
+    }
+
+    /// Commits (or rolls back) the run's transaction. A failed commit rolls everything back.
+    /// - Throws: `store.unavailable` when the commit fails.
+    public func endRunTransaction(commit: Bool) throws {
+        try queue.writeWithoutTransaction { db in
+            guard db.isInsideTransaction else { return }
+            if commit {
+                do { try db.commit() } catch {
+                    try? db.rollback()
+                    throw ServiceError(.storeUnavailable, "The run's transaction could not be committed; nothing was written: \(error)")
+                }
+            } else {
+                try db.rollback()
+            }
+        }
+    }
+}
