@@ -10,15 +10,18 @@ public struct ChangesRequest: Sendable {
     public var pageSize: Int
     /// The paging cookie from the previous page.
     public var pagingCookie: String?
+    /// Return no changes, only a token for "now" (start tracking from this point).
+    public var tokenOnly: Bool
 
     /// Creates a request.
     public init(entity: String, columns: [String]? = nil, token: String? = nil, pageSize: Int = 5000,
-                pagingCookie: String? = nil) {
+                pagingCookie: String? = nil, tokenOnly: Bool = false) {
         self.entity = entity
         self.columns = columns
         self.token = token
         self.pageSize = pageSize
         self.pagingCookie = pagingCookie
+        self.tokenOnly = tokenOnly
     }
 }
 
@@ -40,12 +43,16 @@ public struct EntityChanges: Sendable {
     public var pagingCookie: String?
     /// The new token; only on the last page.
     public var dataToken: String?
+    /// The alternate-key values deleted records had, by id (a cdsync extension; when known).
+    public var deletedKeys: [RecordID: [String: String]]
 
     /// Creates a page.
-    public init(changes: [ChangeItem], moreRecords: Bool, pagingCookie: String?, dataToken: String?) {
+    public init(changes: [ChangeItem], moreRecords: Bool, pagingCookie: String?, dataToken: String?,
+                deletedKeys: [RecordID: [String: String]] = [:]) {
         self.changes = changes
         self.moreRecords = moreRecords
         self.pagingCookie = pagingCookie
         self.dataToken = dataToken
+        self.deletedKeys = deletedKeys
     }
 }

@@ -13,9 +13,15 @@ extension EntityStore {
         }
         try checkColumns(request.columns, table)
         return try read { db in
+            if request.tokenOnly {
+                let current = try StoreMeta.integer(db, "version") ?? 0
+                return EntityChanges(changes: [], moreRecords: false, pagingCookie: nil,
+                                     dataToken: ChangeToken(version: current, issued: clock()).text)
+            }
             let cursor = try cursor(for: request, db)
             let pageSize = min(max(request.pageSize, 1), Self.maxPageSize)
             var items: [ChangeItem] = []
+            var deletedKeys: [RecordID: [String: String]] = [:]
             var last = cursor.last
             if cursor.phase == .rows {
                 let sql = "SELECT * FROM \(table.quotedTable) WHERE versionnumber > ? AND versionnumber <= ? ORDER BY versionnumber LIMIT ?"
@@ -31,20 +37,26 @@ extension EntityStore {
             if cursor.since >= 0 {
                 let capacity = pageSize - items.count
                 let sql = """
-                    SELECT version, id FROM \(SystemTables.tombstones) WHERE entity = ? AND version > ? AND version <= ?
+                    SELECT version, id, key FROM \(SystemTables.tombstones) WHERE entity = ? AND version > ? AND version <= ?
                     AND id NOT IN (SELECT \(quoteIdentifier(table.primaryKey)) FROM \(table.quotedTable)) ORDER BY version LIMIT ?
                     """
                 let rows = try Row.fetchAll(db, sql: sql, arguments: [table.name, last, cursor.watermark, capacity + 1])
                 for row in rows.prefix(capacity) {
-                    items.append(.removedOrDeleted(EntityReference(table.name, id: RecordID(row["id"] as String)!)))
+                    let id = RecordID(row["id"] as String)!
+                    items.append(.removedOrDeleted(EntityReference(table.name, id: id)))
+                    if let text: String = row["key"], let key = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) {
+                        deletedKeys[id] = key
+                    }
                 }
                 if rows.count > capacity {
                     let lastVersion: Int64 = capacity > 0 ? rows[capacity - 1]["version"] : last
-                    return morePage(items: items, cursor.with(phase: .deletions, last: lastVersion))
+                    var page = morePage(items: items, cursor.with(phase: .deletions, last: lastVersion))
+                    page.deletedKeys = deletedKeys
+                    return page
                 }
             }
             return EntityChanges(changes: items, moreRecords: false, pagingCookie: nil,
-                                 dataToken: ChangeToken(version: cursor.watermark, issued: clock()).text)
+                                 dataToken: ChangeToken(version: cursor.watermark, issued: clock()).text, deletedKeys: deletedKeys)
         }
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import EntityModel
 import GRDB
 
@@ -114,11 +115,24 @@ extension EntityStore {
         try context.db.cachedStatement(sql: "DELETE FROM \(table.quotedTable) WHERE \(quoteIdentifier(table.primaryKey)) = ?")
             .execute(arguments: [id])
         if table.definition.changeTracking {
-            try context.db.cachedStatement(sql: "INSERT INTO \(SystemTables.tombstones)(version, entity, id, deleted_at) VALUES (?, ?, ?, ?)")
-                .execute(arguments: [try context.nextVersion(), table.name, id, context.nowMillis])
+            try context.db.cachedStatement(sql: "INSERT INTO \(SystemTables.tombstones)(version, entity, id, deleted_at, key) VALUES (?, ?, ?, ?, ?)")
+                .execute(arguments: [try context.nextVersion(), table.name, id, context.nowMillis, tombstoneKey(table, row)])
         }
         try removeLinks(to: table.name, id: id, context)
         return RecordID(id)!
+    }
+
+    /// The deleted record's first Active key, as JSON text (`{"accountnumber":"A1"}`), so change
+    /// readers can delete downstream by business key.
+    private func tombstoneKey(_ table: EntityTable, _ row: StoredRow) -> String? {
+        guard let key = table.definition.keys.first(where: { $0.status == .active }) else { return nil }
+        var object: [String: String] = [:]
+        for column in key.columns {
+            guard let value = row[column], !value.isNull else { return nil }
+            object[column] = String.fromDatabaseValue(value) ?? Int64.fromDatabaseValue(value).map(String.init) ?? value.description
+        }
+        guard let data = try? JSONEncoder().encode(object) else { return nil }
+        return String(decoding: data, as: UTF8.self)
     }
 
     /// Clears lookups that point at a deleted record (Dataverse's "remove link" behaviour).

@@ -13,12 +13,16 @@ enum SystemTables {
             CREATE TABLE IF NOT EXISTS \(StoreMeta.table) (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS \(entities) (name TEXT PRIMARY KEY, definition TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS \(tombstones) (
-                version INTEGER PRIMARY KEY, entity TEXT NOT NULL, id TEXT NOT NULL, deleted_at INTEGER NOT NULL);
+                version INTEGER PRIMARY KEY, entity TEXT NOT NULL, id TEXT NOT NULL, deleted_at INTEGER NOT NULL, key TEXT);
             CREATE INDEX IF NOT EXISTS _cdsync_tombstones_entity ON \(tombstones)(entity, version);
             CREATE TABLE IF NOT EXISTS \(tokens) (
                 name TEXT PRIMARY KEY, token TEXT NOT NULL, entity TEXT, updated_at INTEGER NOT NULL);
             INSERT OR IGNORE INTO \(StoreMeta.table)(key, value) VALUES ('version', 0), ('purged_version', 0), ('format', 1);
             """)
+        let tombstoneColumns = try Row.fetchAll(db, sql: "PRAGMA table_info(\(tombstones))").map { $0["name"] as String }
+        if !tombstoneColumns.contains("key") {
+            try db.execute(sql: "ALTER TABLE \(tombstones) ADD COLUMN key TEXT")
+        }
     }
 
     static func loadDefinitions(_ db: Database) throws -> [EntityDefinition] {

@@ -39,6 +39,7 @@ enum CdsModule {
         bind("decimal") { ctx in try decimal(ctx) }
         bind("transaction") { ctx in try transaction(ctx, session) }
         bind("changes") { ctx in try ChangeCursor.open(ctx, session) }
+        bind("start_tracking") { ctx in try ChangeCursor.startTracking(ctx, session) }
         bind("flush") { ctx in try session.queue.flush(); return 0 }
         bind("checkpoint") { ctx in ctx.push(try session.checkpoint()); return 1 }
         bind("entities") { ctx in ctx.push(LuaValue.array(try session.entityNames().map(LuaValue.string))); return 1 }

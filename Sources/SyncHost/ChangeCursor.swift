@@ -13,6 +13,7 @@ final class ChangeCursor: LuaObject {
     private let tokenName: String?
     private let resyncWhenExpired: Bool
     private var page: [ChangeItem] = []
+    private var deletedKeys: [RecordID: [String: String]] = [:]
     private var position = 0
     private var finished = false
     private var finalToken: String?
@@ -66,6 +67,7 @@ final class ChangeCursor: LuaObject {
     static func nextChange(_ ctx: LuaCallContext) throws -> Int32 {
         let cursor = try ctx.objectArgument(1, as: ChangeCursor.self)
         guard let item = try cursor.nextItem() else { ctx.pushNil(); return 1 }
+        let keys = cursor.deletedKeys
         let table = ctx.pushNewTable(fieldCapacity: 4)
         switch item {
         case .newOrUpdated(let record):
@@ -77,8 +79,22 @@ final class ChangeCursor: LuaObject {
             ctx.push(reference.entity); ctx.setField("entity", in: table)
             ctx.push(reference.id?.description); ctx.setField("id", in: table)
             ctx.push(true); ctx.setField("deleted", in: table)
+            if let id = reference.id, let key = keys[id] {
+                ctx.push(LuaValue.record(key.mapValues(LuaValue.string))); ctx.setField("key", in: table)
+            }
         }
         return 1
+    }
+
+    /// The binding `cds.start_tracking(entity, token_name)`: records a token for "now" without
+    /// reading any rows; like other tokens it is saved when the run's writes are sent.
+    static func startTracking(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
+        let entity = try ctx.stringArgument(1)
+        let name = try ctx.stringArgument(2)
+        guard case .changes(let changes) = try session.read(.retrieveChanges(ChangesRequest(entity: entity, tokenOnly: true))),
+              let token = changes.dataToken else { return 0 }
+        session.pendingTokens[name] = SavedToken(name: name, token: token, entity: entity, updatedAt: Date())
+        return 0
     }
 
     private func nextItem() throws -> ChangeItem? {
@@ -108,6 +124,7 @@ final class ChangeCursor: LuaObject {
         }
         guard case .changes(let changes) = response else { finished = true; return }
         page = changes.changes
+        deletedKeys = changes.deletedKeys
         position = 0
         if changes.moreRecords {
             request.pagingCookie = changes.pagingCookie

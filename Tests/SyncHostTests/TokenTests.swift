@@ -44,6 +44,7 @@ final class TokenTests: XCTestCase {
             local seen = {}
             for c in cds.changes("account", { token = "t" }) do seen[#seen + 1] = c end
             assert(#seen == 1 and seen[1].deleted == true and #seen[1].id == 36 and seen[1].record == nil)
+            assert(seen[1].key.accountnumber == "D", "a deletion carries the record's alternate key")
             """, store: store)
     }
 
@@ -72,5 +73,18 @@ final class TokenTests: XCTestCase {
             """, store: store, expectSuccess: false)
         XCTAssertEqual(report.tokensAdvanced, ["cp"])
         XCTAssertNotNil(try store.token(named: "cp"))
+    }
+
+    func test_startTrackingTakesATokenForNowWithoutReadingRows() throws {
+        let store = try makeStore()
+        try store.execute(.create(entity: "account", id: nil, fields: ["name": .string("before")]))
+        let report = try runScript("cds.start_tracking('account', 'fromnow')", store: store)
+        XCTAssertEqual(report.tokensAdvanced, ["fromnow"])
+        try store.execute(.create(entity: "account", id: nil, fields: ["name": .string("after")]))
+        try runScript("""
+            local names = {}
+            for c in cds.changes("account", { token = "fromnow" }) do names[#names + 1] = c.record.name end
+            assert(#names == 1 and names[1] == "after", table.concat(names, ","))
+            """, store: store)
     }
 }
