@@ -43,6 +43,7 @@ extension CdsModule {
             "__tostring": { ctx in ctx.push("cds.null"); return 1 },
         ])
         lua.registerObjectType(ChangeCursor.self, next: guarded(ChangeCursor.nextChange))
+        lua.registerObjectType(QueryCursor.self, next: guarded(QueryCursor.nextRow))
         lua.registerObjectType(WriteResultObject.self, metamethods: [
             "__index": guarded { ctx in try resultField(ctx, session) },
         ])

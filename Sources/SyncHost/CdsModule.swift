@@ -31,6 +31,7 @@ enum CdsModule {
         } }
         bind("get") { ctx in try get(ctx, session) }
         bind("query") { ctx in try CdsQuery.query(ctx, session) }
+        bind("rows") { ctx in try QueryCursor.open(ctx, session) }
         bind("ref") { ctx in
             let entity = try ctx.stringArgument(1)
             ctx.push(object: ReferenceObject(try LuaConversions.reference(ctx, entity: entity, at: 2)))

@@ -3,18 +3,23 @@ import LuaKit
 
 /// `cds.query(entity, {filter, select, orderby, top})` and `cds.describe`.
 enum CdsQuery {
-    /// Rows a query returns at most when the script gives no `top` (a guard against loading a huge table).
+    /// Rows `cds.query` returns at most when the script gives no `top`; `cds.rows` streams any number.
     static let defaultLimit = 100_000
 
-    static func query(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
-        let entity = try ctx.stringArgument(1)
+    /// The query described by an options table (`filter`, `select`, `orderby`, `top`).
+    static func parse(_ ctx: LuaCallContext, entity: String, options index: Int32) throws -> Query {
         var query = Query(entity: entity)
-        if let options = try ctx.optionalTableArgument(2) {
+        if let options = try ctx.optionalTableArgument(index) {
             if let filter = ctx.string(field: "filter", in: options) { query.filter = try FilterParser.parse(filter) }
             if ctx.type(ofField: "select", in: options) == .table { query.columns = ctx.value(field: "select", in: options).arrayStrings }
             if let order = ctx.string(field: "orderby", in: options) { query.orderBy = try orderBy(order) }
             if let top = ctx.integer(field: "top", in: options) { query.top = Int(top) }
         }
+        return query
+    }
+
+    static func query(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
+        var query = try parse(ctx, entity: try ctx.stringArgument(1), options: 2)
         let limit = query.top ?? defaultLimit
         var records: [Record] = []
         var cookie: String?

@@ -58,6 +58,21 @@ final class BindingTests: XCTestCase {
             """, store: store)
     }
 
+    func test_rowsStreamsEveryMatchingRowAcrossPages() throws {
+        let store = try makeStore()
+        let report = try runScript("""
+            for i = 1, 23 do cds.upsert("account", { accountnumber = string.format("S%02d", i) }, { name = "n", statecode = i % 2 }) end
+            local seen, last = 0, ""
+            for row in cds.rows("account", { filter = "statecode eq 1", select = { "accountnumber" }, orderby = "accountnumber", page_size = 5 }) do
+              assert(row.accountnumber > last, "ordered")
+              last, seen = row.accountnumber, seen + 1
+            end
+            assert(seen == 12, seen)
+            for row in cds.rows("account", { page_size = 2 }) do break end
+            """, store: store)
+        XCTAssertGreaterThanOrEqual(report.counters.requests, 4)
+    }
+
     func test_missingRecordIsNilAndBadKeyIsAnError() throws {
         let store = try makeStore()
         try runScript("assert(cds.get('account', { accountnumber = 'NOPE' }) == nil)", store: store)

@@ -109,7 +109,7 @@ local function check_options(entity, options)
   end
 end
 
--- Reads the existing rows (key, primary id, and state when deactivating).
+-- The query for the existing rows (key, primary id, and state when deactivating).
 local function existing_rows(entity, options)
   local primary_id = cds.describe(entity).primary_id
   local select = { options.key }
@@ -119,14 +119,16 @@ local function existing_rows(entity, options)
   if options.action == "deactivate" then
     select[#select + 1] = "statecode"
   end
-  return cds.query(entity, { select = select, filter = options.filter }), primary_id
+  return { select = select, filter = options.filter }, primary_id
 end
 
 -- The rows the source no longer has, with what to do to each.
-local function plan(rows, primary_id, source, options)
-  local result = { considered = #rows, missing = 0, deleted = 0, deactivated = 0, unkeyed = 0, keys = {} }
+local function plan(entity, query, primary_id, source, options)
+  local result = { considered = 0, missing = 0, deleted = 0, deactivated = 0, unkeyed = 0, keys = {} }
   local targets = {}
-  for _, row in ipairs(rows) do
+  -- cds.rows streams page by page, so a large table is never held in memory at once
+  for row in cds.rows(entity, query) do
+    result.considered = result.considered + 1
     local key = row[options.key]
     if normal_key(key) == nil then
       result.unkeyed = result.unkeyed + 1 -- rows without a key cannot be matched, so they are left alone
@@ -158,8 +160,8 @@ function mirror.sync(entity, options)
     fail("mirror.empty_source", "the source has no keys, so every " .. entity
       .. " would be removed; pass allow_empty = true if that is intended")
   end
-  local rows, primary_id = existing_rows(entity, options)
-  local result, targets = plan(rows, primary_id, source, options)
+  local query, primary_id = existing_rows(entity, options)
+  local result, targets = plan(entity, query, primary_id, source, options)
   local limit = deletion_limit(options.max_deletes or DEFAULT_MAX_DELETES, result.considered)
   if #targets > limit then
     fail("mirror.too_many_deletes", string.format("mirror would %s %d of %d %s rows, more than max_deletes "
