@@ -2,24 +2,40 @@ import Foundation
 
 /// The primary key of a record: a GUID, always written as a lowercase string.
 public struct RecordID: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
-    /// The underlying UUID.
-    public let uuid: UUID
+    /// The lowercase GUID text (kept, because ids are written to SQLite far more often than built).
+    public let description: String
 
     /// Wraps an existing UUID.
-    public init(_ uuid: UUID) { self.uuid = uuid }
+    public init(_ uuid: UUID) {
+        let bytes = uuid.uuid
+        description = Self.format([bytes.0, bytes.1, bytes.2, bytes.3, bytes.4, bytes.5, bytes.6, bytes.7,
+                                   bytes.8, bytes.9, bytes.10, bytes.11, bytes.12, bytes.13, bytes.14, bytes.15])
+    }
 
     /// Parses a GUID string (any case, with or without braces); nil when it is not a GUID.
     public init?(_ text: String) {
-        var trimmed = Substring(text)
-        if trimmed.hasPrefix("{") && trimmed.hasSuffix("}") {
-            trimmed = trimmed.dropFirst().dropLast()
+        var utf8 = Substring(text).utf8[...]
+        if utf8.first == UInt8(ascii: "{") && utf8.last == UInt8(ascii: "}") { utf8 = utf8.dropFirst().dropLast() }
+        guard utf8.count == 36 else { return nil }
+        var lowered = [UInt8]()
+        lowered.reserveCapacity(36)
+        for (offset, byte) in utf8.enumerated() {
+            if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                guard byte == UInt8(ascii: "-") else { return nil }
+                lowered.append(byte)
+                continue
+            }
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "a")...UInt8(ascii: "f"): lowered.append(byte)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): lowered.append(byte + 32)
+            default: return nil
+            }
         }
-        guard trimmed.count == 36, let uuid = UUID(uuidString: String(trimmed)) else { return nil }
-        self.uuid = uuid
+        description = String(decoding: lowered, as: UTF8.self)
     }
 
-    /// The lowercase GUID text, as Dataverse writes it.
-    public var description: String { uuid.uuidString.lowercased() }
+    /// The GUID as a UUID value.
+    public var uuid: UUID { UUID(uuidString: description)! }
 
     /// Orders by the lowercase text form, which is also the storage order.
     public static func < (lhs: RecordID, rhs: RecordID) -> Bool { lhs.description < rhs.description }
@@ -36,6 +52,27 @@ public struct RecordID: Hashable, Sendable, Comparable, CustomStringConvertible,
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }
+
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// `xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx` from 16 bytes, without Foundation's formatter.
+    static func format(_ bytes: [UInt8]) -> String {
+        var text = [UInt8]()
+        text.reserveCapacity(36)
+        for (index, byte) in bytes.enumerated() {
+            if index == 4 || index == 6 || index == 8 || index == 10 { text.append(UInt8(ascii: "-")) }
+            text.append(hexDigits[Int(byte >> 4)])
+            text.append(hexDigits[Int(byte & 0x0f)])
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// Builds an id from 16 raw bytes.
+    static func fromBytes(_ bytes: [UInt8]) -> RecordID {
+        RecordID(formatted: format(bytes))
+    }
+
+    private init(formatted: String) { description = formatted }
 }
 
 /// Issues time-ordered GUIDs so that inserts append to the primary-key index instead of
@@ -65,8 +102,6 @@ public struct SequentialIDGenerator: Sendable {
         bytes[8] = 0x80 | UInt8((counter >> 8) & 0x3f)
         bytes[9] = UInt8(counter & 0xff)
         for index in 10..<16 { bytes[index] = UInt8((random >> (8 * (index - 10))) & 0xff) }
-        let uuid = UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                               bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
-        return RecordID(uuid)
+        return RecordID.fromBytes(bytes)
     }
 }

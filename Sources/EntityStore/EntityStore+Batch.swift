@@ -20,9 +20,14 @@ extension EntityStore {
                         throw ServiceError(.invalidArgument, "ExecuteMultiple cannot contain another ExecuteMultiple or ExecuteTransaction request.")
                     }
                     var response: ServiceResponse?
-                    try context.db.inSavepoint {
+                    if Self.isSingleStatementWrite(request) {
+                        // fails before its one write statement, or in it: nothing partial to undo
                         response = try perform(request, context)
-                        return .commit
+                    } else {
+                        try context.db.inSavepoint {
+                            response = try perform(request, context)
+                            return .commit
+                        }
                     }
                     if returnResponses { items.append(BatchItem(requestIndex: index, response: response, fault: nil)) }
                 } catch {
@@ -33,6 +38,15 @@ extension EntityStore {
             }
         }
         return .batch(isFaulted: faulted, items: items)
+    }
+
+    /// Create, update and upsert check everything (lookups, types, state) before their single
+    /// INSERT or UPDATE, so a failure leaves nothing to roll back and needs no savepoint.
+    static func isSingleStatementWrite(_ request: ServiceRequest) -> Bool {
+        switch request {
+        case .create, .update, .upsert: return true
+        default: return false
+        }
     }
 
     /// ExecuteTransaction: all requests in one transaction; any failure rolls everything back.

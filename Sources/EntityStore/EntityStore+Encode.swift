@@ -43,11 +43,11 @@ extension EntityStore {
     }
 
     /// Runs a write, turning SQLite uniqueness failures into Dataverse errors naming the key.
-    func runWrite(_ table: EntityTable, keyText: String, _ body: () throws -> Void) throws {
+    func runWrite(_ table: EntityTable, keyText: @autoclosure () -> String, _ body: () throws -> Void) throws {
         do {
             try body()
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw constraintError(table, error, keyText: keyText)
+            throw constraintError(table, error, keyText: keyText())
         }
     }
 

@@ -7,6 +7,8 @@ typealias StoredRow = [String: DatabaseValue]
 extension EntityStore {
     /// Characters that a key value may not contain (SPEC §1 rule 11).
     static let forbiddenKeyCharacters: Set<Character> = ["/", "<", ">", "*", "%", "&", ":", "\\", "?", "+"]
+    /// The same characters as UTF-8 bytes (all ASCII), for a fast scan.
+    static let forbiddenKeyBytes: Set<UInt8> = Set("/<>*%&:\\?+".utf8)
 
     /// Finds the stored row a reference names; nil when there is none.
     /// - Throws: `0x80060888` for key columns that match no key or hold null or forbidden characters,
@@ -15,12 +17,9 @@ extension EntityStore {
         let table = try table(reference.entity)
         switch try normalizedLocator(reference, table, db) {
         case .id(let id):
-            let sql = "SELECT * FROM \(table.quotedTable) WHERE \(quoteIdentifier(table.primaryKey)) = ?"
-            return (table, try fetchRow(db, sql, [id.description]))
-        case .keys(let columns, let values):
-            let predicate = columns.map { "\(quoteIdentifier($0)) = ?" }.joined(separator: " AND ")
-            let sql = "SELECT * FROM \(table.quotedTable) WHERE \(predicate)"
-            return (table, try fetchRow(db, sql, StatementArguments(values)))
+            return (table, try fetchRow(db, table.selectByIDSQL, [id.description]))
+        case .keys(let key, let values):
+            return (table, try fetchRow(db, table.keySQL[key.name]!.selectRow, StatementArguments(values)))
         }
     }
 
@@ -47,7 +46,8 @@ extension EntityStore {
 
     enum NormalizedLocator {
         case id(RecordID)
-        case keys([String], [DatabaseValue])
+        /// The Active key and its storage values, in the key's column order.
+        case keys(AlternateKeyDefinition, [DatabaseValue])
     }
 
     /// Turns key values into a GUID or the columns and storage values of one Active key.
@@ -58,8 +58,13 @@ extension EntityStore {
             if case .guid(let id) = value { return .id(id) }
             if case .string(let text) = value, let id = RecordID(text) { return .id(id) }
         }
-        let columns = values.keys.map { $0.hasPrefix("_") && $0.hasSuffix("_value") ? String($0.dropFirst().dropLast(6)) : $0 }
-        guard table.activeKey(columns: Set(columns)) != nil else {
+        var given: [String: FieldValue] = [:]
+        given.reserveCapacity(values.count)
+        for (name, value) in values {
+            given[name.hasPrefix("_") && name.hasSuffix("_value") ? String(name.dropFirst().dropLast(6)) : name] = value
+        }
+        let columns = Array(given.keys)
+        guard let key = table.activeKey(columns: columns) else {
             if table.definition.keys.contains(where: { Set($0.columns) == Set(columns) }) {
                 throw ServiceError(.entityKeyNotDefined,
                     "The key on \(columns.sorted().joined(separator: ", ")) of '\(entity)' is not active yet, so it cannot address records.",
@@ -68,8 +73,9 @@ extension EntityStore {
             throw invalidKey(entity, reference)
         }
         var storage: [DatabaseValue] = []
-        for (original, column) in zip(values.keys, columns) {
-            let value = values[original]!
+        storage.reserveCapacity(key.columns.count)
+        for column in key.columns {
+            let value = given[column]!
             try checkKeyValue(value, entity: entity, reference: reference)
             let attribute = table.attributeByName[column]!
             if attribute.type.isReference {
@@ -78,7 +84,7 @@ extension EntityStore {
                 storage.append(try ValueCodec.storageValue(value, for: attribute, entity: entity))
             }
         }
-        return .keys(columns, storage)
+        return .keys(key, storage)
     }
 
     private func checkKeyValue(_ value: FieldValue, entity: String, reference: EntityReference) throws {
@@ -86,7 +92,7 @@ extension EntityStore {
             throw ServiceError(.invalidKey, "A key value for '\(entity)' is null; null cannot address a record (\(reference.keyDescription)).",
                                entity: entity, key: reference.keyDescription)
         }
-        if case .string(let text) = value, text.contains(where: { Self.forbiddenKeyCharacters.contains($0) }) {
+        if case .string(let text) = value, text.utf8.contains(where: { Self.forbiddenKeyBytes.contains($0) }) {
             throw ServiceError(.invalidKey,
                 "The key value '\(text)' for '\(entity)' contains a character that cannot be used in a key (/ < > * % & : \\ ? +). Query with a filter and address the record by its id instead.",
                 entity: entity, key: reference.keyDescription)
@@ -123,13 +129,10 @@ extension EntityStore {
         let target = try self.table(reference.entity)
         switch try normalizedLocator(reference, target, db) {
         case .id(let id):
-            let sql = "SELECT 1 FROM \(target.quotedTable) WHERE \(quoteIdentifier(target.primaryKey)) = ?"
-            guard try Int.fetchOne(db.cachedStatement(sql: sql), arguments: [id.description]) != nil else { throw notFound(reference) }
+            guard try Int.fetchOne(db.cachedStatement(sql: target.existsByIDSQL), arguments: [id.description]) != nil else { throw notFound(reference) }
             return (id, reference.entity)
-        case .keys(let columns, let values):
-            let predicate = columns.map { "\(quoteIdentifier($0)) = ?" }.joined(separator: " AND ")
-            let sql = "SELECT \(quoteIdentifier(target.primaryKey)) FROM \(target.quotedTable) WHERE \(predicate)"
-            guard let text = try String.fetchOne(db.cachedStatement(sql: sql), arguments: StatementArguments(values)),
+        case .keys(let key, let values):
+            guard let text = try String.fetchOne(db.cachedStatement(sql: target.keySQL[key.name]!.selectID), arguments: StatementArguments(values)),
                   let id = RecordID(text) else { throw notFound(reference) }
             return (id, reference.entity)
         }

@@ -10,11 +10,28 @@ final class EntityTable: @unchecked Sendable {
     /// Columns holding a lookup whose target entity must be stored next to the id.
     let typedLookups: Set<String>
 
+    /// `SELECT * … WHERE pk = ?`, built once.
+    let selectByIDSQL: String
+    /// `SELECT 1 … WHERE pk = ?`, built once.
+    let existsByIDSQL: String
+    /// Per Active key name: `SELECT * … WHERE c1 = ? AND …` and `SELECT pk … WHERE …`, built once.
+    let keySQL: [String: (selectRow: String, selectID: String)]
+
     init(_ definition: EntityDefinition) {
         self.definition = definition
         attributes = definition.allAttributes
         attributeByName = Dictionary(attributes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        typedLookups = Set(attributes.filter { $0.type.isReference && ($0.targets?.count ?? 0) > 1 }.map(\.name))
+        typedLookups = Set(attributes.filter { $0.type.isReference && ($0.targets?.count ?? 0) > 1 }.map { $0.name })
+        let table = quoteIdentifier(definition.name)
+        let primaryKey = quoteIdentifier(definition.primaryIdAttribute)
+        selectByIDSQL = "SELECT * FROM \(table) WHERE \(primaryKey) = ?"
+        existsByIDSQL = "SELECT 1 FROM \(table) WHERE \(primaryKey) = ?"
+        var keySQL: [String: (String, String)] = [:]
+        for key in definition.keys {
+            let predicate = key.columns.map { "\(quoteIdentifier($0)) = ?" }.joined(separator: " AND ")
+            keySQL[key.name] = ("SELECT * FROM \(table) WHERE \(predicate)", "SELECT \(primaryKey) FROM \(table) WHERE \(predicate)")
+        }
+        self.keySQL = keySQL
     }
 
     var name: String { definition.name }
@@ -52,11 +69,16 @@ final class EntityTable: @unchecked Sendable {
         return "CREATE TABLE IF NOT EXISTS \(quotedTable) (\(columns.joined(separator: ", ")))"
     }
 
-    /// The Active key with exactly these columns; nil when none.
-    func activeKey(columns: Set<String>) -> AlternateKeyDefinition? { definition.activeKey(matching: columns) }
+    /// The Active key with exactly these columns (in any order); nil when none.
+    func activeKey(columns: [String]) -> AlternateKeyDefinition? {
+        definition.keys.first { key in
+            key.status == .active && key.columns.count == columns.count && columns.allSatisfy { key.columns.contains($0) }
+        }
+    }
 }
 
-/// Double-quotes an SQL identifier.
+/// Double-quotes an SQL identifier (logical names never hold a quote; doubled if one does).
 func quoteIdentifier(_ name: String) -> String {
-    "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    if !name.utf8.contains(UInt8(ascii: "\"")) { return "\"" + name + "\"" }
+    return "\"" + name.split(separator: "\"", omittingEmptySubsequences: false).joined(separator: "\"\"") + "\""
 }

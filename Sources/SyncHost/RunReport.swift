@@ -53,6 +53,14 @@ public struct RunReport: Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// The process's peak resident memory in MiB (Linux: VmHWM), nil where unknown.
+    public static func peakResidentMegabytes() -> Double? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+              let kilobytes = Double(line.split(separator: " ").dropFirst().first ?? "") else { return nil }
+        return kilobytes / 1024
+    }
+
     /// The machine-readable summary (one JSON object).
     public var json: String {
         var members: [(String, JSONValue)] = [
@@ -63,6 +71,7 @@ public struct RunReport: Sendable {
             ("failed", .number(String(counters.failed))), ("requests", .number(String(counters.requests))),
             ("tokens_advanced", .array(tokensAdvanced.map(JSONValue.string))),
         ]
+        if let peak = Self.peakResidentMegabytes() { members.append(("peak_rss_mb", .number(String(format: "%.1f", peak)))) }
         if let error { members.append(("error", .string(error))) }
         if let errorCode { members.append(("error_code", .string(errorCode))) }
         if let rejectsPath { members.append(("rejects", .string(rejectsPath))) }

@@ -62,7 +62,7 @@ final class WriteQueue {
         pending.removeAll(keepingCapacity: true)
         let continueOnError = options.onError == .continue
         counters.requests += 1
-        let response = try service.execute(.executeMultiple(batch.map(\.request), continueOnError: continueOnError, returnResponses: true))
+        let response = try service.execute(.executeMultiple(batch.map { $0.request }, continueOnError: continueOnError, returnResponses: true))
         guard case .batch(_, let items) = response else { return }
         var firstFailure: RowFailure?
         for item in items {
@@ -102,7 +102,7 @@ final class WriteQueue {
         guard !writes.isEmpty else { return }
         counters.requests += 1
         do {
-            guard case .transaction(let responses) = try service.execute(.executeTransaction(writes.map(\.request), returnResponses: true)) else { return }
+            guard case .transaction(let responses) = try service.execute(.executeTransaction(writes.map { $0.request }, returnResponses: true)) else { return }
             for (write, response) in zip(writes, responses) {
                 write.box?.response = response
                 write.box?.insideTransaction = false
