@@ -106,8 +106,13 @@ public final class ScriptHost {
 
     /// `script.lua:LINE: message [code] (key: …)`.
     static func describe(_ error: LuaScriptError, chunkName: String) -> String {
-        let line = error.fields["line"].flatMap(Int.init) ?? error.line
-        let chunk = error.chunk ?? chunkName
+        var line = error.fields["line"].flatMap(Int.init) ?? error.line
+        var chunk = error.chunk ?? chunkName
+        if error.fields["line"] == nil, chunk != chunkName, let scriptLine = firstLine(of: chunkName, in: error.traceback) {
+            // raised inside a library module: point at the script's call, which is what the analyst can change
+            chunk = chunkName
+            line = scriptLine
+        }
         var text = line.map { "\(chunk):\($0): " } ?? "\(chunk): "
         var message = error.message
         if message.hasPrefix(chunk + ":"), let range = message.range(of: "^[^:]+:[0-9]+: ", options: .regularExpression) {
@@ -118,6 +123,12 @@ public final class ScriptHost {
         if let key = error.key ?? error.fields["key"], !key.isEmpty, !message.contains(key) { text += " (key: \(key))" }
         if let source = error.fields["source"], !message.contains(source) { text += " (source: \(source))" }
         return text
+    }
+
+    /// The first `chunk:LINE:` of the script in a traceback.
+    static func firstLine(of chunk: String, in traceback: String?) -> Int? {
+        guard let traceback, let range = traceback.range(of: "\(chunk):[0-9]+:", options: .regularExpression) else { return nil }
+        return Int(traceback[range].dropFirst(chunk.count + 1).dropLast())
     }
 
     static func describe(_ failure: RowFailure, chunkName: String) -> String {

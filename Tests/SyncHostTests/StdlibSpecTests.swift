@@ -23,3 +23,19 @@ final class StdlibSpecTests: XCTestCase {
     func test_prettySpec() throws { try runSpec("pretty") }
     func test_retrySpec() throws { try runSpec("retry") }
 }
+
+/// Errors raised inside stdlib modules point at the script line that called them.
+final class StdlibErrorLocationTests: XCTestCase {
+    func test_mirrorRefusalNamesTheScriptLine() throws {
+        let store = try EntityStore(path: nil)
+        var options = RunOptions()
+        options.modulePaths = [repositoryRoot.appendingPathComponent("stdlib").path]
+        let report = try ScriptHost(service: store, tokens: store, options: options).run(source: """
+            local mirror = require("cdsync.mirror")
+
+            mirror.sync("account", { key = "accountnumber", source = {}, action = "delete" })
+            """, chunkName: "job.lua")
+        XCTAssertEqual(report.errorCode, "mirror.empty_source")
+        XCTAssertTrue(report.error?.hasPrefix("job.lua:3: ") ?? false, report.error ?? "")
+    }
+}
