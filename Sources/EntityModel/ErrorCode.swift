@@ -72,6 +72,8 @@ extension ErrorCode {
     public static let schemaInvalid = ErrorCode("schema.invalid", name: "SchemaInvalid", httpStatus: 400)
     /// `query.invalid` a filter or query cdsync cannot parse (product-only).
     public static let queryInvalid = ErrorCode("query.invalid", name: "QueryInvalid", httpStatus: 400)
+    /// `batch.not_sent` a write that never reached the store because an earlier record of its batch failed (product-only).
+    public static let notSent = ErrorCode("batch.not_sent", name: "NotSent", httpStatus: 424)
     /// `store.unavailable` the store could not be opened or written (product-only; temporary).
     public static let storeUnavailable = ErrorCode("store.unavailable", name: "StoreUnavailable", httpStatus: 503)
 }

@@ -85,7 +85,7 @@ extension EntityStore {
             do {
                 guard reference.entity == entity else { throw mixedEntities(entity, reference) }
                 let (table, row) = try requireRow(reference, context.db)
-                let id = String.fromDatabaseValue(row[table.primaryKey]!)!
+                let id = try Self.rowID(row, table).description
                 guard seen.insert(id).inserted else { continue }
                 let result = try update(table, row, fields: fields, context)
                 responses.append(.updated(id: result.id, changed: result.changed, version: result.version))

@@ -42,7 +42,7 @@ extension EntityStore {
                     """
                 let rows = try Row.fetchAll(db, sql: sql, arguments: [table.name, last, cursor.watermark, capacity + 1])
                 for row in rows.prefix(capacity) {
-                    let id = RecordID(row["id"] as String)!
+                    guard let text: String = row["id"], let id = RecordID(text) else { continue }
                     items.append(.removedOrDeleted(EntityReference(table.name, id: id)))
                     if let text: String = row["key"], let key = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) {
                         deletedKeys[id] = key

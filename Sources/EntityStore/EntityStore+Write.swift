@@ -60,7 +60,7 @@ extension EntityStore {
     /// Updates a found row with the values that differ; returns whether it changed and its version.
     func update(_ table: EntityTable, _ row: StoredRow, fields: [String: FieldValue],
                 _ context: WriteContext) throws -> (id: RecordID, changed: Bool, version: Int64) {
-        let id = RecordID(String.fromDatabaseValue(row[table.primaryKey]!)!)!
+        let id = try Self.rowID(row, table)
         var values = try encode(fields, table, context.db)
         values[table.primaryKey] = nil
         try applyState(fields, current: currentState(row), table, &values)
@@ -111,7 +111,7 @@ extension EntityStore {
     private func delete(_ reference: EntityReference, ifVersion: Int64?, _ context: WriteContext) throws -> RecordID {
         let (table, row) = try requireRow(reference, context.db)
         try checkVersion(row, ifVersion, reference)
-        let id = String.fromDatabaseValue(row[table.primaryKey]!)!
+        let id = try Self.rowID(row, table).description
         try context.db.cachedStatement(sql: "DELETE FROM \(table.quotedTable) WHERE \(quoteIdentifier(table.primaryKey)) = ?")
             .execute(arguments: [id])
         if table.definition.changeTracking {
@@ -119,7 +119,16 @@ extension EntityStore {
                 .execute(arguments: [try context.nextVersion(), table.name, id, context.nowMillis, tombstoneKey(table, row)])
         }
         try removeLinks(to: table.name, id: id, context)
-        return RecordID(id)!
+        return try Self.rowID(row, table)
+    }
+
+    /// The primary key of a stored row.
+    /// - Throws: `store.unavailable` when the stored key is not a GUID (a damaged store).
+    static func rowID(_ row: StoredRow, _ table: EntityTable) throws -> RecordID {
+        guard let text = row[table.primaryKey].flatMap(String.fromDatabaseValue), let id = RecordID(text) else {
+            throw ServiceError(.storeUnavailable, "A row of '\(table.name)' has no valid primary key; the store may be damaged.", entity: table.name)
+        }
+        return id
     }
 
     /// The deleted record's first Active key, as JSON text (`{"accountnumber":"A1"}`), so change
@@ -135,17 +144,22 @@ extension EntityStore {
         return String(decoding: data, as: UTF8.self)
     }
 
-    /// Clears lookups that point at a deleted record (Dataverse's "remove link" behaviour).
+    /// Clears lookups that point at a deleted record (Dataverse's "remove link" behaviour);
+    /// each changed row takes its own version, so change paging never splits a version.
     private func removeLinks(to entity: String, id: String, _ context: WriteContext) throws {
         for other in catalog.values {
             for attribute in other.attributes where attribute.type == .lookup && (attribute.targets ?? []).contains(entity) {
                 let column = quoteIdentifier(attribute.name)
-                let exists = try Int.fetchOne(context.db.cachedStatement(sql: "SELECT 1 FROM \(other.quotedTable) WHERE \(column) = ? LIMIT 1"), arguments: [id])
-                guard exists != nil else { continue }
+                let primaryKey = quoteIdentifier(other.primaryKey)
+                let linked = try String.fetchAll(context.db.cachedStatement(sql: "SELECT \(primaryKey) FROM \(other.quotedTable) WHERE \(column) = ?"),
+                                                 arguments: [id])
+                guard !linked.isEmpty else { continue }
                 var sets = "\(column) = NULL, versionnumber = ?, modifiedon = ?"
                 if other.typedLookups.contains(attribute.name) { sets += ", \(quoteIdentifier(EntityTable.typeColumn(attribute.name))) = NULL" }
-                try context.db.execute(sql: "UPDATE \(other.quotedTable) SET \(sets) WHERE \(column) = ?",
-                                       arguments: [try context.nextVersion(), context.nowMillis, id])
+                let statement = try context.db.cachedStatement(sql: "UPDATE \(other.quotedTable) SET \(sets) WHERE \(primaryKey) = ?")
+                for rowID in linked {
+                    try statement.execute(arguments: [try context.nextVersion(), context.nowMillis, rowID])
+                }
             }
         }
     }

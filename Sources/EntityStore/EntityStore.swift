@@ -67,7 +67,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
     /// Runs `body` in one write transaction (a savepoint inside the run's transaction, when
     /// one is open); everything it did is rolled back if it throws.
     func write<T>(_ body: (WriteContext) throws -> T) throws -> T {
-        try queue.writeWithoutTransaction { db in
+        try Self.mappingStoreErrors { try queue.writeWithoutTransaction { db in
             var result: T?
             let work: () throws -> Database.TransactionCompletion = {
                 let context = WriteContext(db: db, now: self.clock())
@@ -77,13 +77,21 @@ public final class EntityStore: DataService, @unchecked Sendable {
             }
             if db.isInsideTransaction { try db.inSavepoint(work) } else { try db.inTransaction(.immediate, work) }
             return result!
+        } }
+    }
+
+    /// SQLite failures that are not a request's fault (busy, I/O, full disk) become
+    /// `store.unavailable`, a temporary failure; constraint errors were mapped earlier.
+    static func mappingStoreErrors<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch let error as DatabaseError {
+            throw ServiceError(.storeUnavailable, "The store failed: \(error.message ?? error.description) (SQLite \(error.resultCode.rawValue))")
         }
     }
 
     /// Runs `body` in one read transaction (inside the run's transaction, when one is open,
     /// so a run reads its own uncommitted writes).
     func read<T>(_ body: (Database) throws -> T) throws -> T {
-        try queue.inDatabase { db in
+        try Self.mappingStoreErrors { try queue.inDatabase { db in
             if db.isInsideTransaction { return try body(db) }
             var result: T?
             try db.inTransaction(.deferred) {
@@ -91,7 +99,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
                 return .commit
             }
             return result!
-        }
+        } }
     }
 
     /// The definitions of all entities, sorted by name.

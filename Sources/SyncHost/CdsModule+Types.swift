@@ -73,11 +73,11 @@ extension CdsModule {
         }
         let field = ctx.string(at: 2) ?? ""
         if field == "error" {
-            if let error = box.error { ctx.push(errorValue(error)) } else { ctx.pushNil() }
+            if let error = box.error { ctx.push(errorValue(error, key: box.failureKey, line: box.failureLine)) } else { ctx.pushNil() }
             return 1
         }
         if let error = box.error, field == "id" || field == "created" || field == "changed" {
-            throw errorValue(error, line: ctx.callerLine(), key: error.key, source: nil)
+            throw errorValue(error, line: box.failureLine ?? ctx.callerLine(), key: box.failureKey ?? error.key, source: nil)
         }
         switch (field, box.response) {
         case ("id", let response?): ctx.push(response.recordID?.description)
@@ -91,9 +91,11 @@ extension CdsModule {
         return 1
     }
 
-    private static func errorValue(_ error: ServiceError) -> LuaValue {
+    private static func errorValue(_ error: ServiceError, key: String?, line: Int?) -> LuaValue {
         var fields: [String: LuaValue] = ["code": .string(error.code.value), "message": .string(error.message)]
-        if let key = error.key { fields["key"] = .string(key) }
+        if let key = key ?? error.key { fields["key"] = .string(key) }
+        if let line { fields["line"] = .integer(Int64(line)) }
+        if let entity = error.entity { fields["entity"] = .string(entity) }
         return .record(fields)
     }
 }

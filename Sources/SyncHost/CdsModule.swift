@@ -132,12 +132,17 @@ enum CdsModule {
     private static func transaction(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
         guard ctx.type(at: 1) == .function else { throw LuaError.argument(1, "function expected, got \(ctx.typeName(at: 1))") }
         try session.queue.beginTransaction()
+        let tokensBefore = session.pendingTokens
         ctx.setTop(1)
         guard ctx.protectedCall(argumentCount: 0, resultCount: nil) else {
             session.queue.abandonTransaction()
+            session.pendingTokens = tokensBefore
             throw LuaError.propagate
         }
-        try session.queue.commitTransaction()
+        do { try session.queue.commitTransaction() } catch {
+            session.pendingTokens = tokensBefore
+            throw error
+        }
         return ctx.top
     }
 }

@@ -13,7 +13,10 @@ enum CdsQuery {
             if let filter = ctx.string(field: "filter", in: options) { query.filter = try FilterParser.parse(filter) }
             if ctx.type(ofField: "select", in: options) == .table { query.columns = ctx.value(field: "select", in: options).arrayStrings }
             if let order = ctx.string(field: "orderby", in: options) { query.orderBy = try orderBy(order) }
-            if let top = ctx.integer(field: "top", in: options) { query.top = Int(top) }
+            if let top = ctx.integer(field: "top", in: options) {
+                guard top >= 0 else { throw LuaError.argument(index, "top must not be negative") }
+                query.top = Int(top)
+            }
         }
         return query
     }

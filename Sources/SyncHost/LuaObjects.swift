@@ -24,6 +24,9 @@ final class NullObject: LuaObject {
 final class ResultBox {
     var response: ServiceResponse?
     var error: ServiceError?
+    /// The failed record's key and script line, when `error` is set by a batch.
+    var failureKey: String?
+    var failureLine: Int?
     var insideTransaction = false
 }
 

@@ -58,6 +58,7 @@ public final class ScriptHost {
                 try runTransaction.beginRunTransaction()
             }
             _ = try lua.run(source, chunkName: chunkName)
+            if let failure = session.queue.stopFailure { throw failure }
             try session.queue.flush()
             _ = try session.checkpoint()
             try runTransaction?.endRunTransaction(commit: !options.dryRun)

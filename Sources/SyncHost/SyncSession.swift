@@ -42,7 +42,12 @@ final class SyncSession {
     }
 
     /// Saves tokens whose changes have been processed (after all writes are sent).
+    /// - Throws: inside `cds.transaction` (its writes are not sent yet), or a row failure.
     func checkpoint() throws -> Int {
+        guard !queue.isInTransaction else {
+            throw ServiceError(.invalidArgument, "cds.checkpoint cannot run inside cds.transaction: the transaction's writes are not sent yet.")
+        }
+        if let failure = queue.stopFailure { throw failure }
         try queue.flush()
         let saved = pendingTokens.values.sorted { $0.name < $1.name }
         for token in saved {

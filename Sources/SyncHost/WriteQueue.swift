@@ -27,6 +27,11 @@ final class WriteQueue {
     let options: RunOptions
     let rejects: RejectsWriter?
     private(set) var counters = RunCounters()
+    /// The first record that failed under `--on-error stop`: the run fails even if the
+    /// script caught the error, because the writes after it in its batch were never sent.
+    private(set) var stopFailure: RowFailure?
+    /// Writes dropped because an earlier record of their batch failed under stop.
+    private(set) var notSent = 0
     private var pending: [Pending] = []
     private var transaction: [Pending]?
 
@@ -43,8 +48,8 @@ final class WriteQueue {
     /// - Throws: `RowFailure` when a record of a sent batch fails and the policy is stop.
     func enqueue(_ write: Pending) throws {
         if transaction != nil {
-            guard transaction!.count < 1000 else {
-                throw ServiceError(.invalidArgument, "A cds.transaction holds at most 1000 writes.")
+            guard transaction!.count < Self.maxTransactionWrites else {
+                throw ServiceError(.invalidArgument, "A cds.transaction holds at most \(Self.maxTransactionWrites) writes.")
             }
             write.box?.insideTransaction = true
             transaction!.append(write)
@@ -62,7 +67,13 @@ final class WriteQueue {
         pending.removeAll(keepingCapacity: true)
         let continueOnError = options.onError == .continue
         counters.requests += 1
-        let response = try service.execute(.executeMultiple(batch.map { $0.request }, continueOnError: continueOnError, returnResponses: true))
+        let response: ServiceResponse
+        do {
+            response = try service.execute(.executeMultiple(batch.map { $0.request }, continueOnError: continueOnError, returnResponses: true))
+        } catch let error as ServiceError {
+            markNotSent(batch[...], error)
+            throw error
+        }
         guard case .batch(_, let items) = response else { return }
         var firstFailure: RowFailure?
         for item in items {
@@ -70,6 +81,8 @@ final class WriteQueue {
             if let fault = item.fault {
                 let failure = failure(fault, write)
                 write.box?.error = fault
+                write.box?.failureKey = failure.key
+                write.box?.failureLine = failure.line
                 counters.failed += 1
                 if continueOnError { try rejects?.write(failure) } else if firstFailure == nil { firstFailure = failure }
             } else if let result = item.response {
@@ -78,7 +91,21 @@ final class WriteQueue {
             }
             if options.dryRun { print(Self.outcomeLine(write.request, item)) }
         }
-        if let firstFailure { throw firstFailure }
+        if let firstFailure {
+            stopFailure = stopFailure ?? firstFailure
+            let ran = (items.last?.requestIndex ?? -1) + 1
+            markNotSent(batch[ran...], ServiceError(.notSent,
+                "Not sent: an earlier record of the same batch failed (script line \(firstFailure.line)) and the error policy is stop."))
+            throw firstFailure
+        }
+    }
+
+    /// Gives writes that never reached the store an error, so reading their result says so.
+    private func markNotSent(_ writes: ArraySlice<Pending>, _ error: ServiceError) {
+        for write in writes where write.box?.response == nil && write.box?.error == nil {
+            write.box?.error = error
+            notSent += 1
+        }
     }
 
     /// Drops queued writes that were never sent (after an interrupt).
@@ -94,11 +121,15 @@ final class WriteQueue {
         transaction = []
     }
 
+    /// The 1000-write limit of one transaction (the engine's batch limit).
+    static let maxTransactionWrites = 1000
+
     /// Sends the buffered writes as one ExecuteTransaction.
     /// - Throws: `RowFailure` for the failing record; nothing of the transaction is written then.
     func commitTransaction() throws {
         guard let writes = transaction else { return }
         transaction = nil
+        defer { for write in writes { write.box?.insideTransaction = false } }
         guard !writes.isEmpty else { return }
         counters.requests += 1
         do {

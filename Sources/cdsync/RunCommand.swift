@@ -28,7 +28,8 @@ struct RunCommand: ParsableCommand {
     func validate() throws {
         guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000") }
         guard ErrorPolicy(rawValue: onError) != nil else { throw ValidationError("--on-error must be stop or continue") }
-        guard maxMemory >= 0, timeout >= 0 else { throw ValidationError("--max-memory and --timeout must not be negative") }
+        guard (0...1_048_576).contains(maxMemory) else { throw ValidationError("--max-memory must be 0 to 1048576 MiB") }
+        guard timeout.isFinite, (0...31_536_000).contains(timeout) else { throw ValidationError("--timeout must be 0 to 31536000 seconds") }
     }
 
     func run() throws {

@@ -82,7 +82,10 @@ final class ChangeTrackingConformanceTests: XCTestCase {
             XCTAssertNotNil(items[1].updatedID)
             XCTAssertNotNil(items[2].deletedID)
             XCTAssertNotNil(items[3].deletedID)
-            XCTAssertEqual(items[0].updatedID, try store.retrieve(account("U2"), columns: nil).id)
+            let ids = { (number: String) in try store.find(account(number))?.id }
+            XCTAssertEqual(items[0].updatedID, try ids("U2"))
+            XCTAssertEqual(items[1].updatedID, try ids("U1"))
+            XCTAssertEqual(items.compactMap(\.deletedID).count, 2)
         }
     }
 
@@ -204,6 +207,19 @@ final class ChangeTrackingConformanceTests: XCTestCase {
             let (_, token) = try store.allChanges("account", token: nil)
             _ = try store.execute(.upsert(account("U"), fields: ["name": .string("same")], mode: .createOrUpdate))
             XCTAssertTrue(try store.allChanges("account", token: token).items.isEmpty)
+        }
+    }
+
+    func test_removedLinksGetTheirOwnVersionsSoPagingMissesNone() throws {
+        try forEachStore { store in
+            let parent = try store.createAccount("P")
+            for index in 0..<7 { try store.createAccount("C\(index)", extra: ["parentaccountid": .guid(parent)]) }
+            let (_, token) = try store.allChanges("account", token: nil)
+            _ = try store.execute(.delete(account("P"), ifVersion: nil))
+            let (items, _) = try store.allChanges("account", token: token, pageSize: 3)
+            XCTAssertEqual(items.compactMap(\.updatedID).count, 7, "every child whose parent link was cleared is a change")
+            XCTAssertEqual(Set(items.compactMap(\.updatedID)).count, 7)
+            XCTAssertEqual(items.compactMap(\.deletedID), [parent])
         }
     }
 

@@ -83,10 +83,37 @@ final class BindingTests: XCTestCase {
 
     func test_errorsAreTablesScriptsCanInspect() throws {
         let store = try makeStore()
-        try runScript("""
-            local ok2, err2 = pcall(function() return cds.create("account", { name = string.rep("x", 200) }).id end)
-            assert(not ok2 and err2.code == "0x80044331", tostring(err2.code))
-            assert(err2.message:find("'160'"), err2.message)
-            """, store: store)
+        var options = RunOptions()
+        options.onError = .continue
+        let report = try runScript("""
+            local ok, err = pcall(function() return cds.upsert("account", { accountnumber = "L1" }, { name = string.rep("x", 200) }).id end)
+            assert(not ok and err.code == "0x80044331", tostring(err.code))
+            assert(err.message:find("'160'"), err.message)
+            assert(err.key == "accountnumber='L1'", tostring(err.key))
+            assert(err.line == 1, tostring(err.line))
+            local r = cds.upsert("account", { accountnumber = "L2" }, { name = string.rep("y", 200) })
+            assert(r.error.code == "0x80044331")
+            assert(#cds.query("account", { top = 0 }) == 0)
+            assert(not pcall(cds.query, "account", { top = -1 }))
+            """, store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.outcome, .rowsRejected, report.error ?? "")
+        XCTAssertEqual(report.counters.failed, 2)
+    }
+
+    func test_aRowFailureUnderStopFailsTheRunEvenWhenTheScriptCatchesIt() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.batchSize = 10
+        let report = try runScript("""
+            cds.upsert("account", { accountnumber = "S1" }, { name = "ok" })
+            local bad = cds.upsert("account", { accountnumber = "S2" }, { name = string.rep("x", 200) })
+            local later = cds.upsert("account", { accountnumber = "S3" }, { name = "never sent" })
+            assert(bad.error.code == "0x80044331")
+            assert(later.error.code == "batch.not_sent", later.error.code)
+            """, store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.outcome, .failed)
+        XCTAssertEqual(report.errorCode, "0x80044331")
+        XCTAssertTrue(report.error?.hasPrefix("job.lua:2: ") ?? false, report.error ?? "")
+        XCTAssertEqual(try store.count("account"), 1)
     }
 }

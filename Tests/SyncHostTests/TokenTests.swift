@@ -87,4 +87,20 @@ final class TokenTests: XCTestCase {
             assert(#names == 1 and names[1] == "after", table.concat(names, ","))
             """, store: store)
     }
+
+    func test_tokensReachedInsideAFailedTransactionAreNotSaved() throws {
+        let store = try makeStore()
+        try store.execute(.create(entity: "account", id: nil, fields: ["name": .string("x")]))
+        let report = try runScript("""
+            local ok = pcall(cds.transaction, function()
+              for c in cds.changes("account", { token = "tx" }) do end
+              cds.upsert("account", { accountnumber = "T" }, { name = "t" })
+              error("abandon")
+            end)
+            assert(not ok)
+            assert(not pcall(cds.transaction, function() cds.checkpoint() end), "checkpoint inside a transaction is refused")
+            """, store: store)
+        XCTAssertTrue(report.tokensAdvanced.isEmpty)
+        XCTAssertNil(try store.token(named: "tx"))
+    }
 }
