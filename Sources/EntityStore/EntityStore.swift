@@ -42,6 +42,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
             if catalog.isEmpty {
                 try applySchema(StarterSchema.entities)
             }
+            try purgeExpiredTombstones()
         } catch let error as ServiceError {
             throw error
         } catch {
