@@ -132,8 +132,11 @@ extension EntityStore {
             guard try Int.fetchOne(db.cachedStatement(sql: target.existsByIDSQL), arguments: [id.description]) != nil else { throw notFound(reference) }
             return (id, reference.entity)
         case .keys(let key, let values):
+            let cacheKey = LookupCacheKey(key: key.name, values: values)
+            if let id = lookupCache[target.name]?[cacheKey] { return (id, reference.entity) }
             guard let text = try String.fetchOne(db.cachedStatement(sql: target.keySQL[key.name]!.selectID), arguments: StatementArguments(values)),
                   let id = RecordID(text) else { throw notFound(reference) }
+            if db.isInsideTransaction { lookupCache[target.name, default: [:]][cacheKey] = id }
             return (id, reference.entity)
         }
     }

@@ -45,6 +45,7 @@ extension EntityStore {
         values["modifiedon"] = context.nowMillis.databaseValue
         let columns = values.keys.sorted()
         let sql = "INSERT INTO \(table.quotedTable) (\(columns.map(quoteIdentifier).joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
+        invalidateLookups(table.name)
         try runWrite(table, keyText: describeKey(table, values) ?? recordID.description) {
             try context.db.cachedStatement(sql: sql).execute(arguments: StatementArguments(columns.map { values[$0]! }))
         }
@@ -73,6 +74,7 @@ extension EntityStore {
         let sql = "UPDATE \(table.quotedTable) SET \(assignments) WHERE \(quoteIdentifier(table.primaryKey)) = ?"
         var arguments = columns.map { changed[$0]! }
         arguments += [version.databaseValue, context.nowMillis.databaseValue, id.description.databaseValue]
+        invalidateLookups(table.name)
         var merged = row
         for (column, value) in changed { merged[column] = value }
         try runWrite(table, keyText: describeKey(table, merged) ?? id.description) {
@@ -112,6 +114,7 @@ extension EntityStore {
         let (table, row) = try requireRow(reference, context.db)
         try checkVersion(row, ifVersion, reference)
         let id = try Self.rowID(row, table).description
+        invalidateLookups(table.name)
         try context.db.cachedStatement(sql: "DELETE FROM \(table.quotedTable) WHERE \(quoteIdentifier(table.primaryKey)) = ?")
             .execute(arguments: [id])
         if table.definition.changeTracking {
@@ -154,6 +157,7 @@ extension EntityStore {
                 let linked = try String.fetchAll(context.db.cachedStatement(sql: "SELECT \(primaryKey) FROM \(other.quotedTable) WHERE \(column) = ?"),
                                                  arguments: [id])
                 guard !linked.isEmpty else { continue }
+                invalidateLookups(other.name)
                 var sets = "\(column) = NULL, versionnumber = ?, modifiedon = ?"
                 if other.typedLookups.contains(attribute.name) { sets += ", \(quoteIdentifier(EntityTable.typeColumn(attribute.name))) = NULL" }
                 let statement = try context.db.cachedStatement(sql: "UPDATE \(other.quotedTable) SET \(sets) WHERE \(primaryKey) = ?")

@@ -6,10 +6,19 @@ import GRDB
 ///
 /// All work runs on one serial `DatabaseQueue`; the catalog of compiled entity tables is
 /// only touched inside it, which is what makes the class safe to share.
+/// A key of the lookup cache: the key's name and its storage values.
+struct LookupCacheKey: Hashable {
+    let key: String
+    let values: [DatabaseValue]
+}
+
 public final class EntityStore: DataService, @unchecked Sendable {
     let queue: DatabaseQueue
     var catalog: [String: EntityTable] = [:]
     var idGenerator = SequentialIDGenerator()
+    /// Lookup targets resolved by key in the current write transaction, per target entity.
+    /// Cleared when a transaction starts and, per entity, whenever that entity is written.
+    var lookupCache: [String: [LookupCacheKey: RecordID]] = [:]
     /// The clock; tests move it to exercise token expiry.
     public var clock: @Sendable () -> Date = { Date() }
     /// Days a change token stays valid and tombstones are kept (`ExpireChangeTrackingInDays`).
@@ -70,6 +79,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
     func write<T>(_ body: (WriteContext) throws -> T) throws -> T {
         try Self.mappingStoreErrors { try queue.writeWithoutTransaction { db in
             var result: T?
+            if !db.isInsideTransaction { self.lookupCache.removeAll(keepingCapacity: true) }
             let work: () throws -> Database.TransactionCompletion = {
                 let context = WriteContext(db: db, now: self.clock())
                 result = try body(context)
@@ -79,6 +89,11 @@ public final class EntityStore: DataService, @unchecked Sendable {
             if db.isInsideTransaction { try db.inSavepoint(work) } else { try db.inTransaction(.immediate, work) }
             return result!
         } }
+    }
+
+    /// Forgets cached lookup resolutions of an entity (after any write to it).
+    func invalidateLookups(_ entity: String) {
+        if lookupCache[entity] != nil { lookupCache[entity] = nil }
     }
 
     /// SQLite failures that are not a request's fault (busy, I/O, full disk) become

@@ -98,4 +98,30 @@ final class BadInputTests: XCTestCase {
             XCTAssertEqual(try store.retrieve(account("C"), columns: ["parentaccountid"])["parentaccountid"], .null)
         }
     }
+
+    func test_lookupsSeeDeletesAndKeyChangesEarlierInTheSameTransaction() throws {
+        try forEachStore { store in
+            let contact = EntityReference("contact", keys: ["emailaddress1": .string("c@x.test")])
+            let renamed = EntityReference("contact", keys: ["emailaddress1": .string("new@x.test")])
+            let create = { (number: String, target: EntityReference) in
+                ServiceRequest.create(entity: "account", id: nil, fields: ["name": .string(number), "accountnumber": .string(number), "primarycontactid": .reference(target)])
+            }
+            let afterDelete = assertServiceError(.recordNotFoundByEntityKey) {
+                try store.execute(.executeTransaction([
+                    .upsert(contact, fields: ["lastname": .string("C")], mode: .createOrUpdate),
+                    create("A1", contact), .delete(contact, ifVersion: nil), create("A2", contact),
+                ], returnResponses: false))
+            }
+            XCTAssertEqual(afterDelete?.requestIndex, 3)
+            let afterRename = assertServiceError(.recordNotFoundByEntityKey) {
+                try store.execute(.executeTransaction([
+                    .upsert(contact, fields: ["lastname": .string("C")], mode: .createOrUpdate),
+                    create("B1", contact), .update(contact, fields: ["emailaddress1": .string("new@x.test")], ifVersion: nil),
+                    create("B2", renamed), create("B3", contact),
+                ], returnResponses: false))
+            }
+            XCTAssertEqual(afterRename?.requestIndex, 4)
+            XCTAssertEqual(try store.count("account"), 0)
+        }
+    }
 }
