@@ -45,6 +45,22 @@ public struct OrderBy: Sendable, Equatable {
     }
 }
 
+extension OrderBy {
+    /// Parses `$orderby` text: `name desc, revenue asc` (direction optional, `asc` by default).
+    /// - Throws: `query.invalid` for anything else.
+    public static func parse(_ text: String) throws -> [OrderBy] {
+        try text.split(separator: ",").map { part in
+            let words = part.split(separator: " ").map(String.init)
+            guard let column = words.first, words.count <= 2 else { throw ServiceError(.queryInvalid, "Invalid orderby '\(text)'.") }
+            switch words.count == 2 ? words[1].lowercased() : "asc" {
+            case "asc": return OrderBy(column)
+            case "desc": return OrderBy(column, descending: true)
+            default: throw ServiceError(.queryInvalid, "Invalid orderby '\(text)': use asc or desc.")
+            }
+        }
+    }
+}
+
 /// A query over one entity.
 public struct Query: Sendable {
     /// The entity.

@@ -52,6 +52,9 @@ public enum ServiceRequest: Sendable {
         }
     }
 
+    /// The most requests one ExecuteMultiple, ExecuteTransaction or `$batch` may hold (SPEC §5).
+    public static let maxBatchSize = 1000
+
     /// True for the batch messages that may not nest.
     public var isBatch: Bool {
         switch self {

@@ -3,7 +3,7 @@ import GRDB
 
 extension EntityStore {
     /// The most requests one batch may hold (SPEC §5 rule 3).
-    public static let maxBatchSize = 1000
+    public static let maxBatchSize = ServiceRequest.maxBatchSize
 
     /// ExecuteMultiple: each request in its own savepoint, in order, stopping at the first
     /// fault unless `continueOnError`.

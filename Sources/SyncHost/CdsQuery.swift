@@ -12,7 +12,7 @@ enum CdsQuery {
         if let options = try ctx.optionalTableArgument(index) {
             if let filter = ctx.string(field: "filter", in: options) { query.filter = try FilterParser.parse(filter) }
             if ctx.type(ofField: "select", in: options) == .table { query.columns = ctx.value(field: "select", in: options).arrayStrings }
-            if let order = ctx.string(field: "orderby", in: options) { query.orderBy = try orderBy(order) }
+            if let order = ctx.string(field: "orderby", in: options) { query.orderBy = try OrderBy.parse(order) }
             if let top = ctx.integer(field: "top", in: options) {
                 guard top >= 0 else { throw LuaError.argument(index, "top must not be negative") }
                 query.top = Int(top)
@@ -38,19 +38,6 @@ enum CdsQuery {
             ctx.setIndex(Int64(index + 1), in: table)
         }
         return 1
-    }
-
-    /// Parses `name desc, revenue asc`.
-    static func orderBy(_ text: String) throws -> [OrderBy] {
-        try text.split(separator: ",").map { part in
-            let words = part.split(separator: " ").map(String.init)
-            guard let column = words.first, words.count <= 2 else { throw ServiceError(.queryInvalid, "Invalid orderby '\(text)'.") }
-            switch words.count == 2 ? words[1].lowercased() : "asc" {
-            case "asc": return OrderBy(column)
-            case "desc": return OrderBy(column, descending: true)
-            default: throw ServiceError(.queryInvalid, "Invalid orderby '\(text)': use asc or desc.")
-            }
-        }
     }
 }
 

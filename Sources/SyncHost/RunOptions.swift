@@ -1,3 +1,4 @@
+import EntityModel
 import Foundation
 
 /// What to do when a record is rejected.
@@ -10,8 +11,8 @@ public enum ErrorPolicy: String, Sendable, CaseIterable {
 
 /// Options of one script run.
 public struct RunOptions: Sendable {
-    /// Writes sent per batch (1–1000).
-    public var batchSize = 1000
+    /// Writes sent per batch (1 to `ServiceRequest.maxBatchSize`).
+    public var batchSize = ServiceRequest.maxBatchSize
     /// What a rejected record does to the run.
     public var onError = ErrorPolicy.stop
     /// Where rejected records go with `.continue` (`.csv` → CSV, anything else → JSON lines).

@@ -121,8 +121,8 @@ final class WriteQueue {
         transaction = []
     }
 
-    /// The 1000-write limit of one transaction (the engine's batch limit).
-    static let maxTransactionWrites = 1000
+    /// A transaction goes to the service as one ExecuteTransaction, so it has the batch limit.
+    static let maxTransactionWrites = ServiceRequest.maxBatchSize
 
     /// Sends the buffered writes as one ExecuteTransaction.
     /// - Throws: `RowFailure` for the failing record; nothing of the transaction is written then.

@@ -14,7 +14,7 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Argument(help: "The Lua script.") var script: String
     @Argument(parsing: .postTerminator, help: "Arguments for the script after `--` (the global `arg` table).") var arguments: [String] = []
-    @Option(help: "Writes sent per batch (1-1000).") var batchSize = 1000
+    @Option(help: "Writes sent per batch (1-1000, the service's batch limit).") var batchSize = ServiceRequest.maxBatchSize
     @Option(help: "stop: fail at the first rejected record; continue: write it to the rejects file and go on.") var onError = "stop"
     @Option(help: "Where rejected records go with --on-error continue (.csv or JSON lines).") var rejects: String?
     @Option(help: "Memory the script may use, in MiB (0 = unlimited).") var maxMemory = 0
@@ -26,7 +26,9 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Do not show the progress line.") var quiet = false
 
     func validate() throws {
-        guard (1...1000).contains(batchSize) else { throw ValidationError("--batch-size must be between 1 and 1000") }
+        guard (1...ServiceRequest.maxBatchSize).contains(batchSize) else {
+            throw ValidationError("--batch-size must be between 1 and \(ServiceRequest.maxBatchSize)")
+        }
         guard ErrorPolicy(rawValue: onError) != nil else { throw ValidationError("--on-error must be stop or continue") }
         guard (0...1_048_576).contains(maxMemory) else { throw ValidationError("--max-memory must be 0 to 1048576 MiB") }
         guard timeout.isFinite, (0...31_536_000).contains(timeout) else { throw ValidationError("--timeout must be 0 to 31536000 seconds") }

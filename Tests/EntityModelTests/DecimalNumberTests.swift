@@ -36,3 +36,13 @@ final class DecimalNumberTests: XCTestCase {
         XCTAssertEqual(Set(ids).count, 1000)
     }
 }
+
+/// `$orderby` text parses in the model, where the Lua host and the Web API can share it.
+final class OrderByParseTests: XCTestCase {
+    func test_parsesDirectionsAndRejectsOtherText() throws {
+        XCTAssertEqual(try OrderBy.parse("name desc, revenue"), [OrderBy("name", descending: true), OrderBy("revenue")])
+        for bad in ["name sideways", "name desc extra"] {
+            XCTAssertThrowsError(try OrderBy.parse(bad), bad) { XCTAssertEqual(($0 as? ServiceError)?.code, .queryInvalid) }
+        }
+    }
+}
