@@ -11,7 +11,7 @@ extension EntityStore {
     func retrieve(_ reference: EntityReference, columns: [String]?, _ db: Database) throws -> Record {
         let (table, row) = try requireRow(reference, db)
         try checkColumns(columns, table)
-        return record(from: row, table, columns: columns)
+        return record(from: row, table, wanted: wantedColumns(columns, table))
     }
 
     /// Checks that every named column exists.
@@ -28,9 +28,13 @@ extension EntityStore {
         name.hasPrefix("_") && name.hasSuffix("_value") ? String(name.dropFirst().dropLast(6)) : name
     }
 
-    /// Builds a record from a stored row; the primary key and version are always included.
-    func record(from row: StoredRow, _ table: EntityTable, columns: [String]?) -> Record {
-        let wanted = columns.map { Set($0.map(logicalColumn) + [table.primaryKey, "versionnumber"]) }
+    /// The columns a read returns (nil = all); the primary key and version are always included.
+    func wantedColumns(_ columns: [String]?, _ table: EntityTable) -> Set<String>? {
+        columns.map { Set($0.map(logicalColumn) + [table.primaryKey, "versionnumber"]) }
+    }
+
+    /// Builds a record from a stored row with the wanted columns.
+    func record(from row: StoredRow, _ table: EntityTable, wanted: Set<String>?) -> Record {
         var fields: [String: FieldValue] = [:]
         for attribute in table.attributes where wanted?.contains(attribute.name) ?? true {
             let stored = row[attribute.name] ?? .null
@@ -47,10 +51,11 @@ extension EntityStore {
                  columns: [String]?) throws -> [Record] {
         let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
         var result: [Record] = []
+        let wanted = wantedColumns(columns, table)
         while let row = try rows.next() {
             var stored = StoredRow(minimumCapacity: row.count)
             for (column, value) in row { stored[column] = value }
-            result.append(record(from: stored, table, columns: columns))
+            result.append(record(from: stored, table, wanted: wanted))
         }
         return result
     }

@@ -75,9 +75,7 @@ extension EntityStore {
         var arguments = columns.map { changed[$0]! }
         arguments += [version.databaseValue, context.nowMillis.databaseValue, id.description.databaseValue]
         invalidateLookups(table.name)
-        var merged = row
-        for (column, value) in changed { merged[column] = value }
-        try runWrite(table, keyText: describeKey(table, merged) ?? id.description) {
+        try runWrite(table, keyText: describeKey(table, row.merging(changed) { _, new in new }) ?? id.description) {
             try context.db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
         }
         return (id, true, version)
@@ -135,17 +133,28 @@ extension EntityStore {
     }
 
     /// The deleted record's first Active key, as JSON text (`{"accountnumber":"A1"}`), so change
-    /// readers can delete downstream by business key.
+    /// readers can delete downstream by business key. Values are written as people read them
+    /// (decimals with their fraction, date-times in ISO 8601), not as stored.
     private func tombstoneKey(_ table: EntityTable, _ row: StoredRow) -> String? {
         guard let key = table.definition.keys.first(where: { $0.status == .active }) else { return nil }
         var object: [String: String] = [:]
         for column in key.columns {
-            guard let value = row[column], !value.isNull else { return nil }
-            object[column] = String.fromDatabaseValue(value) ?? Int64.fromDatabaseValue(value).map(String.init) ?? value.description
+            guard let attribute = table.attributeByName[column], let stored = row[column], !stored.isNull else { return nil }
+            switch ValueCodec.fieldValue(stored, for: attribute, lookupType: nil) {
+            case .string(let text): object[column] = text
+            case .reference(let reference): object[column] = reference.id?.description
+            case let value: object[column] = value.displayText
+            }
         }
-        guard let data = try? JSONEncoder().encode(object) else { return nil }
+        guard let data = try? Self.keyEncoder.encode(object) else { return nil }
         return String(decoding: data, as: UTF8.self)
     }
+
+    private static let keyEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
 
     /// Clears lookups that point at a deleted record (Dataverse's "remove link" behaviour);
     /// each changed row takes its own version, so change paging never splits a version.

@@ -223,6 +223,23 @@ final class ChangeTrackingConformanceTests: XCTestCase {
         }
     }
 
+    func test_deletionsCarryTheirKeyAsPeopleReadIt() throws {
+        try forEachStore { store in
+            try store.applySchemaFile("""
+                entities:
+                  - name: new_price
+                    attributes: [ { name: new_amount, type: decimal, precision: 2 }, { name: new_code, type: string, max_length: 10 } ]
+                    keys: [ { name: ak_amount_code, columns: [new_amount, new_code] } ]
+                """)
+            let reference = EntityReference("new_price", keys: ["new_amount": .decimal(DecimalNumber("1.5")!), "new_code": .string("X")])
+            _ = try store.execute(.upsert(reference, fields: [:], mode: .createOrUpdate))
+            let (_, token) = try store.allChanges("new_price", token: nil)
+            guard case .deleted(let id) = try store.execute(.delete(reference, ifVersion: nil)) else { return XCTFail() }
+            let page = try store.changes(ChangesRequest(entity: "new_price", token: token))
+            XCTAssertEqual(page.deletedKeys[id], ["new_amount": "1.50", "new_code": "X"])
+        }
+    }
+
     func test_deleteAndRecreateWithTheSameKeyGivesDeletionAndNewRow() throws {
         try forEachStore { store in
             let old = try store.createAccount("R")
