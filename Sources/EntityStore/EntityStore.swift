@@ -2,19 +2,26 @@ import EntityModel
 import Foundation
 import GRDB
 
-/// The Dataverse-semantics data service on one SQLite file (or in memory).
-///
-/// All work runs on one serial `DatabaseQueue`; the catalog of compiled entity tables is
-/// only touched inside it, which is what makes the class safe to share.
 /// A key of the lookup cache: the key's name and its storage values.
 struct LookupCacheKey: Hashable {
     let key: String
     let values: [DatabaseValue]
 }
 
+/// The Dataverse-semantics data service on one SQLite file (or in memory).
+///
+/// Requests run on one serial `DatabaseQueue`, and the id generator and lookup cache are only
+/// touched inside its closures. The catalog of compiled entity tables is also read outside
+/// them, so it sits behind a lock. That is what makes the class safe to share.
 public final class EntityStore: DataService, @unchecked Sendable {
     let queue: DatabaseQueue
-    var catalog: [String: EntityTable] = [:]
+    private let catalogLock = NSLock()
+    private var catalogStorage: [String: EntityTable] = [:]
+    /// The compiled tables by entity name (a copy-on-write snapshot under the lock).
+    var catalog: [String: EntityTable] {
+        get { catalogLock.withLock { catalogStorage } }
+        set { catalogLock.withLock { catalogStorage = newValue } }
+    }
     var idGenerator = SequentialIDGenerator()
     /// Lookup targets resolved by key in the current write transaction, per target entity.
     /// Cleared when a transaction starts and, per entity, whenever that entity is written.
