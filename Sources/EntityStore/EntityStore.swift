@@ -142,6 +142,11 @@ public final class EntityStore: DataService, @unchecked Sendable {
         return try read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.quotedTable)") ?? 0 }
     }
 
+    /// SQLite's `PRAGMA integrity_check` result: `["ok"]` for a sound file.
+    public func integrityCheck() throws -> [String] {
+        try read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+    }
+
     /// The current store-wide version.
     public func currentVersion() throws -> Int64 {
         try read { db in try StoreMeta.integer(db, "version") ?? 0 }

@@ -31,6 +31,8 @@ public struct RunOptions: Sendable {
     public var atomic = false
     /// Run in one transaction that is rolled back; print each record's outcome (embedded store only).
     public var dryRun = false
+    /// Where `--dry-run` outcome lines go (default: standard output).
+    public var outcomeLine: @Sendable (String) -> Void = { print($0) }
 
     /// Default options.
     public init() {}

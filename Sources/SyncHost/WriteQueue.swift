@@ -89,7 +89,7 @@ final class WriteQueue {
                 write.box?.response = result
                 count(result)
             }
-            if options.dryRun { print(Self.outcomeLine(write.request, item)) }
+            if options.dryRun { options.outcomeLine(Self.outcomeLine(write.request, item)) }
         }
         if let firstFailure {
             stopFailure = stopFailure ?? firstFailure

@@ -41,6 +41,12 @@ final class KillRecoveryTests: XCTestCase {
         return result
     }
 
+    private func maxRowVersion(_ store: EntityStore) throws -> Int64 {
+        let page = try store.runQuery(Query(entity: "account", columns: ["versionnumber"], orderBy: [OrderBy("versionnumber", descending: true)], top: 1))
+        if case .integer(let version)? = page.records.first?["versionnumber"] { return version }
+        return 0
+    }
+
     func test_killedRunsConvergeToTheUninterruptedState() throws {
         let reference = try CLIRunner.temporaryDirectory()
         try prepare(reference)
@@ -65,6 +71,8 @@ final class KillRecoveryTests: XCTestCase {
                 XCTAssertNil(try store.token(named: "out"), "a killed run advances no token")
             }
             XCTAssertLessThanOrEqual(try store.count("account"), rows)
+            XCTAssertEqual(try store.integrityCheck(), ["ok"], "a killed run leaves a sound SQLite file")
+            XCTAssertGreaterThanOrEqual(try store.currentVersion(), try maxRowVersion(store), "the version counter is never behind a row")
         }
         XCTAssertGreaterThan(killedBeforeTheEnd, 0, "at least one run must have been killed mid-way")
         let rerun = try CLIRunner.run(["run", "load.lua", "--db", "store.db", "--batch-size", "100"], in: killed)

@@ -1,3 +1,4 @@
+import Foundation
 import EntityModel
 import EntityStore
 import SyncHost
@@ -157,6 +158,8 @@ final class BatchingTests: XCTestCase {
         try store.execute(.create(entity: "account", id: nil, fields: ["name": .string("same"), "accountnumber": .string("D1")]))
         var runOptions = options(batchSize: 10)
         runOptions.dryRun = true
+        let lines = LineCollector()
+        runOptions.outcomeLine = { lines.append($0) }
         let report = try runScript("""
             cds.upsert("account", { accountnumber = "D1" }, { name = "same" })
             cds.upsert("account", { accountnumber = "D2" }, { name = "new" })
@@ -170,5 +173,15 @@ final class BatchingTests: XCTestCase {
         XCTAssertEqual(try store.count("account"), 1)
         XCTAssertEqual(try store.retrieve(EntityReference("account", keys: ["accountnumber": .string("D1")]), columns: ["name"])["name"], .string("same"))
         XCTAssertNil(try store.token(named: "dry"))
+        XCTAssertEqual(lines.all, ["unchanged account(accountnumber='D1')", "create account(accountnumber='D2')",
+                                   "update account(accountnumber='D1')"])
     }
+}
+
+/// Collects lines from a callback (the callback may be called from any thread).
+final class LineCollector: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var all: [String] { lock.withLock { lines } }
 }
