@@ -21,6 +21,8 @@ let package = Package(
             dependencies: [
                 "EntityModel",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                // SQLite's C API for the hot paths (binding and stepping prepared statements).
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

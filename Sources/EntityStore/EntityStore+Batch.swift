@@ -24,9 +24,14 @@ extension EntityStore {
                         // fails before its one write statement, or in it: nothing partial to undo
                         response = try perform(request, context)
                     } else {
-                        try context.db.inSavepoint {
-                            response = try perform(request, context)
-                            return .commit
+                        do {
+                            try context.db.inSavepoint {
+                                response = try perform(request, context)
+                                return .commit
+                            }
+                        } catch {
+                            lookupCache.removeAll()  // the savepoint's writes are gone
+                            throw error
                         }
                     }
                     if returnResponses { items.append(BatchItem(requestIndex: index, response: response, fault: nil)) }

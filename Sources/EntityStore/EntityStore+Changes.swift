@@ -24,8 +24,9 @@ extension EntityStore {
             var deletedKeys: [RecordID: [String: String]] = [:]
             var last = cursor.last
             if cursor.phase == .rows {
-                let sql = "SELECT * FROM \(table.quotedTable) WHERE versionnumber > ? AND versionnumber <= ? ORDER BY versionnumber LIMIT ?"
-                let rows = try records(db, sql, [cursor.last, cursor.watermark, pageSize + 1], table, columns: request.columns)
+                let sql = "SELECT \(table.selectList) FROM \(table.quotedTable) WHERE versionnumber > ? AND versionnumber <= ? ORDER BY versionnumber LIMIT ?"
+                let rows = try records(db, sql, [cursor.last.databaseValue, cursor.watermark.databaseValue, (pageSize + 1).databaseValue],
+                                       table, columns: request.columns)
                 if rows.count > pageSize {
                     let firstPage = rows.prefix(pageSize)
                     let lastVersion = Self.version(of: firstPage.last!)

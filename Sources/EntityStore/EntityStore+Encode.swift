@@ -6,40 +6,40 @@ extension EntityStore {
     /// - Throws: `0x0` for an unknown column, `0x80048d19` for a read-only column or wrong type,
     ///   `0x80044331` for over-long text, `0x80040203` for null in a required column, not-found for a lookup target.
     func encode(_ fields: [String: FieldValue], _ table: EntityTable, _ db: Database) throws -> StoredRow {
-        var values = StoredRow(minimumCapacity: fields.count + 4)
+        var values = StoredRow(table)
         for (name, value) in fields {
-            let column = name.hasPrefix("_") && name.hasSuffix("_value") ? String(name.dropFirst().dropLast(6)) : name
-            guard let attribute = table.attributeByName[column] else {
+            let found = table.columnByName[name]
+                ?? (name.hasPrefix("_") && name.hasSuffix("_value") ? table.columnByName[String(name.dropFirst().dropLast(6))] : nil)
+            guard let column = found else {
                 throw ServiceError(.unknownProperty,
                     "An error occurred while validating input parameters: Invalid property '\(name)' was found in entity 'Microsoft.Dynamics.CRM.\(table.name)'.",
                     entity: table.name)
             }
-            if Self.readOnlyColumns.contains(column) {
-                throw ServiceError(.payloadError, "The column '\(column)' of '\(table.name)' is read-only.", entity: table.name)
+            if column.isReadOnly {
+                throw ServiceError(.payloadError, "The column '\(column.attribute.name)' of '\(table.name)' is read-only.", entity: table.name)
             }
-            if value.isNull && attribute.isRequired {
-                throw ServiceError(.invalidArgument, "Attribute: \(column) cannot be set to NULL", entity: table.name)
+            if value.isNull && column.attribute.isRequired {
+                throw ServiceError(.invalidArgument, "Attribute: \(column.attribute.name) cannot be set to NULL", entity: table.name)
             }
-            if attribute.type.isReference {
-                try encodeLookup(value, attribute, table, db, into: &values)
+            if column.attribute.type.isReference {
+                try encodeLookup(value, column, table, db, into: &values)
             } else {
-                values[column] = try ValueCodec.storageValue(value, for: attribute, entity: table.name)
+                values.values[column.index] = try ValueCodec.storageValue(value, for: column.attribute, entity: table.name)
             }
         }
         return values
     }
 
-    private func encodeLookup(_ value: FieldValue, _ attribute: AttributeDefinition, _ table: EntityTable,
+    private func encodeLookup(_ value: FieldValue, _ column: EntityTable.Column, _ table: EntityTable,
                               _ db: Database, into values: inout StoredRow) throws {
-        let typed = table.typedLookups.contains(attribute.name)
         if value.isNull {
-            values[attribute.name] = .null
-            if typed { values[EntityTable.typeColumn(attribute.name)] = .null }
+            values.values[column.index] = .null
+            if let typeIndex = column.typeIndex { values.values[typeIndex] = .null }
             return
         }
-        let target = try resolveLookup(value, attribute, table, db)
-        values[attribute.name] = target.id.description.databaseValue
-        if typed { values[EntityTable.typeColumn(attribute.name)] = target.entity.databaseValue }
+        let target = try resolveLookup(value, column.attribute, table, db)
+        values.values[column.index] = target.id.description.databaseValue
+        if let typeIndex = column.typeIndex { values.values[typeIndex] = target.entity.databaseValue }
     }
 
     /// Runs a write, turning SQLite uniqueness failures into Dataverse errors naming the key.

@@ -23,8 +23,8 @@ extension EntityStore {
         let pageSize = min(max(query.pageSize, 1), Self.maxPageSize)
         let remaining = query.top.map { max(0, $0 - offset) } ?? Int.max
         let limit = min(pageSize, remaining)
-        let sql = "SELECT * FROM \(table.quotedTable) WHERE \(whereSQL) ORDER BY \(order) LIMIT ? OFFSET ?"
-        var rows = try records(db, sql, StatementArguments(arguments + [(limit + 1).databaseValue, offset.databaseValue]),
+        let sql = "SELECT \(table.selectList) FROM \(table.quotedTable) WHERE \(whereSQL) ORDER BY \(order) LIMIT ? OFFSET ?"
+        var rows = try records(db, sql, arguments + [(limit + 1).databaseValue, offset.databaseValue],
                                table, columns: query.columns)
         let more = rows.count > limit && remaining > limit
         if rows.count > limit { rows.removeLast(rows.count - limit) }

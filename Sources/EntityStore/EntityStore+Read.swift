@@ -36,26 +36,23 @@ extension EntityStore {
     /// Builds a record from a stored row with the wanted columns.
     func record(from row: StoredRow, _ table: EntityTable, wanted: Set<String>?) -> Record {
         var fields: [String: FieldValue] = [:]
-        for attribute in table.attributes where wanted?.contains(attribute.name) ?? true {
-            let stored = row[attribute.name] ?? .null
-            let lookupType = table.typedLookups.contains(attribute.name)
-                ? row[EntityTable.typeColumn(attribute.name)].flatMap(String.fromDatabaseValue) : nil
-            fields[attribute.name] = ValueCodec.fieldValue(stored, for: attribute, lookupType: lookupType)
+        fields.reserveCapacity(wanted?.count ?? table.columns.count)
+        for column in table.columns where wanted?.contains(column.attribute.name) ?? true {
+            let stored = row.values[column.index] ?? .null
+            let lookupType = column.typeIndex.flatMap { row.values[$0] }.flatMap(String.fromDatabaseValue)
+            fields[column.attribute.name] = ValueCodec.fieldValue(stored, for: column.attribute, lookupType: lookupType)
         }
-        let id = row[table.primaryKey].flatMap(String.fromDatabaseValue).flatMap(RecordID.init)
+        let id = row.values[table.primaryKeyIndex].flatMap(String.fromDatabaseValue).flatMap(RecordID.init)
         return Record(entity: table.name, id: id, fields: fields)
     }
 
-    /// Loads rows of a statement as records.
-    func records(_ db: Database, _ sql: String, _ arguments: StatementArguments, _ table: EntityTable,
+    /// Loads the rows of a statement that selects `table.selectList`, as records.
+    func records(_ db: Database, _ sql: String, _ arguments: [DatabaseValue], _ table: EntityTable,
                  columns: [String]?) throws -> [Record] {
-        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: arguments)
         var result: [Record] = []
         let wanted = wantedColumns(columns, table)
-        while let row = try rows.next() {
-            var stored = StoredRow(minimumCapacity: row.count)
-            for (column, value) in row { stored[column] = value }
-            result.append(record(from: stored, table, wanted: wanted))
+        try RawStatement.forEachRow(db, db.cachedStatement(sql: sql), arguments) { values in
+            result.append(record(from: StoredRow(table, values: values), table, wanted: wanted))
         }
         return result
     }

@@ -1,8 +1,30 @@
 import EntityModel
 import GRDB
 
-/// A row as stored: column name → storage value.
-typealias StoredRow = [String: DatabaseValue]
+/// A row as stored: one storage value per stored column of its table, in the table's column
+/// order (`EntityTable.storedColumns`); nil where a column is not set (a write sets only some).
+struct StoredRow {
+    let table: EntityTable
+    var values: [DatabaseValue?]
+
+    /// A row with no column set.
+    init(_ table: EntityTable) {
+        self.table = table
+        values = Array(repeating: nil, count: table.storedColumns.count)
+    }
+
+    /// A row read from SQLite with the table's SELECT list.
+    init(_ table: EntityTable, values: [DatabaseValue?]) {
+        self.table = table
+        self.values = values
+    }
+
+    /// The value of a stored column by name; setting an unknown name does nothing.
+    subscript(column: String) -> DatabaseValue? {
+        get { table.columnIndex[column].flatMap { values[$0] } }
+        set { if let index = table.columnIndex[column] { values[index] = newValue } }
+    }
+}
 
 extension EntityStore {
     /// Characters that a key value may not contain (SPEC §1 rule 11).
@@ -17,9 +39,9 @@ extension EntityStore {
         let table = try table(reference.entity)
         switch try normalizedLocator(reference, table, db) {
         case .id(let id):
-            return (table, try fetchRow(db, table.selectByIDSQL, [id.description]))
+            return (table, try fetchRow(db, table.selectByIDSQL, [id.description.databaseValue], table))
         case .keys(let key, let values):
-            return (table, try fetchRow(db, table.keySQL[key.name]!.selectRow, StatementArguments(values)))
+            return (table, try fetchRow(db, table.keySQL[key.name]!.selectRow, values, table))
         }
     }
 
@@ -127,24 +149,31 @@ extension EntityStore {
                 entity: table.name)
         }
         let target = try self.table(reference.entity)
+        var cacheKey: LookupCacheKey?
+        if isWriting, case .keys(let keys) = reference.locator, keys.count == 1, let (column, value) = keys.first {
+            let key = LookupCacheKey(column: column, value: value)
+            if let id = lookupCache[target.name]?[key] { return (id, reference.entity) }
+            cacheKey = key
+        }
         switch try normalizedLocator(reference, target, db) {
         case .id(let id):
-            guard try Int.fetchOne(db.cachedStatement(sql: target.existsByIDSQL), arguments: [id.description]) != nil else { throw notFound(reference) }
+            guard try RawStatement.fetchFirstRow(db, db.cachedStatement(sql: target.existsByIDSQL), [id.description.databaseValue]) != nil else {
+                throw notFound(reference)
+            }
             return (id, reference.entity)
         case .keys(let key, let values):
-            let cacheKey = LookupCacheKey(key: key.name, values: values)
-            if let id = lookupCache[target.name]?[cacheKey] { return (id, reference.entity) }
-            guard let text = try String.fetchOne(db.cachedStatement(sql: target.keySQL[key.name]!.selectID), arguments: StatementArguments(values)),
+            guard let text = try RawStatement.fetchText(db, db.cachedStatement(sql: target.keySQL[key.name]!.selectID), values),
                   let id = RecordID(text) else { throw notFound(reference) }
-            if db.isInsideTransaction { lookupCache[target.name, default: [:]][cacheKey] = id }
+            if let cacheKey {
+                if lookupCache[target.name, default: [:]].count >= Self.lookupCacheLimit { lookupCache[target.name] = nil }
+                lookupCache[target.name, default: [:]][cacheKey] = id
+            }
             return (id, reference.entity)
         }
     }
 
-    func fetchRow(_ db: Database, _ sql: String, _ arguments: StatementArguments) throws -> StoredRow? {
-        guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) else { return nil }
-        var result = StoredRow(minimumCapacity: row.count)
-        for (column, value) in row { result[column] = value }
-        return result
+    /// The first row of a statement that selects `table.selectList`.
+    func fetchRow(_ db: Database, _ sql: String, _ arguments: [DatabaseValue], _ table: EntityTable) throws -> StoredRow? {
+        try RawStatement.fetchFirstRow(db, db.cachedStatement(sql: sql), arguments).map { StoredRow(table, values: $0) }
     }
 }

@@ -9,7 +9,10 @@ extension EntityStore: RunTransactionSupport {
             guard !db.isInsideTransaction else {
                 throw ServiceError(.invalidArgument, "A run transaction is already open.")
             }
-            do { try db.beginTransaction(.immediate) } catch {
+            do {
+                try db.beginTransaction(.immediate)
+                try checkLookupCache(db)
+            } catch {
                 throw ServiceError(.storeUnavailable, "Cannot begin the run's transaction: \(error)")
             }
         }
@@ -20,8 +23,10 @@ extension EntityStore: RunTransactionSupport {
     public func endRunTransaction(commit: Bool) throws {
         try queue.writeWithoutTransaction { db in
             guard db.isInsideTransaction else { return }
+            if !commit { lookupCache.removeAll() }
             if commit {
                 do { try db.commit() } catch {
+                    lookupCache.removeAll()
                     try? db.rollback()
                     throw ServiceError(.storeUnavailable, "The run's transaction could not be committed; nothing was written: \(error)")
                 }

@@ -38,23 +38,21 @@ extension EntityStore {
         let table = try table(entity)
         var values = try encode(fields, table, context.db)
         let recordID = try newID(id, values, table)
-        values[table.primaryKey] = recordID.description.databaseValue
+        values.values[table.primaryKeyIndex] = recordID.description.databaseValue
         try applyState(fields, current: nil, table, &values)
         values["versionnumber"] = try context.nextVersion().databaseValue
         values["createdon"] = context.nowMillis.databaseValue
         values["modifiedon"] = context.nowMillis.databaseValue
-        let columns = values.keys.sorted()
-        let sql = "INSERT INTO \(table.quotedTable) (\(columns.map(quoteIdentifier).joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: columns.count).joined(separator: ", ")))"
         invalidateLookups(table.name)
         try runWrite(table, keyText: describeKey(table, values) ?? recordID.description) {
-            try context.db.cachedStatement(sql: sql).execute(arguments: StatementArguments(columns.map { values[$0]! }))
+            try RawStatement.execute(context.db, context.db.cachedStatement(sql: table.insertSQL), values.values.map { $0 ?? .null })
         }
         return recordID
     }
 
     private func newID(_ given: RecordID?, _ values: StoredRow, _ table: EntityTable) throws -> RecordID {
         if let given { return given }
-        if let text = values[table.primaryKey].flatMap(String.fromDatabaseValue), let id = RecordID(text) { return id }
+        if let text = values.values[table.primaryKeyIndex].flatMap(String.fromDatabaseValue), let id = RecordID(text) { return id }
         return idGenerator.next(now: clock())
     }
 
@@ -63,20 +61,28 @@ extension EntityStore {
                 _ context: WriteContext) throws -> (id: RecordID, changed: Bool, version: Int64) {
         let id = try Self.rowID(row, table)
         var values = try encode(fields, table, context.db)
-        values[table.primaryKey] = nil
+        values.values[table.primaryKeyIndex] = nil
         try applyState(fields, current: currentState(row), table, &values)
-        let changed = values.filter { row[$0.key] != $0.value }
+        var positions: [Int] = []
+        var arguments: [DatabaseValue] = []
+        for (index, value) in values.values.enumerated() {
+            if let value, row.values[index] != value {
+                positions.append(index)
+                arguments.append(value)
+            }
+        }
         let currentVersion = row["versionnumber"].flatMap(Int64.fromDatabaseValue) ?? 0
-        if changed.isEmpty { return (id, false, currentVersion) }
+        if positions.isEmpty { return (id, false, currentVersion) }
         let version = try context.nextVersion()
-        let columns = changed.keys.sorted()
-        let assignments = (columns + ["versionnumber", "modifiedon"]).map { "\(quoteIdentifier($0)) = ?" }.joined(separator: ", ")
-        let sql = "UPDATE \(table.quotedTable) SET \(assignments) WHERE \(quoteIdentifier(table.primaryKey)) = ?"
-        var arguments = columns.map { changed[$0]! }
         arguments += [version.databaseValue, context.nowMillis.databaseValue, id.description.databaseValue]
         invalidateLookups(table.name)
-        try runWrite(table, keyText: describeKey(table, row.merging(changed) { _, new in new }) ?? id.description) {
-            try context.db.cachedStatement(sql: sql).execute(arguments: StatementArguments(arguments))
+        let sql = table.updateStatementSQL(positions)
+        try runWrite(table, keyText: {
+            var merged = row
+            for (index, value) in values.values.enumerated() where value != nil { merged.values[index] = value }
+            return describeKey(table, merged) ?? id.description
+        }()) {
+            try RawStatement.execute(context.db, context.db.cachedStatement(sql: sql), arguments)
         }
         return (id, true, version)
     }
@@ -126,7 +132,7 @@ extension EntityStore {
     /// The primary key of a stored row.
     /// - Throws: `store.unavailable` when the stored key is not a GUID (a damaged store).
     static func rowID(_ row: StoredRow, _ table: EntityTable) throws -> RecordID {
-        guard let text = row[table.primaryKey].flatMap(String.fromDatabaseValue), let id = RecordID(text) else {
+        guard let text = row.values[table.primaryKeyIndex].flatMap(String.fromDatabaseValue), let id = RecordID(text) else {
             throw ServiceError(.storeUnavailable, "A row of '\(table.name)' has no valid primary key; the store may be damaged.", entity: table.name)
         }
         return id

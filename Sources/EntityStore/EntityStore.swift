@@ -2,10 +2,10 @@ import EntityModel
 import Foundation
 import GRDB
 
-/// A key of the lookup cache: the key's name and its storage values.
+/// A key of the lookup cache: a single-column key as the request gave it (column and value).
 struct LookupCacheKey: Hashable {
-    let key: String
-    let values: [DatabaseValue]
+    let column: String
+    let value: FieldValue
 }
 
 /// The Dataverse-semantics data service on one SQLite file (or in memory).
@@ -23,9 +23,17 @@ public final class EntityStore: DataService, @unchecked Sendable {
         set { catalogLock.withLock { catalogStorage = newValue } }
     }
     var idGenerator = SequentialIDGenerator()
-    /// Lookup targets resolved by key in the current write transaction, per target entity.
-    /// Cleared when a transaction starts and, per entity, whenever that entity is written.
+    /// Lookup targets resolved by a single-column key, per target entity. An entry is only
+    /// added after SQLite found the row, and the cache is dropped whenever it could be stale:
+    /// per entity when that entity is written; entirely when a write rolls back, when the
+    /// catalog changes, and when another connection has changed the file (`PRAGMA data_version`).
     var lookupCache: [String: [LookupCacheKey: RecordID]] = [:]
+    /// Entries the cache may hold per entity before it is emptied (bounds memory).
+    static let lookupCacheLimit = 100_000
+    /// `PRAGMA data_version` when the cache was last known to be current.
+    var lookupCacheDataVersion: Int64?
+    /// True while a write runs; reads never use the lookup cache.
+    var isWriting = false
     /// The clock; tests move it to exercise token expiry.
     public var clock: @Sendable () -> Date = { Date() }
     /// Days a change token stays valid and tombstones are kept (`ExpireChangeTrackingInDays`).
@@ -70,6 +78,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
     func loadCatalog() throws {
         let definitions = try queue.read { db in try SystemTables.loadDefinitions(db) }
         catalog = Dictionary(definitions.map { ($0.name, EntityTable($0)) }, uniquingKeysWith: { _, last in last })
+        lookupCache.removeAll()
     }
 
     /// The compiled table of an entity.
@@ -86,14 +95,23 @@ public final class EntityStore: DataService, @unchecked Sendable {
     func write<T>(_ body: (WriteContext) throws -> T) throws -> T {
         try Self.mappingStoreErrors { try queue.writeWithoutTransaction { db in
             var result: T?
-            if !db.isInsideTransaction { self.lookupCache.removeAll(keepingCapacity: true) }
+            let topLevel = !db.isInsideTransaction
             let work: () throws -> Database.TransactionCompletion = {
+                if topLevel { try self.checkLookupCache(db) }
                 let context = WriteContext(db: db, now: self.clock())
                 result = try body(context)
                 try context.finish()
                 return .commit
             }
-            if db.isInsideTransaction { try db.inSavepoint(work) } else { try db.inTransaction(.immediate, work) }
+            let outer = self.isWriting
+            self.isWriting = true
+            defer { self.isWriting = outer }
+            do {
+                if db.isInsideTransaction { try db.inSavepoint(work) } else { try db.inTransaction(.immediate, work) }
+            } catch {
+                self.lookupCache.removeAll()
+                throw error
+            }
             return result!
         } }
     }
@@ -101,6 +119,16 @@ public final class EntityStore: DataService, @unchecked Sendable {
     /// Forgets cached lookup resolutions of an entity (after any write to it).
     func invalidateLookups(_ entity: String) {
         if lookupCache[entity] != nil { lookupCache[entity] = nil }
+    }
+
+    /// Empties the lookup cache when another connection changed the file since it was filled.
+    /// Called at the start of each write transaction, which holds the write lock from then on.
+    func checkLookupCache(_ db: Database) throws {
+        let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
+        if version != lookupCacheDataVersion {
+            lookupCache.removeAll()
+            lookupCacheDataVersion = version
+        }
     }
 
     /// SQLite failures that are not a request's fault (busy, I/O, full disk) become

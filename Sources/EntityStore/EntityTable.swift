@@ -1,37 +1,108 @@
 import EntityModel
 import GRDB
 
-/// An entity definition compiled for SQL: quoted names, attribute lookup, and the
-/// columns a row read returns.
+/// An entity definition compiled for SQL: quoted names, attribute lookup, the stored
+/// columns in a fixed order (rows are arrays in that order), and SQL built once.
+///
+/// The update-statement cache is mutable; it is only touched inside the store's serialized
+/// database closures, like the statements themselves.
 final class EntityTable: @unchecked Sendable {
+    /// One attribute as the write path needs it, shared rather than copied per use.
+    final class Column {
+        let attribute: AttributeDefinition
+        /// Position of the column in `storedColumns` (and in a `StoredRow`).
+        let index: Int
+        /// Position of the target-entity column of a lookup with several targets.
+        let typeIndex: Int?
+        /// `versionnumber`, `createdon`, `modifiedon`: no request may set them.
+        let isReadOnly: Bool
+
+        init(_ attribute: AttributeDefinition, index: Int, typeIndex: Int?) {
+            self.attribute = attribute
+            self.index = index
+            self.typeIndex = typeIndex
+            isReadOnly = ["versionnumber", "createdon", "modifiedon"].contains(attribute.name)
+        }
+    }
+
     let definition: EntityDefinition
     let attributes: [AttributeDefinition]
     let attributeByName: [String: AttributeDefinition]
     /// Columns holding a lookup whose target entity must be stored next to the id.
     let typedLookups: Set<String>
+    /// Every stored column name, type columns included, in row order.
+    let storedColumns: [String]
+    /// Position of each stored column.
+    let columnIndex: [String: Int]
+    /// Each attribute by name.
+    let columnByName: [String: Column]
+    /// The attributes' columns in attribute order.
+    let columns: [Column]
+    /// Position of the primary key in a row.
+    let primaryKeyIndex: Int
 
-    /// `SELECT * … WHERE pk = ?`, built once.
+    /// `SELECT <stored columns> … WHERE pk = ?`, built once.
     let selectByIDSQL: String
     /// `SELECT 1 … WHERE pk = ?`, built once.
     let existsByIDSQL: String
-    /// Per Active key name: `SELECT * … WHERE c1 = ? AND …` and `SELECT pk … WHERE …`, built once.
+    /// Per Active key name: `SELECT <stored columns> … WHERE c1 = ? AND …` and `SELECT pk … WHERE …`, built once.
     let keySQL: [String: (selectRow: String, selectID: String)]
+    /// `INSERT … (every stored column) VALUES (?, …)`: a create binds NULL to the columns it does not set.
+    let insertSQL: String
+    /// The stored columns, quoted and comma-separated, for SELECT lists.
+    let selectList: String
+    /// UPDATE statements by the positions of the columns they set.
+    var updateSQL: [[Int]: String] = [:]
 
     init(_ definition: EntityDefinition) {
         self.definition = definition
         attributes = definition.allAttributes
         attributeByName = Dictionary(attributes.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        typedLookups = Set(attributes.filter { $0.type.isReference && ($0.targets?.count ?? 0) > 1 }.map { $0.name })
+        let typedLookups = Set(attributes.filter { $0.type.isReference && ($0.targets?.count ?? 0) > 1 }.map { $0.name })
+        self.typedLookups = typedLookups
+        var storedColumns: [String] = []
+        var columnByName: [String: Column] = [:]
+        var columns: [Column] = []
+        for attribute in attributes where columnByName[attribute.name] == nil {
+            let index = storedColumns.count
+            storedColumns.append(attribute.name)
+            var typeIndex: Int?
+            if typedLookups.contains(attribute.name) {
+                typeIndex = storedColumns.count
+                storedColumns.append(Self.typeColumn(attribute.name))
+            }
+            let column = Column(attribute, index: index, typeIndex: typeIndex)
+            columnByName[attribute.name] = column
+            columns.append(column)
+        }
+        self.storedColumns = storedColumns
+        self.columnByName = columnByName
+        self.columns = columns
+        primaryKeyIndex = columnByName[definition.primaryIdAttribute]?.index ?? 0
+        columnIndex = Dictionary(storedColumns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let table = quoteIdentifier(definition.name)
         let primaryKey = quoteIdentifier(definition.primaryIdAttribute)
-        selectByIDSQL = "SELECT * FROM \(table) WHERE \(primaryKey) = ?"
+        let selectList = storedColumns.map(quoteIdentifier).joined(separator: ", ")
+        self.selectList = selectList
+        selectByIDSQL = "SELECT \(selectList) FROM \(table) WHERE \(primaryKey) = ?"
         existsByIDSQL = "SELECT 1 FROM \(table) WHERE \(primaryKey) = ?"
+        insertSQL = "INSERT INTO \(table) (\(selectList)) VALUES (\(Array(repeating: "?", count: storedColumns.count).joined(separator: ", ")))"
         var keySQL: [String: (String, String)] = [:]
         for key in definition.keys {
             let predicate = key.columns.map { "\(quoteIdentifier($0)) = ?" }.joined(separator: " AND ")
-            keySQL[key.name] = ("SELECT * FROM \(table) WHERE \(predicate)", "SELECT \(primaryKey) FROM \(table) WHERE \(predicate)")
+            keySQL[key.name] = ("SELECT \(selectList) FROM \(table) WHERE \(predicate)", "SELECT \(primaryKey) FROM \(table) WHERE \(predicate)")
         }
         self.keySQL = keySQL
+    }
+
+    /// `UPDATE … SET <columns at positions>, versionnumber = ?, modifiedon = ? WHERE pk = ?`, built once per column set.
+    func updateStatementSQL(_ positions: [Int]) -> String {
+        if let sql = updateSQL[positions] { return sql }
+        let assignments = (positions.map { storedColumns[$0] } + ["versionnumber", "modifiedon"])
+            .map { "\(quoteIdentifier($0)) = ?" }.joined(separator: ", ")
+        let sql = "UPDATE \(quotedTable) SET \(assignments) WHERE \(quoteIdentifier(primaryKey)) = ?"
+        updateSQL[positions] = sql
+        return sql
     }
 
     var name: String { definition.name }
@@ -40,13 +111,6 @@ final class EntityTable: @unchecked Sendable {
 
     /// The name of the column that stores a typed lookup's target entity.
     static func typeColumn(_ column: String) -> String { column + "type" }
-
-    /// Every stored column name, type columns included.
-    var storedColumns: [String] {
-        attributes.flatMap { attribute in
-            typedLookups.contains(attribute.name) ? [attribute.name, Self.typeColumn(attribute.name)] : [attribute.name]
-        }
-    }
 
     /// SQL column declaration for an attribute (plus its type column).
     static func columnDeclarations(_ attribute: AttributeDefinition, primaryKey: String, typed: Bool) -> [String] {

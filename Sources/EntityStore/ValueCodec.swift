@@ -14,7 +14,7 @@ enum ValueCodec {
         switch (attribute.type, value) {
         case (.string, .string(let text)), (.memo, .string(let text)):
             let limit = attribute.effectiveMaxLength
-            if text.count > limit {
+            if text.utf8.count > limit && text.count > limit {
                 throw ServiceError(.stringTooLong,
                     "A validation error occurred.  The length of the '\(attribute.name)' attribute of the '\(entity)' entity exceeded the maximum allowed length of '\(limit)'.",
                     entity: entity)

@@ -124,4 +124,45 @@ final class BadInputTests: XCTestCase {
             XCTAssertEqual(try store.count("account"), 0)
         }
     }
+
+    func test_aLookupTargetCreatedInARolledBackTransactionIsNotFoundAfterwards() throws {
+        try forEachStore { store in
+            let contact = EntityReference("contact", keys: ["emailaddress1": .string("gone@x.test")])
+            let account = { (number: String) in
+                ServiceRequest.create(entity: "account", id: nil, fields: ["name": .string(number), "accountnumber": .string(number), "primarycontactid": .reference(contact)])
+            }
+            assertServiceError(.recordNotFoundByEntityKey) {
+                try store.execute(.executeTransaction([
+                    .upsert(contact, fields: ["lastname": .string("G")], mode: .createOrUpdate),
+                    account("R1"), .delete(EntityReference("account", keys: ["accountnumber": .string("nobody")]), ifVersion: nil),
+                ], returnResponses: false))
+            }
+            XCTAssertEqual(try store.count("contact"), 0)
+            assertServiceError(.recordNotFoundByEntityKey) { try store.execute(account("R2")) }
+        }
+    }
+
+    func test_lookupsSeeWritesMadeThroughAnotherConnectionBetweenTransactions() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdsync-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("store.db").path
+        let first = try EntityStore(path: path)
+        let second = try EntityStore(path: path)
+        let contact = EntityReference("contact", keys: ["emailaddress1": .string("moved@x.test")])
+        let account = { (number: String) in
+            ServiceRequest.upsert(EntityReference("account", keys: ["accountnumber": .string(number)]),
+                                  fields: ["name": .string(number), "primarycontactid": .reference(contact)], mode: .createOrUpdate)
+        }
+        _ = try first.execute(.upsert(contact, fields: ["lastname": .string("M")], mode: .createOrUpdate))
+        _ = try first.execute(account("X1"))  // resolves and remembers the contact
+        _ = try second.execute(.delete(contact, ifVersion: nil))
+        assertServiceError(.recordNotFoundByEntityKey) { try first.execute(account("X2")) }
+        guard case .upserted(let newID, true, _) = try second.execute(.upsert(contact, fields: ["lastname": .string("N")], mode: .createOrUpdate)) else {
+            return XCTFail("the contact was not created again")
+        }
+        _ = try first.execute(account("X3"))
+        XCTAssertEqual(try first.retrieve(EntityReference("account", keys: ["accountnumber": .string("X3")]), columns: ["primarycontactid"])["primarycontactid"],
+                       .reference(EntityReference("contact", id: newID)))
+    }
 }

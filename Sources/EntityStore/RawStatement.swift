@@ -1,0 +1,92 @@
+import GRDB
+import GRDBSQLite
+
+/// Binding, stepping and reading prepared statements through SQLite's C API.
+///
+/// The hot paths (finding a row by key, resolving a lookup, inserting and updating a row)
+/// use this instead of GRDB's `StatementArguments` and `Row`, whose generic conversions cost
+/// more than the statement itself. The statements still come from GRDB (`cachedStatement`),
+/// and these helpers run only inside the store's serialized database closures. Each helper
+/// resets the statement when it is done, so a statement never stays open.
+enum RawStatement {
+    /// SQLite copies text it is given with this destructor.
+    private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    /// Binds `values` to parameters 1…n.
+    static func bind(_ statement: SQLiteStatement, _ values: [DatabaseValue]) {
+        for (offset, value) in values.enumerated() { bind(statement, value, at: Int32(offset + 1)) }
+    }
+
+    /// Binds one value to a 1-based parameter.
+    static func bind(_ statement: SQLiteStatement, _ value: DatabaseValue, at index: Int32) {
+        switch value.storage {
+        case .null: sqlite3_bind_null(statement, index)
+        case .int64(let number): sqlite3_bind_int64(statement, index, number)
+        case .double(let number): sqlite3_bind_double(statement, index, number)
+        case .string(let text): sqlite3_bind_text(statement, index, text, -1, transient)
+        case .blob(let data):
+            data.withUnsafeBytes { bytes in
+                _ = sqlite3_bind_blob(statement, index, bytes.baseAddress, Int32(bytes.count), transient)
+            }
+        }
+    }
+
+    /// Runs a statement that returns no rows with `values` bound.
+    /// - Throws: `DatabaseError` with SQLite's code and message (constraint failures included).
+    static func execute(_ db: Database, _ statement: Statement, _ values: [DatabaseValue]) throws {
+        let raw = statement.sqliteStatement
+        bind(raw, values)
+        let code = sqlite3_step(raw)
+        defer { sqlite3_reset(raw) }
+        guard code == SQLITE_DONE || code == SQLITE_ROW else { throw error(db, statement, code) }
+    }
+
+    /// The first row's columns, in the statement's column order; nil when there is no row.
+    static func fetchFirstRow(_ db: Database, _ statement: Statement, _ values: [DatabaseValue]) throws -> [DatabaseValue?]? {
+        let raw = statement.sqliteStatement
+        bind(raw, values)
+        defer { sqlite3_reset(raw) }
+        let code = sqlite3_step(raw)
+        if code == SQLITE_DONE { return nil }
+        guard code == SQLITE_ROW else { throw error(db, statement, code) }
+        let count = sqlite3_column_count(raw)
+        var row: [DatabaseValue?] = []
+        row.reserveCapacity(Int(count))
+        for index in 0..<count { row.append(DatabaseValue(sqliteStatement: raw, index: index)) }
+        return row
+    }
+
+    /// The first column of the first row as text; nil when there is no row or it is NULL.
+    static func fetchText(_ db: Database, _ statement: Statement, _ values: [DatabaseValue]) throws -> String? {
+        let raw = statement.sqliteStatement
+        bind(raw, values)
+        defer { sqlite3_reset(raw) }
+        let code = sqlite3_step(raw)
+        if code == SQLITE_DONE { return nil }
+        guard code == SQLITE_ROW else { throw error(db, statement, code) }
+        guard let text = sqlite3_column_text(raw, 0) else { return nil }
+        return String(cString: text)
+    }
+
+    /// Calls `body` with each row's values (in the statement's column order).
+    static func forEachRow(_ db: Database, _ statement: Statement, _ values: [DatabaseValue],
+                           _ body: ([DatabaseValue?]) throws -> Void) throws {
+        let raw = statement.sqliteStatement
+        bind(raw, values)
+        defer { sqlite3_reset(raw) }
+        let count = sqlite3_column_count(raw)
+        var row = [DatabaseValue?](repeating: nil, count: Int(count))
+        while true {
+            let code = sqlite3_step(raw)
+            if code == SQLITE_DONE { return }
+            guard code == SQLITE_ROW else { throw error(db, statement, code) }
+            for index in 0..<count { row[Int(index)] = DatabaseValue(sqliteStatement: raw, index: index) }
+            try body(row)
+        }
+    }
+
+    private static func error(_ db: Database, _ statement: Statement, _ code: Int32) -> DatabaseError {
+        let message = db.sqliteConnection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
+        return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
+    }
+}
