@@ -15,11 +15,13 @@ let package = Package(
     targets: [
         // Pure domain: values, records, references, definitions, requests, errors, the service protocol.
         .target(name: "EntityModel"),
+        // One C function: process-wide SQLite configuration (sqlite3_config is variadic).
+        .target(name: "CSQLiteShims", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The Dataverse-semantics engine on SQLite.
         .target(
             name: "EntityStore",
             dependencies: [
-                "EntityModel",
+                "EntityModel", "CSQLiteShims",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API for the hot paths (binding and stepping prepared statements).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),

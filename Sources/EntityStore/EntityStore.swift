@@ -1,3 +1,4 @@
+import CSQLiteShims
 import EntityModel
 import Foundation
 import GRDB
@@ -45,9 +46,14 @@ public final class EntityStore: DataService, @unchecked Sendable {
     /// - Throws: `store.unavailable` when the file cannot be opened as a cdsync store.
     public init(path: String?) throws {
         self.path = path
+        _ = Self.sqliteConfigured
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA cache_size = -65536")
+            // Checkpoint the WAL every ~40 MB rather than every 4 MB: a bulk load rewrites the
+            // same index pages in many transactions, and a later checkpoint copies each only once.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
+            try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         configuration.busyMode = .timeout(10)
         configuration.allowsUnsafeTransactions = true
@@ -73,6 +79,9 @@ public final class EntityStore: DataService, @unchecked Sendable {
             throw ServiceError(.storeUnavailable, "Cannot open the store at \(path ?? ":memory:"): \(error)")
         }
     }
+
+    /// Process-wide SQLite settings, applied once before the first connection opens.
+    private static let sqliteConfigured: Int32 = cdsync_sqlite_configure()
 
     /// Reloads entity definitions from the store.
     func loadCatalog() throws {
