@@ -19,22 +19,43 @@ extension EntityStore {
         let whereSQL = try query.filter.map { try filterSQL(for: $0, table, &arguments) } ?? "1"
         let order = (query.orderBy.map { "\(quoteIdentifier(logicalColumn($0.column)))\($0.descending ? " DESC" : "")" }
             + [quoteIdentifier(table.primaryKey)]).joined(separator: ", ")
-        let offset = query.pagingCookie.flatMap { Int($0) } ?? 0
+        // Paging cookie: "<rows already returned>" (OFFSET paging, for custom orders), or
+        // "<rows already returned>:<last primary key>" when the order is the primary key alone,
+        // so a later page seeks instead of skipping every earlier row.
+        let cookieParts = query.pagingCookie?.split(separator: ":", maxSplits: 1).map(String.init) ?? []
+        let offset = cookieParts.first.flatMap { Int($0) } ?? 0
+        let keyset = query.orderBy.isEmpty
+        let after = keyset && cookieParts.count == 2 ? cookieParts[1] : nil
         let pageSize = min(max(query.pageSize, 1), Self.maxPageSize)
         let remaining = query.top.map { max(0, $0 - offset) } ?? Int.max
         let limit = min(pageSize, remaining)
-        let sql = "SELECT \(table.selectList) FROM \(table.quotedTable) WHERE \(whereSQL) ORDER BY \(order) LIMIT ? OFFSET ?"
-        var rows = try records(db, sql, arguments + [(limit + 1).databaseValue, offset.databaseValue],
-                               table, columns: query.columns)
+        var sql = "SELECT \(table.selectList) FROM \(table.quotedTable) WHERE \(whereSQL)"
+        var pageArguments = arguments
+        if let after {
+            sql += " AND \(quoteIdentifier(table.primaryKey)) > ?"
+            pageArguments.append(after.databaseValue)
+        }
+        sql += " ORDER BY \(order) LIMIT ?"
+        pageArguments.append((limit + 1).databaseValue)
+        if !keyset {
+            sql += " OFFSET ?"
+            pageArguments.append(offset.databaseValue)
+        }
+        var rows = try records(db, sql, pageArguments, table, columns: query.columns)
         let more = rows.count > limit && remaining > limit
         if rows.count > limit { rows.removeLast(rows.count - limit) }
+        var cookie: String?
+        if more {
+            cookie = String(offset + limit)
+            if keyset, let last = rows.last?.id { cookie! += ":" + last.description }
+        }
         var total: Int?
         if query.includeCount {
             let counted = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.quotedTable) WHERE \(whereSQL)",
                                            arguments: StatementArguments(arguments)) ?? 0
             total = min(counted, Self.maxPageSize)
         }
-        return QueryPage(records: rows, moreRecords: more, pagingCookie: more ? String(offset + limit) : nil, totalCount: total)
+        return QueryPage(records: rows, moreRecords: more, pagingCookie: cookie, totalCount: total)
     }
 
     private func filterSQL(for filter: FilterExpression, _ table: EntityTable, _ arguments: inout [DatabaseValue]) throws -> String {

@@ -59,6 +59,30 @@ final class QueryTests: XCTestCase {
         }
     }
 
+    func test_pagingInPrimaryKeyOrderSeeksPastTheLastRowAndHonoursTop() throws {
+        try forEachStore { store in
+            for number in 1...7 { try store.createAccount("P\(number)", name: "Paged \(number)") }
+            try store.createAccount("Q1", name: "Other")
+            func walk(top: Int?) throws -> [String] {
+                var names: [String] = []
+                var cookie: String?
+                repeat {
+                    let page = try store.runQuery(Query(entity: "account", columns: ["name"], filter: try FilterParser.parse("startswith(name,'Paged')"),
+                                                        top: top, pageSize: 3, pagingCookie: cookie))
+                    XCTAssertLessThanOrEqual(page.records.count, 3)
+                    names += page.records.compactMap { if case .string(let name)? = $0.fields["name"] { return name } else { return nil } }
+                    cookie = page.moreRecords ? page.pagingCookie : nil
+                } while cookie != nil
+                return names
+            }
+            let all = try walk(top: nil)
+            XCTAssertEqual(all.sorted(), (1...7).map { "Paged \($0)" })
+            XCTAssertEqual(Set(all).count, 7)
+            // $top counts across keyset pages
+            XCTAssertEqual(try walk(top: 5).count, 5)
+        }
+    }
+
     func test_lookupFilterByGuid() throws {
         try forEachStore { store in
             let parent = try store.createAccount("P", name: "Parent")
