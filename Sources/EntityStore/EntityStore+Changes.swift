@@ -24,9 +24,10 @@ extension EntityStore {
             var deletedKeys: [RecordID: [String: String]] = [:]
             var last = cursor.last
             if cursor.phase == .rows {
-                let sql = "SELECT \(table.selectList) FROM \(table.quotedTable) WHERE versionnumber > ? AND versionnumber <= ? ORDER BY versionnumber LIMIT ?"
+                let projection = projection(request.columns, table)
+                let sql = "SELECT \(projection.selectList) FROM \(table.quotedTable) WHERE versionnumber > ? AND versionnumber <= ? ORDER BY versionnumber LIMIT ?"
                 let rows = try records(db, sql, [cursor.last.databaseValue, cursor.watermark.databaseValue, (pageSize + 1).databaseValue],
-                                       table, columns: request.columns)
+                                       table, projection)
                 if rows.count > pageSize {
                     let firstPage = rows.prefix(pageSize)
                     let lastVersion = Self.version(of: firstPage.last!)

@@ -29,7 +29,8 @@ extension EntityStore {
         let pageSize = min(max(query.pageSize, 1), Self.maxPageSize)
         let remaining = query.top.map { max(0, $0 - offset) } ?? Int.max
         let limit = min(pageSize, remaining)
-        var sql = "SELECT \(table.selectList) FROM \(table.quotedTable) WHERE \(whereSQL)"
+        let projection = projection(query.columns, table)
+        var sql = "SELECT \(projection.selectList) FROM \(table.quotedTable) WHERE \(whereSQL)"
         var pageArguments = arguments
         if let after {
             sql += " AND \(quoteIdentifier(table.primaryKey)) > ?"
@@ -41,7 +42,7 @@ extension EntityStore {
             sql += " OFFSET ?"
             pageArguments.append(offset.databaseValue)
         }
-        var rows = try records(db, sql, pageArguments, table, columns: query.columns)
+        var rows = try records(db, sql, pageArguments, table, projection)
         let more = rows.count > limit && remaining > limit
         if rows.count > limit { rows.removeLast(rows.count - limit) }
         var cookie: String?

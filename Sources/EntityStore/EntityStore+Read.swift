@@ -11,7 +11,7 @@ extension EntityStore {
     func retrieve(_ reference: EntityReference, columns: [String]?, _ db: Database) throws -> Record {
         let (table, row) = try requireRow(reference, db)
         try checkColumns(columns, table)
-        return record(from: row, table, wanted: wantedColumns(columns, table))
+        return record(from: row, projection(columns, table))
     }
 
     /// Checks that every named column exists.
@@ -28,31 +28,47 @@ extension EntityStore {
         name.hasPrefix("_") && name.hasSuffix("_value") ? String(name.dropFirst().dropLast(6)) : name
     }
 
-    /// The columns a read returns (nil = all); the primary key and version are always included.
-    func wantedColumns(_ columns: [String]?, _ table: EntityTable) -> Set<String>? {
-        columns.map { Set($0.map(logicalColumn) + [table.primaryKey, "versionnumber"]) }
+    /// The columns a read returns, compiled once per read: the attributes (primary key and
+    /// version always included) and the stored positions the SELECT list reads.
+    struct Projection {
+        let columns: [EntityTable.Column]
+        let positions: [Int]
+        let selectList: String
     }
 
-    /// Builds a record from a stored row with the wanted columns.
-    func record(from row: StoredRow, _ table: EntityTable, wanted: Set<String>?) -> Record {
+    /// The projection of the named columns (nil = all).
+    func projection(_ names: [String]?, _ table: EntityTable) -> Projection {
+        guard let names else {
+            return Projection(columns: table.columns, positions: Array(table.storedColumns.indices), selectList: table.selectList)
+        }
+        let wanted = Set(names.map(logicalColumn) + [table.primaryKey, "versionnumber"])
+        let columns = table.columns.filter { wanted.contains($0.attribute.name) }
+        let positions = columns.flatMap { column in [column.index] + (column.typeIndex.map { [$0] } ?? []) }
+        return Projection(columns: columns, positions: positions,
+                          selectList: positions.map { quoteIdentifier(table.storedColumns[$0]) }.joined(separator: ", "))
+    }
+
+    /// Builds a record from a stored row with the projection's columns.
+    func record(from row: StoredRow, _ projection: Projection) -> Record {
         var fields: [String: FieldValue] = [:]
-        fields.reserveCapacity(wanted?.count ?? table.columns.count)
-        for column in table.columns where wanted?.contains(column.attribute.name) ?? true {
+        fields.reserveCapacity(projection.columns.count)
+        for column in projection.columns {
             let stored = row.values[column.index] ?? .null
             let lookupType = column.typeIndex.flatMap { row.values[$0] }.flatMap(String.fromDatabaseValue)
             fields[column.attribute.name] = ValueCodec.fieldValue(stored, for: column.attribute, lookupType: lookupType)
         }
-        let id = row.values[table.primaryKeyIndex].flatMap(String.fromDatabaseValue).flatMap(RecordID.init)
-        return Record(entity: table.name, id: id, fields: fields)
+        let id = row.values[row.table.primaryKeyIndex].flatMap(String.fromDatabaseValue).flatMap(RecordID.init)
+        return Record(entity: row.table.name, id: id, fields: fields)
     }
 
-    /// Loads the rows of a statement that selects `table.selectList`, as records.
+    /// Loads the rows of a statement that selects `projection.selectList`, as records.
     func records(_ db: Database, _ sql: String, _ arguments: [DatabaseValue], _ table: EntityTable,
-                 columns: [String]?) throws -> [Record] {
+                 _ projection: Projection) throws -> [Record] {
         var result: [Record] = []
-        let wanted = wantedColumns(columns, table)
+        var row = StoredRow(table)
         try RawStatement.forEachRow(db, db.cachedStatement(sql: sql), arguments) { values in
-            result.append(record(from: StoredRow(table, values: values), table, wanted: wanted))
+            for (offset, position) in projection.positions.enumerated() { row.values[position] = values[offset] }
+            result.append(record(from: row, projection))
         }
         return result
     }

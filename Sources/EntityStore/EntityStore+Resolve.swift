@@ -80,6 +80,16 @@ extension EntityStore {
             if case .guid(let id) = value { return .id(id) }
             if case .string(let text) = value, let id = RecordID(text) { return .id(id) }
         }
+        if values.count == 1, let (name, value) = values.first {
+            let column = name.hasPrefix("_") && name.hasSuffix("_value") ? String(name.dropFirst().dropLast(6)) : name
+            if let key = table.singleColumnKeys[column] {
+                // the common case: one Active single-column key, no dictionary to build
+                try checkKeyValue(value, entity: entity, reference: reference)
+                let attribute = table.columnByName[column]!.attribute
+                if attribute.type.isReference { return .keys(key, [try resolveLookup(value, attribute, table, db).id.description.databaseValue]) }
+                return .keys(key, [try ValueCodec.storageValue(value, for: attribute, entity: entity)])
+            }
+        }
         var given: [String: FieldValue] = [:]
         given.reserveCapacity(values.count)
         for (name, value) in values {

@@ -51,6 +51,8 @@ final class EntityTable: @unchecked Sendable {
     let insertSQL: String
     /// The stored columns, quoted and comma-separated, for SELECT lists.
     let selectList: String
+    /// The Active keys of one column, by that column.
+    let singleColumnKeys: [String: AlternateKeyDefinition]
     /// UPDATE statements by the positions of the columns they set.
     var updateSQL: [[Int]: String] = [:]
 
@@ -93,6 +95,11 @@ final class EntityTable: @unchecked Sendable {
             keySQL[key.name] = ("SELECT \(selectList) FROM \(table) WHERE \(predicate)", "SELECT \(primaryKey) FROM \(table) WHERE \(predicate)")
         }
         self.keySQL = keySQL
+        var singleColumnKeys: [String: AlternateKeyDefinition] = [:]
+        for key in definition.keys where key.status == .active && key.columns.count == 1 && singleColumnKeys[key.columns[0]] == nil {
+            singleColumnKeys[key.columns[0]] = key
+        }
+        self.singleColumnKeys = singleColumnKeys
     }
 
     /// `UPDATE … SET <columns at positions>, versionnumber = ?, modifiedon = ? WHERE pk = ?`, built once per column set.

@@ -24,7 +24,7 @@ enum LuaConversions {
 
     /// The fields of a Lua table (string keys only).
     static func fields(_ ctx: LuaCallContext, table: Int32, argument: Int32) throws -> [String: FieldValue] {
-        var fields: [String: FieldValue] = [:]
+        var fields = [String: FieldValue](minimumCapacity: 8)
         try ctx.forEachEntry(in: table) { key, value in
             guard ctx.type(at: key) == .string, let name = ctx.string(at: key) else {
                 throw LuaError.argument(argument, "field names must be strings")
