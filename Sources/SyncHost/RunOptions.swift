@@ -13,6 +13,8 @@ public enum ErrorPolicy: String, Sendable, CaseIterable {
 public struct RunOptions: Sendable {
     /// Writes sent per batch (1 to `ServiceRequest.maxBatchSize`).
     public var batchSize = ServiceRequest.maxBatchSize
+    /// Whether a full batch is written while the script fills the next one (see `WriteQueue`).
+    public var pipelined = true
     /// What a rejected record does to the run.
     public var onError = ErrorPolicy.stop
     /// Where rejected records go with `.continue` (`.csv` → CSV, anything else → JSON lines).

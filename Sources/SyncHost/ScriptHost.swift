@@ -64,6 +64,7 @@ public final class ScriptHost {
             try runTransaction?.endRunTransaction(commit: !options.dryRun)
             if options.dryRun { session.advancedTokens.removeAll() }
         } catch {
+            session.queue.settle()  // nothing reaches the store while a batch is still being written
             try? runTransaction?.endRunTransaction(commit: false)
             if options.atomic || options.dryRun { session.advancedTokens.removeAll() }
             return failureReport(error, chunkName: chunkName, start)

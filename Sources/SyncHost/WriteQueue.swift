@@ -15,6 +15,15 @@ public struct RowFailure: Error, Sendable {
 
 /// The host's write batching: writes queue up and go to the service in batches of
 /// `batchSize` (ExecuteMultiple), or all at once at the end of `cds.transaction`.
+///
+/// Batches are pipelined: a full batch is handed to a serial worker queue and the script goes
+/// on filling the next one while the service writes it, so the Lua side and the store use
+/// both cores. At most one batch is in flight. Its results are applied on the script's thread
+/// before the next batch is sent and before anything else reaches the service (reads,
+/// tokens, transactions, the end of the run), so a failure under `stop` still means nothing
+/// after the failing record is written: the writes queued while it was in flight are marked
+/// not sent. Waiting is `DispatchQueue.sync` on the worker (as GRDB waits on its own queue),
+/// never a semaphore and never Swift concurrency.
 final class WriteQueue {
     struct Pending {
         var request: ServiceRequest
@@ -35,6 +44,15 @@ final class WriteQueue {
     private var pending: [Pending] = []
     private var transaction: [Pending]?
 
+    /// A batch the worker is executing, and its outcome once done.
+    private final class InFlight: @unchecked Sendable {
+        let batch: [Pending]
+        var outcome: Result<ServiceResponse, Error>?
+        init(_ batch: [Pending]) { self.batch = batch }
+    }
+    private let worker = DispatchQueue(label: "cdsync.write-batches")
+    private var inFlight: InFlight?
+
     init(service: DataService, options: RunOptions, rejects: RejectsWriter?) {
         self.service = service
         self.options = options
@@ -44,8 +62,8 @@ final class WriteQueue {
 
     var isInTransaction: Bool { transaction != nil }
 
-    /// Queues a write; sends the batch when it is full.
-    /// - Throws: `RowFailure` when a record of a sent batch fails and the policy is stop.
+    /// Queues a write; sends the batch when it is full (without waiting for it).
+    /// - Throws: `RowFailure` when a record of an earlier batch failed and the policy is stop.
     func enqueue(_ write: Pending) throws {
         if transaction != nil {
             guard transaction!.count < Self.maxTransactionWrites else {
@@ -56,23 +74,59 @@ final class WriteQueue {
             return
         }
         pending.append(write)
-        if pending.count >= options.batchSize { try flush() }
+        if pending.count >= options.batchSize { try send(wait: !options.pipelined) }
     }
 
-    /// Sends every queued write.
+    /// Sends every queued write and waits until all are written.
     /// - Throws: `RowFailure` for the first failed record when the policy is stop.
     func flush() throws {
-        guard !pending.isEmpty else { return }
-        let batch = pending
-        pending.removeAll(keepingCapacity: true)
-        let continueOnError = options.onError == .continue
-        counters.requests += 1
-        let response: ServiceResponse
+        try send(wait: true)
+    }
+
+    /// Waits for the batch in flight and applies its results, ignoring its failure (used on
+    /// the way out of a failed run, which reports the failure it already has).
+    func settle() {
+        do { try collect() } catch {}
+    }
+
+    private func send(wait: Bool) throws {
         do {
-            response = try service.execute(.executeMultiple(batch.map { $0.request }, continueOnError: continueOnError, returnResponses: true))
-        } catch let error as ServiceError {
+            try collect()
+        } catch let failure as RowFailure {
+            // the batch in flight failed under stop: what the script queued meanwhile comes after the failing record
+            markNotSent(pending[...], ServiceError(.notSent,
+                "Not sent: an earlier record failed (script line \(failure.line)) and the error policy is stop."))
+            pending.removeAll(keepingCapacity: true)
+            throw failure
+        }
+        guard !pending.isEmpty else { return }
+        let flight = InFlight(pending)
+        pending.removeAll(keepingCapacity: true)
+        counters.requests += 1
+        let request = ServiceRequest.executeMultiple(flight.batch.map { $0.request }, continueOnError: options.onError == .continue,
+                                                     returnResponses: true)
+        let service = self.service
+        worker.async { flight.outcome = Result { try service.execute(request) } }
+        inFlight = flight
+        if wait { try collect() }
+    }
+
+    /// Waits for the batch in flight, then counts its results, fills its result objects and
+    /// writes its rejects.
+    private func collect() throws {
+        guard let flight = inFlight else { return }
+        worker.sync {}  // serial queue: once this returns, the batch's work is done
+        inFlight = nil
+        let batch = flight.batch
+        let continueOnError = options.onError == .continue
+        let response: ServiceResponse
+        switch flight.outcome {
+        case .success(let value)?: response = value
+        case .failure(let error as ServiceError)?:
             markNotSent(batch[...], error)
             throw error
+        case .failure(let error)?: throw error
+        case nil: return
         }
         guard case .batch(_, let items) = response else { return }
         var firstFailure: RowFailure?
@@ -108,8 +162,10 @@ final class WriteQueue {
         }
     }
 
-    /// Drops queued writes that were never sent (after an interrupt).
+    /// Drops queued writes that were never sent (after an interrupt or a script error); the
+    /// batch in flight finishes first and is counted.
     func discardPending() -> Int {
+        settle()
         defer { pending.removeAll() }
         return pending.count
     }

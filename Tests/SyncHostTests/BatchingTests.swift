@@ -64,6 +64,55 @@ final class BatchingTests: XCTestCase {
         XCTAssertNil(try? store.retrieve(EntityReference("account", keys: ["accountnumber": .string("OK2")]), columns: nil))
     }
 
+    func test_underStopNothingQueuedAfterAFailingRecordOfABatchInFlightIsWritten() throws {
+        let store = try makeStore()
+        // batches of 2: [P1, BAD] goes to the worker; P3 and P4 are queued while it is written;
+        // the failure surfaces when [P3, P4] is about to be sent, and they are never written
+        let report = try runScript("""
+            local results = {}
+            for i, email in ipairs({ "", "ghost@x.test", "", "", "" }) do
+              local fields = { name = "n" .. i }
+              if email ~= "" then fields.primarycontactid = cds.ref("contact", { emailaddress1 = email }) end
+              results[i] = cds.upsert("account", { accountnumber = "P" .. i }, fields)
+            end
+            """, store: store, options: options(batchSize: 2), expectSuccess: false)
+        XCTAssertEqual(report.outcome, .failed)
+        XCTAssertEqual(report.errorCode, "0x80060891")
+        XCTAssertTrue(report.error?.hasPrefix("job.lua:5: ") ?? false, report.error ?? "")
+        XCTAssertTrue(report.error?.contains("(key: accountnumber='P2')") ?? false, report.error ?? "")
+        XCTAssertEqual(report.counters.created, 1)
+        let stored = try store.runQuery(Query(entity: "account", columns: ["accountnumber"])).records
+            .compactMap { record -> String? in if case .string(let number)? = record.fields["accountnumber"] { return number } else { return nil } }
+        XCTAssertEqual(stored, ["P1"])
+    }
+
+    func test_pipelinedAndUnpipelinedRunsWriteTheSameRecordsAndCounts() throws {
+        let script = """
+            for i = 1, 37 do
+              local fields = { name = "n" .. (i % 5) }
+              if i % 9 == 0 then fields.ownerid = cds.ref("systemuser", { domainname = "nobody" }) end
+              cds.upsert("account", { accountnumber = "Q" .. (i % 30) }, fields)
+            end
+            """
+        var outcomes: [[String]] = []
+        var counters: [[Int]] = []
+        for pipelined in [true, false] {
+            let store = try makeStore()
+            var runOptions = options(batchSize: 4, onError: .continue)
+            runOptions.pipelined = pipelined
+            let report = try runScript(script, store: store, options: runOptions, expectSuccess: false)
+            XCTAssertEqual(report.outcome, .rowsRejected)
+            counters.append([report.counters.created, report.counters.updated, report.counters.unchanged, report.counters.failed, report.counters.requests])
+            outcomes.append(try store.runQuery(Query(entity: "account", columns: ["accountnumber", "name"])).records.map { record in
+                "\(record.fields["accountnumber"]?.displayText ?? "-")=\(record.fields["name"]?.displayText ?? "-")"
+            }.sorted())
+        }
+        XCTAssertEqual(outcomes[0], outcomes[1])
+        XCTAssertEqual(outcomes[0].count, 27)  // Q9, Q18 and Q27 only ever came with the missing owner
+        XCTAssertEqual(counters[0], counters[1])
+        XCTAssertEqual(counters[0][3], 4)
+    }
+
     func test_continueWritesRejectsAndExits65() throws {
         let store = try makeStore()
         let directory = try temporaryDirectory()
