@@ -66,15 +66,6 @@ public final class JobLock: @unchecked Sendable {
         return JobLock(path: path, descriptor: descriptor)
     }
 
-    /// Whether a live process holds the job's lock (false when there is no lock file).
-    public static func isHeld(job: String, directory: String) -> Bool {
-        let descriptor = open(path(job: job, directory: directory), O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return false }
-        defer { close(descriptor) }
-        if flock(descriptor, LOCK_SH | LOCK_NB) == 0 { return false }
-        return errno == EWOULDBLOCK
-    }
-
     /// Empties the file and releases the lock (also done when the process dies).
     public func release() {
         guard descriptor >= 0 else { return }

@@ -9,7 +9,7 @@ struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "runs",
         abstract: "List recorded runs, newest first.",
-        discussion: "A run whose process is gone without recording its end is shown as killed.")
+        discussion: "A run of this host whose process is gone without recording its end is shown as killed.")
 
     @OptionGroup var store: StoreOptions
     @Option(help: "Only runs of this job (the --lock name, else the script's file name).") var job: String?
@@ -37,15 +37,12 @@ struct RunsCommand: ParsableCommand {
         }
     }
 
-    /// A `running` row whose process is gone (or whose job lock is free) was killed.
+    /// A `running` row of this host whose process is gone was killed. (The job's lock is not
+    /// probed: even a shared probe could make a starting `run --lock` see it as held.)
     static func resolvingDeadRuns(_ entry: RunHistoryEntry, storePath: String) -> RunHistoryEntry {
         guard entry.outcome == RunHistoryEntry.running, entry.host == ProcessInfo.processInfo.hostName else { return entry }
-        let processGone = kill(entry.pid, 0) != 0 && errno == ESRCH
-        let lockDirectory = JobLock.directory(forStore: storePath)
-        let lockFree = FileManager.default.fileExists(atPath: JobLock.path(job: entry.job, directory: lockDirectory))
-            && !JobLock.isHeld(job: entry.job, directory: lockDirectory)
         var resolved = entry
-        if processGone || lockFree { resolved.outcome = RunHistoryEntry.killed }
+        if kill(entry.pid, 0) != 0 && errno == ESRCH { resolved.outcome = RunHistoryEntry.killed }
         return resolved
     }
 }
