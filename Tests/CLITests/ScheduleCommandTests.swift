@@ -127,6 +127,12 @@ final class ScheduleCommandTests: XCTestCase {
         XCTAssertEqual(try CLIRunner.run(["schedule", "--check", "missing.yaml"], in: directory).status, 64)
     }
 
+    func test_theExampleJobsFileIsValid() throws {
+        let result = try CLIRunner.run(["schedule", "--check", "examples/erp/jobs.yaml"], in: CLIRunner.root)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("job erp-accounts\n"), result.stdout)
+    }
+
     func test_printSystemdRunsTheJobsThroughRunLock() throws {
         let directory = try CLIRunner.temporaryDirectory()
         try loopScripts(directory)
