@@ -60,22 +60,19 @@ struct WallMinute: Equatable, Comparable {
     /// The instant this wall time names in a zone. In a gap (spring forward) it is the
     /// first instant after the gap; when it occurs twice (fall back), the first occurrence.
     func instant(in zone: TimeZone) -> Date {
-        let naive = naiveSeconds
-        let offsets = Set([-86_400, 0, 86_400].map { zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(naive + $0))) })
-        let valid = offsets.map { naive - $0 }.filter { zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double($0))) == naive - $0 }
-        if let first = valid.min() { return Date(timeIntervalSince1970: Double(first)) }
-        var later = addingMinute()
+        var later = self
         for _ in 0..<(48 * 60) {
-            let candidate = later.instant(onlyIfValidIn: zone)
-            if let candidate { return candidate }
+            if let instant = later.validInstant(in: zone) { return instant }
             later = later.addingMinute()
         }
-        return Date(timeIntervalSince1970: Double(naive - zone.secondsFromGMT()))
+        return Date(timeIntervalSince1970: Double(naiveSeconds - zone.secondsFromGMT()))
     }
 
-    private func instant(onlyIfValidIn zone: TimeZone) -> Date? {
+    /// The earliest instant whose wall time in `zone` is this one; nil inside a gap.
+    private func validInstant(in zone: TimeZone) -> Date? {
         let naive = naiveSeconds
-        let offsets = Set([-86_400, 86_400].map { zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(naive + $0))) })
+        // Offsets a day either side cover both sides of any transition near this time.
+        let offsets = Set([-86_400, 0, 86_400].map { zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double(naive + $0))) })
         let valid = offsets.map { naive - $0 }.filter { zone.secondsFromGMT(for: Date(timeIntervalSince1970: Double($0))) == naive - $0 }
         return valid.min().map { Date(timeIntervalSince1970: Double($0)) }
     }

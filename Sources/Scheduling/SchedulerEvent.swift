@@ -36,8 +36,14 @@ public struct SchedulerEvent: Sendable, Equatable {
 
     /// The JSON line, stamped with `time`.
     public func line(at time: Date) -> String {
-        "{" + ([("time", Self.quote(Self.timestamp(time))), ("event", Self.quote(name))] + members.map { ($0.key, $0.json) })
-            .map { "\(Self.quote($0.0)):\($0.1)" }.joined(separator: ",") + "}"
+        Self.object([("time", Self.quote(Self.timestamp(time))), ("event", Self.quote(name))] + members.map { ($0.key, $0.json) })
+    }
+
+    /// The members alone as a JSON object (no `time`, no `event`).
+    public var membersObject: String { Self.object(members.map { ($0.key, $0.json) }) }
+
+    private static func object(_ members: [(String, String)]) -> String {
+        "{" + members.map { "\(quote($0.0)):\($0.1)" }.joined(separator: ",") + "}"
     }
 
     private func adding(_ key: String, _ json: String) -> SchedulerEvent {

@@ -9,6 +9,8 @@ final class ChildRunLauncher: RunLauncher, @unchecked Sendable {
     private let defaultTarget: String
     private let lock = NSLock()
     private var running: [Int32: Process] = [:]
+    /// Set by `interruptAll`; a run that starts afterwards is interrupted at once.
+    private var interrupting = false
 
     init(executable: String, file: JobsFile, defaultTarget: String) {
         self.executable = executable
@@ -31,6 +33,7 @@ final class ChildRunLauncher: RunLauncher, @unchecked Sendable {
                 try lock.withLock {
                     try process.run()
                     running[process.processIdentifier] = process
+                    if interrupting { kill(process.processIdentifier, SIGTERM) }
                 }
             } catch {
                 JSONLineLog.write(SchedulerEvent("launch_failed").with("job", job.name).with("error", "\(error)").line(at: Date()))
@@ -45,7 +48,10 @@ final class ChildRunLauncher: RunLauncher, @unchecked Sendable {
     }
 
     func interruptAll() {
-        lock.withLock { for pid in running.keys { kill(pid, SIGTERM) } }
+        lock.withLock {
+            interrupting = true
+            for pid in running.keys { kill(pid, SIGTERM) }
+        }
     }
 
     /// The exit code (negative: killed by that signal) and the report line; other output

@@ -66,10 +66,10 @@ struct RunCommand: ParsableCommand {
             let entityStore = try EntityStore(path: store.path)
             let host = try ScriptHost(service: entityStore, tokens: entityStore, options: options)
             ScriptHost.installSignalHandlers()
-            let history = try RunHistoryRecorder.start(store: entityStore, job: lock ?? (script as NSString).lastPathComponent,
-                                                       script: script, holdsLock: jobLock != nil)
+            let history = dryRun ? nil : try RunHistoryRecorder.start(store: entityStore, job: lock ?? (script as NSString).lastPathComponent,
+                                                                      script: script, holdsLock: jobLock != nil)
             report = host.run(scriptPath: script)
-            history.finish(report)
+            history?.finish(report)
         } catch {
             throw ErrorReport.print(error)
         }
