@@ -15,7 +15,7 @@ struct RunHistoryRecorder {
     /// Records the start.
     /// - Throws: `store.unavailable`.
     static func start(store: EntityStore, job: String, script: String, holdsLock: Bool) throws -> RunHistoryRecorder {
-        let entry = RunHistoryEntry(job: job, script: script, pid: getpid(), host: ProcessInfo.processInfo.hostName,
+        let entry = RunHistoryEntry(job: job, script: script, pid: getpid(), host: ProcessEnvironment.hostName,
                                     startedAt: Date(), tokensBefore: try tokens(store))
         let id = try store.recordRunStart(entry)
         if holdsLock { _ = try store.markAbandonedRuns(job: job, before: id) }

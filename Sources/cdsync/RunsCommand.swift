@@ -40,7 +40,7 @@ struct RunsCommand: ParsableCommand {
     /// A `running` row of this host whose process is gone was killed. (The job's lock is not
     /// probed: even a shared probe could make a starting `run --lock` see it as held.)
     static func resolvingDeadRuns(_ entry: RunHistoryEntry, storePath: String) -> RunHistoryEntry {
-        guard entry.outcome == RunHistoryEntry.running, entry.host == ProcessInfo.processInfo.hostName else { return entry }
+        guard entry.outcome == RunHistoryEntry.running, entry.host == ProcessEnvironment.hostName else { return entry }
         var resolved = entry
         if kill(entry.pid, 0) != 0 && errno == ESRCH { resolved.outcome = RunHistoryEntry.killed }
         return resolved
