@@ -5,11 +5,9 @@ import Scheduling
 /// `cdsync schedule --check`: each job and its next five run times.
 enum ScheduleCheck {
     static func print(_ file: JobsFile, defaultTarget: String) throws {
-        var problems: [String] = []
         let now = Date()
         for job in file.jobs {
             let script = file.resolve(job.script)
-            if !FileManager.default.isReadableFile(atPath: script) { problems.append("job '\(job.name)': cannot read the script \(script)") }
             let target = JobCommandLine.target(of: job, in: file, defaultTarget: defaultTarget)
             Swift.print("job \(job.name)")
             Swift.print("  script    \(script)")
@@ -22,10 +20,7 @@ enum ScheduleCheck {
                 Swift.print("    \(localText(fire, job.timeZone))  (\(SchedulerEvent.timestamp(fire)))")
             }
         }
-        guard problems.isEmpty else {
-            problems.forEach { ErrorReport.writeStandardError("\(file.path): error: \($0)") }
-            throw ExitCode.usage
-        }
+        try requireReadableScripts(file)
         Swift.print("\(file.path): \(file.jobs.count) job\(file.jobs.count == 1 ? "" : "s") OK")
     }
 
@@ -36,5 +31,15 @@ enum ScheduleCheck {
         formatter.timeZone = zone
         formatter.dateFormat = "yyyy-MM-dd HH:mm xxx EEE"
         return formatter.string(from: date)
+    }
+
+    /// Exits 64 with one line per job whose script cannot be read.
+    static func requireReadableScripts(_ file: JobsFile) throws {
+        let unreadable = file.jobs.filter { !FileManager.default.isReadableFile(atPath: file.resolve($0.script)) }
+        guard !unreadable.isEmpty else { return }
+        for job in unreadable {
+            ErrorReport.writeStandardError("\(file.path): error: job '\(job.name)': cannot read the script \(file.resolve(job.script))")
+        }
+        throw ExitCode.usage
     }
 }

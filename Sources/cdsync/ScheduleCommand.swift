@@ -11,7 +11,7 @@ struct ScheduleCommand: ParsableCommand {
         discussion: """
             Each run is `cdsync run SCRIPT --lock JOB --db TARGET --json ...`; every decision is logged as a JSON line \
             on stdout. SIGTERM/SIGINT: no new runs start, running ones stop after their in-flight batch, then exit 0. \
-            Exit codes: 0 ok, 64 unreadable or invalid jobs file.
+            Exit codes: 0 ok, 64 unreadable or invalid jobs file, or a job's script cannot be read.
             """)
 
     @OptionGroup var store: StoreOptions
@@ -31,6 +31,7 @@ struct ScheduleCommand: ParsableCommand {
         let executable = cdsync ?? Self.currentExecutable()
         if check { return try ScheduleCheck.print(file, defaultTarget: defaultTarget) }
         if printSystemd { return try printUnits(file, executable: executable, defaultTarget: defaultTarget) }
+        try ScheduleCheck.requireReadableScripts(file)
         let launcher = ChildRunLauncher(executable: executable, file: file, defaultTarget: defaultTarget)
         let scheduler = JobScheduler(jobs: file.jobs, clock: SystemClock(), launcher: launcher,
                                      lastStarts: Self.lastStarts(file, defaultTarget: defaultTarget), log: JSONLineLog.write)
