@@ -37,9 +37,11 @@ public struct SchedulerState: Sendable {
     }
 
     private(set) var slots: [Slot]
+    /// Events decided at start-up: a `missed` event per job whose fire times passed unrun.
+    public private(set) var startupEvents: [SchedulerEvent] = []
 
-    /// The state at start-up. `lastStarts` are the jobs' latest run starts from the history,
-    /// used for `missed: run_once`. Returns the state and the `missed` events.
+    /// The state at start-up. `lastStarts` are the jobs' latest run starts from the history;
+    /// a job with `missed: run_once` whose fire time passed since then gets one run now.
     public init(jobs: [JobDefinition], now: Date, lastStarts: [String: Date]) {
         slots = jobs.map { Slot(job: $0, nextFire: $0.nextFire(after: now)) }
         for index in slots.indices {
@@ -51,9 +53,6 @@ public struct SchedulerState: Sendable {
             }
         }
     }
-
-    /// Events decided at start-up (missed fire times).
-    public private(set) var startupEvents: [SchedulerEvent] = []
 
     /// Runs in progress.
     public var runningCount: Int { slots.filter { $0.running != nil }.count }
