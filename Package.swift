@@ -38,10 +38,12 @@ let package = Package(
         .target(name: "DataFiles"),
         // The Lua runtime for sync scripts.
         .target(name: "SyncHost", dependencies: ["EntityModel", "LuaKit", "DataFiles"]),
+        // Scheduled runs: cron expressions, the jobs file, the scheduler loop, run locks.
+        .target(name: "Scheduling", dependencies: [.product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "cdsync",
             dependencies: [
-                "EntityModel", "EntityStore", "SyncHost",
+                "EntityModel", "EntityStore", "SyncHost", "Scheduling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -51,5 +53,6 @@ let package = Package(
         .testTarget(name: "DataFilesTests", dependencies: ["DataFiles"]),
         .testTarget(name: "SyncHostTests", dependencies: ["SyncHost", "EntityStore", "EntityModel"]),
         .testTarget(name: "CLITests", dependencies: ["EntityModel", "EntityStore"]),
+        .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
     ]
 )

@@ -2,11 +2,12 @@ import EntityModel
 import Foundation
 import GRDB
 
-/// The store's own tables: metadata, entity definitions, tombstones and named tokens.
+/// The store's own tables: metadata, entity definitions, tombstones, named tokens and run history.
 enum SystemTables {
     static let entities = "_cdsync_entities"
     static let tombstones = "_cdsync_tombstones"
     static let tokens = "_cdsync_tokens"
+    static let runs = "_cdsync_runs"
 
     static func create(_ db: Database) throws {
         try db.execute(sql: """
@@ -17,6 +18,13 @@ enum SystemTables {
             CREATE INDEX IF NOT EXISTS _cdsync_tombstones_entity ON \(tombstones)(entity, version);
             CREATE TABLE IF NOT EXISTS \(tokens) (
                 name TEXT PRIMARY KEY, token TEXT NOT NULL, entity TEXT, updated_at INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS \(runs) (
+                id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, script TEXT NOT NULL, pid INTEGER NOT NULL,
+                host TEXT NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER, outcome TEXT NOT NULL, exit_code INTEGER,
+                created INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0, unchanged INTEGER NOT NULL DEFAULT 0,
+                deleted INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
+                tokens_before TEXT NOT NULL, tokens_after TEXT, error TEXT);
+            CREATE INDEX IF NOT EXISTS _cdsync_runs_job ON \(runs)(job, id);
             INSERT OR IGNORE INTO \(StoreMeta.table)(key, value) VALUES ('version', 0), ('purged_version', 0), ('format', 1);
             """)
         let tombstoneColumns = try Row.fetchAll(db, sql: "PRAGMA table_info(\(tombstones))").map { $0["name"] as String }

@@ -10,6 +10,8 @@ extension ExitCode {
     static let usage = ExitCode(64)
     /// Some rows were rejected (bad data).
     static let dataRejected = ExitCode(65)
+    /// Another run of the job holds its lock (`cdsync run --lock`); this run did not start.
+    static let locked = ExitCode(73)
     /// A temporary failure: retrying later may work.
     static let temporaryFailure = ExitCode(75)
 }

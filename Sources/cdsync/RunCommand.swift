@@ -2,6 +2,7 @@ import ArgumentParser
 import EntityModel
 import EntityStore
 import Foundation
+import Scheduling
 import SyncHost
 
 /// `cdsync run SCRIPT`: runs a Lua sync script against the store.
@@ -9,7 +10,7 @@ struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Run a Lua sync script.",
-        discussion: "Exit codes: 0 ok, 1 script failed, 64 usage, 65 some rows rejected, 75 temporary failure or interrupted.")
+        discussion: "Exit codes: 0 ok, 1 script failed, 64 usage, 65 some rows rejected, 73 locked (--lock), 75 temporary failure or interrupted.")
 
     @OptionGroup var store: StoreOptions
     @Argument(help: "The Lua script.") var script: String
@@ -24,6 +25,7 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Write nothing: run in a transaction that is rolled back and print each record's outcome.") var dryRun = false
     @Flag(help: "Print the summary as one JSON object on stdout.") var json = false
     @Flag(help: "Do not show the progress line.") var quiet = false
+    @Option(help: "Hold job NAME's lock for the whole run (exit 73 if a live run holds it); record the run under NAME.") var lock: String?
 
     func validate() throws {
         guard (1...ServiceRequest.maxBatchSize).contains(batchSize) else {
@@ -32,6 +34,9 @@ struct RunCommand: ParsableCommand {
         guard ErrorPolicy(rawValue: onError) != nil else { throw ValidationError("--on-error must be stop or continue") }
         guard (0...1_048_576).contains(maxMemory) else { throw ValidationError("--max-memory must be 0 to 1048576 MiB") }
         guard timeout.isFinite, (0...31_536_000).contains(timeout) else { throw ValidationError("--timeout must be 0 to 31536000 seconds") }
+        if let lock, !JobDefinition.isValidName(lock) {
+            throw ValidationError("--lock must be 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'")
+        }
     }
 
     func run() throws {
@@ -39,6 +44,12 @@ struct RunCommand: ParsableCommand {
             ErrorReport.writeStandardError("error: cannot read the script \(script)")
             throw ExitCode.usage
         }
+        if RunHistoryRecorder.isRemoteTarget(store.path) {
+            ErrorReport.writeStandardError("error: remote targets are not supported by cdsync run yet: \(store.path)")
+            throw ExitCode.usage
+        }
+        let jobLock = try lock.map { try RunHistoryRecorder.acquireLock(job: $0, storePath: store.path, json: json) }
+        defer { jobLock?.release() }
         var options = RunOptions()
         options.batchSize = batchSize
         options.onError = ErrorPolicy(rawValue: onError) ?? .stop
@@ -55,7 +66,10 @@ struct RunCommand: ParsableCommand {
             let entityStore = try EntityStore(path: store.path)
             let host = try ScriptHost(service: entityStore, tokens: entityStore, options: options)
             ScriptHost.installSignalHandlers()
+            let history = dryRun ? nil : try RunHistoryRecorder.start(store: entityStore, job: lock ?? (script as NSString).lastPathComponent,
+                                                                      script: script, holdsLock: jobLock != nil)
             report = host.run(scriptPath: script)
+            history?.finish(report)
         } catch {
             throw ErrorReport.print(error)
         }

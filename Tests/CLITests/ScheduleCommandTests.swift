@@ -1,0 +1,195 @@
+import EntityModel
+import EntityStore
+import Foundation
+import XCTest
+
+/// `cdsync run --lock`, `cdsync runs` and `cdsync schedule` through the real binary.
+final class ScheduleCommandTests: XCTestCase {
+    private func write(_ text: String, _ name: String, in directory: URL) throws {
+        try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+
+    /// Polls until `condition` holds (at most `seconds`); fails the test otherwise.
+    private func waitUntil(_ what: String, seconds: Double = 30, _ condition: () throws -> Bool) rethrows {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try condition() { return }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        XCTFail("timed out waiting for \(what)")
+    }
+
+    private func history(_ directory: URL, job: String? = nil) throws -> [RunHistoryEntry] {
+        try EntityStore(path: directory.appendingPathComponent("store.db").path).runHistory(job: job)
+    }
+
+    private func runsJSON(_ arguments: [String], in directory: URL) throws -> [[String: Any]] {
+        let result = try CLIRunner.run(["runs", "--db", "store.db", "--json"] + arguments, in: directory)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        return try result.stdout.split(separator: "\n").map {
+            try XCTUnwrap(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    private func loopScripts(_ directory: URL) throws {
+        try write("local i = 0\nwhile true do i = i + 1 end\n", "spin.lua", in: directory)
+        try write("""
+            for c in cds.changes("account", { token = "out" }) do end
+            cds.upsert("account", { accountnumber = "A1" }, { name = "one" })
+            """, "quick.lua", in: directory)
+    }
+
+    func test_aLiveRunsLockIsNeverTakenAndAKilledRunsLockIsRecovered() throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        try loopScripts(directory)
+        let first = try CLIRunner.start(["run", "spin.lua", "--lock", "nightly", "--db", "store.db"], in: directory)
+        let lockFile = directory.appendingPathComponent("store.db.locks/nightly.lock")
+        try waitUntil("the first run to hold the lock and record its start") {
+            let holder = (try? String(contentsOf: lockFile, encoding: .utf8)) ?? ""
+            let recorded = try history(directory).first?.outcome == "running"
+            return holder.hasPrefix("pid \(first.processIdentifier) ") && recorded
+        }
+
+        let second = try CLIRunner.run(["run", "quick.lua", "--lock", "nightly", "--db", "store.db", "--json"], in: directory)
+        XCTAssertEqual(second.status, 73, second.stderr)
+        XCTAssertTrue(second.stderr.contains("job 'nightly' is already running (pid \(first.processIdentifier) since "), second.stderr)
+        XCTAssertTrue(second.stdout.contains("\"outcome\":\"locked\""), second.stdout)
+        XCTAssertTrue(first.isRunning, "the live run keeps its lock")
+        XCTAssertEqual(try history(directory).count, 1, "a refused run records no history")
+        XCTAssertEqual(try CLIRunner.run(["run", "quick.lua", "--lock", "other", "--db", "store.db"], in: directory).status, 0,
+                       "other jobs are not blocked")
+
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+        let runs = try runsJSON(["--job", "nightly"], in: directory)
+        XCTAssertEqual(runs.first?["outcome"] as? String, "killed", "a running row whose process is gone shows as killed")
+
+        let third = try CLIRunner.run(["run", "quick.lua", "--lock", "nightly", "--db", "store.db"], in: directory)
+        XCTAssertEqual(third.status, 0, "the lock of a SIGKILLed run is free again: " + third.stderr)
+        let rows = try history(directory, job: "nightly")
+        XCTAssertEqual(rows.map(\.outcome), ["succeeded", "killed"], "the locked re-run records the dead run as killed")
+        XCTAssertNil(rows[1].endedAt)
+        XCTAssertNil(rows[1].exitCode)
+    }
+
+    func test_historyRecordsSuccessFailureCountsTokensAndErrors() throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        try loopScripts(directory)
+        try write("cds.upsert('account', { accountnumber = 'B' }, { nosuch = 1 })\n", "bad.lua", in: directory)
+        XCTAssertEqual(try CLIRunner.run(["run", "quick.lua", "--lock", "sync", "--db", "store.db"], in: directory).status, 0)
+        XCTAssertEqual(try CLIRunner.run(["run", "quick.lua", "--lock", "sync", "--db", "store.db"], in: directory).status, 0)
+        XCTAssertEqual(try CLIRunner.run(["run", "bad.lua", "--db", "store.db"], in: directory).status, 1)
+
+        let all = try runsJSON([], in: directory)
+        XCTAssertEqual(all.map { $0["job"] as? String }, ["bad.lua", "sync", "sync"], "newest first; no --lock: the script's name")
+        let failed = all[0]
+        XCTAssertEqual(failed["outcome"] as? String, "failed")
+        XCTAssertEqual(failed["exit_code"] as? Int, 1)
+        XCTAssertTrue((failed["error"] as? String)?.contains("bad.lua:1:") == true, "\(failed)")
+        let second = all[1], first = all[2]
+        XCTAssertEqual(first["created"] as? Int, 1)
+        XCTAssertEqual(second["unchanged"] as? Int, 1)
+        XCTAssertEqual(first["tokens_before"] as? [String: String], [:])
+        let tokenAfterFirst = try XCTUnwrap((first["tokens_after"] as? [String: String])?["out"])
+        XCTAssertEqual(second["tokens_before"] as? [String: String], ["out": tokenAfterFirst])
+        XCTAssertNotNil(first["ended"] as? String)
+
+        XCTAssertEqual(try runsJSON(["--failed"], in: directory).map { $0["job"] as? String }, ["bad.lua"])
+        XCTAssertEqual(try runsJSON(["--job", "sync"], in: directory).count, 2)
+        let table = try CLIRunner.run(["runs", "--db", "store.db"], in: directory)
+        XCTAssertTrue(table.stdout.hasPrefix("ID  JOB"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("failed"), table.stdout)
+    }
+
+    func test_remoteTargetsAreRefusedByRunForNow() throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        try loopScripts(directory)
+        let result = try CLIRunner.run(["run", "quick.lua", "--db", "https://crm.example.test/api"], in: directory)
+        XCTAssertEqual(result.status, 64)
+        XCTAssertTrue(result.stderr.contains("remote targets are not supported by cdsync run yet"), result.stderr)
+        XCTAssertEqual(try CLIRunner.run(["run", "quick.lua", "--lock", "../x", "--db", "store.db"], in: directory).status, 64)
+    }
+
+    func test_checkPrintsTheNextFiveRunsAndRefusesABadFile() throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        try loopScripts(directory)
+        try write("jobs:\n  - { name: nightly, script: quick.lua, schedule: '30 2 * * *', time_zone: Europe/Berlin }\n", "jobs.yaml", in: directory)
+        let check = try CLIRunner.run(["schedule", "--check", "jobs.yaml"], in: directory)
+        XCTAssertEqual(check.status, 0, check.stderr)
+        XCTAssertEqual(check.stdout.components(separatedBy: " 02:30 +0").count - 1, 5, check.stdout)
+        XCTAssertTrue(check.stdout.contains("jobs.yaml: 1 job OK"), check.stdout)
+
+        try write("jobs:\n  - { name: nightly, script: quick.lua, schedule: '30 25 * * *' }\n", "bad.yaml", in: directory)
+        let bad = try CLIRunner.run(["schedule", "--check", "bad.yaml"], in: directory)
+        XCTAssertEqual(bad.status, 64)
+        XCTAssertTrue(bad.stderr.contains("bad.yaml: job 'nightly': schedule: 25 is outside 0-23 in the hour field"), bad.stderr)
+        try write("jobs:\n  - { name: nightly, script: missing.lua, schedule: '@daily' }\n", "missing.yaml", in: directory)
+        XCTAssertEqual(try CLIRunner.run(["schedule", "--check", "missing.yaml"], in: directory).status, 64)
+    }
+
+    func test_theExampleJobsFileIsValid() throws {
+        let result = try CLIRunner.run(["schedule", "--check", "examples/erp/jobs.yaml"], in: CLIRunner.root)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("job erp-accounts\n"), result.stdout)
+    }
+
+    func test_printSystemdRunsTheJobsThroughRunLock() throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        try loopScripts(directory)
+        try write("""
+            jobs:
+              - name: nightly
+                script: quick.lua
+                schedule: "30 2 1,15 * MON"
+                time_zone: Europe/Berlin
+                target: store.db
+                retry: { attempts: 3, backoff: 60 }
+                missed: run_once
+            """, "jobs.yaml", in: directory)
+        let result = try CLIRunner.run(["schedule", "--print-systemd", "jobs.yaml", "--cdsync", "/usr/local/bin/cdsync"], in: directory)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        let root = directory.resolvingSymlinksInPath().path
+        XCTAssertTrue(result.stdout.contains("ExecStart=/usr/local/bin/cdsync run \(root)/quick.lua --lock nightly --db \(root)/store.db\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("RestartForceExitStatus=75\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("OnCalendar=Mon *-*-* 02:30:00 Europe/Berlin\nOnCalendar=*-*-01,15 02:30:00 Europe/Berlin\n"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("Persistent=true\n"), result.stdout)
+    }
+
+    func test_sigtermStopsTheSchedulerAfterItsRunStopsWithoutAdvancingTokens() throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        try write("""
+            for c in cds.changes("account", { token = "never" }) do end
+            cds.upsert("account", { accountnumber = "FIRST" }, { name = "sent" })
+            cds.flush()
+            local i = 0
+            while true do i = i + 1; if i % 1000 == 0 then cds.upsert("account", { accountnumber = "L" .. i }, { name = "x" }) end end
+            """, "loop.lua", in: directory)
+        try write("""
+            jobs:
+              - { name: yearly, script: loop.lua, schedule: "@yearly", target: store.db, missed: run_once, retry: { attempts: 3, backoff: 1 } }
+            """, "jobs.yaml", in: directory)
+        // A start two years ago makes the yearly job a missed run that starts at once.
+        let store = try EntityStore(path: directory.appendingPathComponent("store.db").path)
+        let old = try store.recordRunStart(RunHistoryEntry(job: "yearly", script: "loop.lua", pid: 1, host: "elsewhere",
+                                                           startedAt: Date().addingTimeInterval(-730 * 86_400), tokensBefore: [:]))
+        try store.recordRunEnd(id: old, endedAt: Date().addingTimeInterval(-730 * 86_400), outcome: "succeeded", exitCode: 0,
+                               counts: RunHistoryCounts(), tokensAfter: [:], error: nil)
+        let scheduler = try CLIRunner.start(["schedule", "jobs.yaml"], in: directory)
+        try waitUntil("the catch-up run to start") { try history(directory, job: "yearly").first?.outcome == "running" }
+        kill(scheduler.processIdentifier, SIGTERM)
+        let log = String(decoding: (scheduler.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        scheduler.waitUntilExit()
+        XCTAssertEqual(scheduler.terminationStatus, 0, log)
+        let events = log.split(separator: "\n").compactMap { line -> String? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["event"] as? String
+        }
+        XCTAssertEqual(events, ["scheduler_started", "missed", "run_started", "stopping", "run_finished", "scheduler_stopped"], log)
+        XCTAssertTrue(log.contains("\"reason\":\"catch_up\""), log)
+        XCTAssertTrue(log.contains("\"outcome\":\"interrupted\",\"exit_code\":75"), log)
+        let rows = try history(directory, job: "yearly")
+        XCTAssertEqual(rows.first?.outcome, "interrupted")
+        XCTAssertEqual(rows.first?.exitCode, 75)
+        XCTAssertNil(try store.token(named: "never"), "an interrupted run advances no token")
+        XCTAssertNotNil(try store.retrieve(EntityReference("account", keys: ["accountnumber": .string("FIRST")]), columns: nil))
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import XCTest
+@testable import Scheduling
+
+final class SystemdAndLockTests: XCTestCase {
+    private func calendar(_ expression: String, _ zone: String = "Europe/Berlin") throws -> [String] {
+        SystemdUnits.onCalendar(try CronExpression(expression), zone: TimeZone(identifier: zone)!)
+    }
+
+    func test_cronExpressionsBecomeCalendarExpressions() throws {
+        XCTAssertEqual(try calendar("30 2 * * *"), ["*-*-* 02:30:00 Europe/Berlin"])
+        XCTAssertEqual(try calendar("*/15 * * * *"), ["*-*-* *:00,15,30,45:00 Europe/Berlin"])
+        XCTAssertEqual(try calendar("0 6 * * 1-5"), ["Mon,Tue,Wed,Thu,Fri *-*-* 06:00:00 Europe/Berlin"])
+        XCTAssertEqual(try calendar("0 0 1 */3 *"), ["*-01,04,07,10-01 00:00:00 Europe/Berlin"])
+        XCTAssertEqual(try calendar("0 9 1,15 * MON"), ["Mon *-*-* 09:00:00 Europe/Berlin", "*-*-01,15 09:00:00 Europe/Berlin"],
+                       "both day fields restricted: either matches, so two expressions")
+        XCTAssertEqual(try calendar("@daily", "America/New_York"), ["*-*-* 00:00:00 America/New_York"])
+    }
+
+    func test_unitsRunTheJobThroughRunLockWithItsEnvironmentAndRetries() throws {
+        let file = try JobsFile.parse("""
+            jobs:
+              - name: erp
+                script: erp/sync.lua
+                schedule: "30 2 * * *"
+                target: data/store.db
+                arguments: [in, "out file.jsonl"]
+                environment: { PRICE: "100%", PATH_HINT: "$HOME" }
+                retry: { attempts: 3, backoff: 60, max_backoff: 600 }
+            """, path: "jobs.yaml", directory: "/srv/sync")
+        let units = SystemdUnits.units(for: file, executable: "/usr/bin/cdsync", defaultTarget: "/srv/default.db")
+        XCTAssertEqual(units.map(\.name), ["cdsync-erp.service", "cdsync-erp.timer"])
+        let service = units[0].text
+        XCTAssertTrue(service.contains("ExecStart=/usr/bin/cdsync run /srv/sync/erp/sync.lua --lock erp --db /srv/sync/data/store.db -- in \"out file.jsonl\"\n"), service)
+        XCTAssertTrue(service.contains("Environment=PATH_HINT=$HOME\nEnvironment=PRICE=100%%\n"), service)
+        XCTAssertTrue(service.contains("RestartForceExitStatus=75\nRestartSec=60\n"), service)
+        XCTAssertTrue(service.contains("StartLimitBurst=3\n"), service)
+        XCTAssertTrue(service.contains("WorkingDirectory=/srv/sync\n"), service)
+        XCTAssertTrue(units[1].text.contains("OnCalendar=*-*-* 02:30:00 UTC\n# missed: skip\nPersistent=false\n"), units[1].text)
+    }
+
+    func test_aHeldLockIsRefusedAndAReleasedOneIsTaken() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("locks-\(UUID().uuidString)").path
+        let first = try JobLock.acquire(job: "nightly", directory: directory)
+        XCTAssertThrowsError(try JobLock.acquire(job: "nightly", directory: directory)) { error in
+            guard case JobLock.Failure.held(let job, let holder)? = error as? JobLock.Failure else { return XCTFail("\(error)") }
+            XCTAssertEqual(job, "nightly")
+            XCTAssertTrue(holder.hasPrefix("pid \(getpid()) since "), holder)
+        }
+        XCTAssertNoThrow(try JobLock.acquire(job: "other", directory: directory).release())
+        first.release()
+        XCTAssertNoThrow(try JobLock.acquire(job: "nightly", directory: directory))
+    }
+
+    func test_jobNames() {
+        XCTAssertTrue(JobDefinition.isValidName("erp-accounts_2.nightly"))
+        for name in ["", ".hidden", "-x", "a/b", "a b", "é", String(repeating: "a", count: 65)] {
+            XCTAssertFalse(JobDefinition.isValidName(name), name)
+        }
+    }
+}
