@@ -26,6 +26,7 @@ public final class ScriptHost {
         for path in options.modulePaths { lua.addModuleSearchPath(path) }
         CdsModule.register(lua, session)
         FileModules.register(lua, session)
+        KeySets.register(lua, session)
         for module in ["cds", "csv", "json"] { lua.exposeGlobally(module: module) }
         _ = try lua.run("cds.null = cds._null(); cds._null = nil", chunkName: "=cdsync")
         lua.setGlobal("arg", .array(options.arguments.map(LuaValue.string)))

@@ -53,6 +53,50 @@ final class FileAndLimitTests: XCTestCase {
         XCTAssertTrue(rejects.contains("\"code\":\"csv.malformed\""), rejects)
     }
 
+    func test_csvKeysReadsOneColumnAsACaseInsensitiveKeySet() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.arguments = [try writeCSV("number,name\nA1,one\na2,two\n42,\"x, y\"\nA1,again\n")]
+        try runScript("""
+            local keys = csv.keys(arg[1], "number")
+            assert(keys:count() == 3, "count " .. keys:count())
+            assert(keys:has("a1") and keys:has("A2") and keys:has(42) and keys:has("42"))
+            assert(not keys:has("A3") and not keys:has(nil) and not keys:has(cds.null))
+            assert(keys:add("A3") == true and keys:add("a3") == false and keys:count() == 4)
+            assert(keys:add(cds.decimal("1.50")) == true and keys:has("1.50"))
+            """, store: store, options: options)
+    }
+
+    func test_csvKeysRefusesAMissingColumnAndAMalformedRowEvenUnderContinue() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.onError = .continue
+        options.arguments = [try writeCSV("number,name\nA1,ok\nA2,too,many\n")]
+        let malformed = try runScript("csv.keys(arg[1], 'number')", store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(malformed.errorCode, "csv.malformed")
+        XCTAssertTrue(malformed.error?.contains("accounts.csv:3:") ?? false, malformed.error ?? "")
+        options.arguments = [try writeCSV("number,name\nA1,ok\n")]
+        let missing = try runScript("csv.keys(arg[1], 'accountnumber')", store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(missing.errorCode, "csv.malformed")
+        XCTAssertTrue(missing.error?.contains("no column 'accountnumber'") ?? false, missing.error ?? "")
+    }
+
+    func test_mirrorWithCsvKeysDeletesOnlyTheRecordsTheFileNoLongerHas() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.modulePaths = [repositoryRoot.appendingPathComponent("stdlib").path]
+        options.arguments = [try writeCSV("number,name\nm1,one\nM2,two\nM4,four\n")]
+        try runScript("""
+            for i = 1, 5 do cds.upsert("account", { accountnumber = "M" .. i }, { name = "n" }) end
+            local result = require("cdsync.mirror").sync("account", {
+              key = "accountnumber", source = csv.keys(arg[1], "number"), action = "delete", max_deletes = 2 })
+            assert(result.deleted == 2 and result.considered == 5, result.deleted .. " " .. result.considered)
+            """, store: store, options: options)
+        let left = try store.runQuery(Query(entity: "account", columns: ["accountnumber"])).records
+            .compactMap { record -> String? in if case .string(let number)? = record.fields["accountnumber"] { return number } else { return nil } }
+        XCTAssertEqual(left.sorted(), ["M1", "M2", "M4"])
+    }
+
     func test_jsonWriterAndReaderRoundTripExactDecimals() throws {
         let store = try makeStore()
         let path = try temporaryDirectory().appendingPathComponent("out.jsonl").path

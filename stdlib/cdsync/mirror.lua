@@ -54,13 +54,22 @@ function key_set_methods:count()
 end
 
 -- A set to collect source keys while loading: set:add(k), set:has(k), set:count().
+-- Inside cdsync it is the host's native set (cds.key_set, also what csv.keys returns).
 function mirror.key_set()
+  if cds ~= nil and cds.key_set ~= nil then
+    return cds.key_set()
+  end
   return setmetatable({ keys = {}, size = 0 }, key_set_methods)
+end
+
+-- True for the host's native key sets (cds.key_set(), csv.keys(...)).
+local function is_native_set(source)
+  return type(source) == "userdata" and tostring(source):find("^cds%.KeySet") ~= nil
 end
 
 -- Turns the source option (a key_set, an array of keys, or a set table key -> true) into a key_set.
 local function source_set(source)
-  if getmetatable(source) == key_set_methods then
+  if getmetatable(source) == key_set_methods or is_native_set(source) then
     return source
   end
   if type(source) ~= "table" then
@@ -126,6 +135,21 @@ end
 local function plan(entity, query, primary_id, source, options)
   local result = { considered = 0, missing = 0, deleted = 0, deactivated = 0, unkeyed = 0, keys = {} }
   local targets = {}
+  if is_native_set(source) and cds.missing ~= nil then
+    -- the host compares in Swift and hands back only the missing rows
+    local found = cds.missing(entity, source, { key = options.key, filter = options.filter,
+      select = options.action == "deactivate" and { "statecode" } or nil })
+    result.considered, result.unkeyed = found.considered, found.unkeyed
+    for _, row in ipairs(found.missing) do
+      result.missing = result.missing + 1
+      result.keys[#result.keys + 1] = row.key
+      local already_inactive = options.action == "deactivate" and row.statecode ~= nil and row.statecode ~= 0
+      if not already_inactive then
+        targets[#targets + 1] = (primary_id and row.id) or { [options.key] = row.key }
+      end
+    end
+    return result, targets
+  end
   -- cds.rows streams page by page, so a large table is never held in memory at once
   for row in cds.rows(entity, query) do
     result.considered = result.considered + 1

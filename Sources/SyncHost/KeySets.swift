@@ -1,0 +1,173 @@
+import DataFiles
+import EntityModel
+import Foundation
+import LuaKit
+
+/// A set of source keys for `cdsync.mirror`, held in Swift: `cds.key_set()` builds one key by
+/// key, `csv.keys(path, column)` reads a whole column without making a Lua table per row.
+///
+/// Keys compare the way the store compares alternate keys: text ignoring ASCII case, numbers
+/// by their decimal text (`42` and `"42"` are the same key). nil and `cds.null` are not keys.
+final class KeySetObject: LuaObject {
+    static let luaTypeName = "cds.KeySet"
+    private(set) var keys = Set<String>()
+
+    /// Adds a normalized key; true when it was new.
+    @discardableResult
+    func insert(_ key: String) -> Bool { keys.insert(key).inserted }
+
+    func contains(_ key: String) -> Bool { keys.contains(key) }
+}
+
+enum KeySets {
+    static func register(_ lua: LuaState, _ session: SyncSession) {
+        lua.registerObjectType(KeySetObject.self, methods: [
+            "add": CdsModule.guarded { ctx in
+                let set = try ctx.objectArgument(1, as: KeySetObject.self)
+                guard let key = normalizedKey(ctx, at: 2) else { ctx.push(false); return 1 }
+                ctx.push(set.insert(key))
+                return 1
+            },
+            "has": CdsModule.guarded { ctx in
+                let set = try ctx.objectArgument(1, as: KeySetObject.self)
+                ctx.push(normalizedKey(ctx, at: 2).map(set.contains) ?? false)
+                return 1
+            },
+            "count": CdsModule.guarded { ctx in
+                ctx.push(Int64(try ctx.objectArgument(1, as: KeySetObject.self).keys.count))
+                return 1
+            },
+        ])
+        lua.register(module: "cds", name: "key_set", CdsModule.guarded { ctx in
+            ctx.push(object: KeySetObject())
+            return 1
+        })
+        lua.register(module: "csv", name: "keys", CdsModule.guarded { ctx in try readKeys(ctx, session) })
+        lua.register(module: "cds", name: "missing", CdsModule.guarded { ctx in try missing(ctx, session) })
+    }
+
+    /// `cds.missing(entity, key_set, { key = column, filter = "...", select = { ... } })`: streams the
+    /// entity's rows and returns `{ considered, unkeyed, missing = { { key, id, <select>… }, … } }`
+    /// for the rows whose key the set lacks. The comparison runs in Swift, so only the missing
+    /// rows become Lua tables. Rows without a key value are counted as unkeyed and left alone.
+    private static func missing(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
+        let entity = try ctx.stringArgument(1)
+        let set = try ctx.objectArgument(2, as: KeySetObject.self)
+        let options = try ctx.tableArgument(3)
+        guard let column = ctx.string(field: "key", in: options) else { throw LuaError.argument(3, "options need key = \"<key column>\"") }
+        var query = Query(entity: entity, columns: [column], pageSize: 5000)
+        if let filter = ctx.string(field: "filter", in: options) { query.filter = try FilterParser.parse(filter) }
+        let extra = ctx.type(ofField: "select", in: options) == .table ? ctx.value(field: "select", in: options).arrayStrings ?? [] : []
+        query.columns! += extra.filter { $0 != column }
+        try session.queue.flush()
+        var considered = 0, unkeyed = 0
+        var found: [Record] = []
+        var cookie: String?
+        repeat {
+            query.pagingCookie = cookie
+            guard case .records(let page) = try session.read(.retrieveMultiple(query)) else { break }
+            for record in page.records {
+                considered += 1
+                guard let key = normalizedKey(record.fields[column] ?? .null) else { unkeyed += 1; continue }
+                if !set.contains(key) { found.append(record) }
+            }
+            cookie = page.moreRecords ? page.pagingCookie : nil
+        } while cookie != nil
+        let result = ctx.pushNewTable(fieldCapacity: 3)
+        ctx.push(Int64(considered)); ctx.setField("considered", in: result)
+        ctx.push(Int64(unkeyed)); ctx.setField("unkeyed", in: result)
+        let list = ctx.pushNewTable(arrayCapacity: Int32(found.count))
+        for (index, record) in found.enumerated() {
+            let row = ctx.pushNewTable(fieldCapacity: Int32(extra.count + 2))
+            if LuaConversions.pushValue(ctx, record.fields[column] ?? .null) { ctx.setField("key", in: row) }
+            ctx.push(record.id?.description); ctx.setField("id", in: row)
+            for name in extra where name != column {
+                if LuaConversions.pushValue(ctx, record.fields[name] ?? .null) { ctx.setField(name, in: row) }
+            }
+            ctx.setIndex(Int64(index + 1), in: list)
+        }
+        ctx.setField("missing", in: result)
+        return 1
+    }
+
+    /// The comparison form of a stored key value, as `normalizedKey(ctx:at:)` gives it for the
+    /// same value in Lua; nil for null and booleans.
+    static func normalizedKey(_ value: FieldValue) -> String? {
+        switch value {
+        case .null, .boolean: return nil
+        case .string(let text): return asciiLowercased(text)
+        case .integer(let number): return String(number)
+        case .decimal(let number): return asciiLowercased(number.description)
+        case .float(let number):
+            if number.rounded() == number, abs(number) < 9.2e18 { return String(Int64(number)) }
+            return String(format: "%.14g", number)
+        case .dateTime(let date): return asciiLowercased(ISO8601DateFormatter.cdsync.string(from: date))
+        case .guid(let id): return id.description
+        case .reference(let reference): return asciiLowercased(reference.description)
+        }
+    }
+
+    /// `csv.keys(path, column [, { delimiter = ";" }])`: the column's values as a key set.
+    /// Every row must be well formed and have the column: a mirror must never run on a partial
+    /// source, so a bad row is an error naming the file and line even under `--on-error continue`.
+    private static func readKeys(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
+        let path = try ctx.stringArgument(1)
+        let column = try ctx.stringArgument(2)
+        var options = CSVReader.Options()
+        if let table = try ctx.optionalTableArgument(3), let delimiter = ctx.string(field: "delimiter", in: table), let first = delimiter.first {
+            options = CSVReader.Options(delimiter: first)
+        }
+        let fileName = (path as NSString).lastPathComponent
+        let set = KeySetObject()
+        do {
+            var reader = try CSVReader(path: path, options: options)
+            var index: Int?
+            while let record = try reader.nextRecord() {
+                if index == nil {
+                    guard let found = record.header.names.firstIndex(of: column) else {
+                        throw LuaError.structured(code: "csv.malformed",
+                            message: "\(fileName): has no column '\(column)' (columns: \(record.header.names.joined(separator: ", ")))")
+                    }
+                    index = found
+                }
+                guard index! < record.fields.count else {
+                    throw LuaError.structured(code: "csv.malformed", message: "\(fileName):\(record.line): the row has no value for '\(column)'",
+                                              fields: ["source": .string("\(fileName):\(record.line)")])
+                }
+                set.insert(asciiLowercased(record.fields[index!]))
+            }
+        } catch let error as DataFileError {
+            let source = "\(fileName):\(error.line ?? 0)"
+            throw LuaError.structured(code: error.code.rawValue.hasPrefix("csv") ? "csv.malformed" : error.code.rawValue,
+                                      message: error.line == nil ? error.description : "\(source): \(error.message)",
+                                      fields: ["source": .string(source)])
+        }
+        ctx.push(object: set)
+        return 1
+    }
+
+    /// The comparison form of the key at `index`; nil for values that are not keys.
+    static func normalizedKey(_ ctx: LuaCallContext, at index: Int32) -> String? {
+        switch ctx.type(at: index) {
+        case .string:
+            return ctx.string(at: index).map(asciiLowercased)
+        case .number:
+            if ctx.isInteger(at: index), let integer = ctx.integer(at: index) { return String(integer) }
+            guard let number = ctx.number(at: index) else { return nil }
+            if number.rounded() == number, abs(number) < 9.2e18 { return String(Int64(number)) }
+            return String(format: "%.14g", number)
+        case .userdata:
+            if let decimal = ctx.object(at: index, as: DecimalObject.self) { return asciiLowercased(decimal.value.description) }
+            if let reference = ctx.object(at: index, as: ReferenceObject.self) { return asciiLowercased(reference.reference.description) }
+            return nil
+        default:
+            return nil
+        }
+    }
+
+    /// Lower-cases ASCII letters only, as Lua's `string.lower` does in the C locale.
+    static func asciiLowercased(_ text: String) -> String {
+        guard text.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) else { return text }
+        return String(decoding: text.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }, as: UTF8.self)
+    }
+}
