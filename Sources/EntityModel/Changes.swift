@@ -12,10 +12,14 @@ public struct ChangesRequest: Sendable {
     public var pagingCookie: String?
     /// Return no changes, only a token for "now" (start tracking from this point).
     public var tokenOnly: Bool
+    /// Related records to read with each page: lookup column → the target's columns to return
+    /// (the lookup's value then carries them in `Record.related`). A cdsync extension.
+    public var expand: [String: [String]]
 
     /// Creates a request.
     public init(entity: String, columns: [String]? = nil, token: String? = nil, pageSize: Int = 5000,
-                pagingCookie: String? = nil, tokenOnly: Bool = false) {
+                pagingCookie: String? = nil, tokenOnly: Bool = false, expand: [String: [String]] = [:]) {
+        self.expand = expand
         self.entity = entity
         self.columns = columns
         self.token = token

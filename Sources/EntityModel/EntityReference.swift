@@ -49,12 +49,15 @@ public struct Record: Hashable, Sendable {
     public var id: RecordID?
     /// Column values by logical column name.
     public var fields: [String: FieldValue]
+    /// The records expanded lookups point at, by lookup column (only for reads that asked).
+    public var related: [String: Record]
 
     /// Creates a record.
-    public init(entity: String, id: RecordID? = nil, fields: [String: FieldValue] = [:]) {
+    public init(entity: String, id: RecordID? = nil, fields: [String: FieldValue] = [:], related: [String: Record] = [:]) {
         self.entity = entity
         self.id = id
         self.fields = fields
+        self.related = related
     }
 
     /// The value of a column, or nil when the record does not carry it.

@@ -79,11 +79,14 @@ public struct Query: Sendable {
     public var pagingCookie: String?
     /// Whether to count all matching rows.
     public var includeCount: Bool
+    /// Related records to read with each page (`$expand`): lookup column → the target's columns.
+    public var expand: [String: [String]]
 
     /// Creates a query.
     public init(entity: String, columns: [String]? = nil, filter: FilterExpression? = nil,
                 orderBy: [OrderBy] = [], top: Int? = nil, pageSize: Int = 5000,
-                pagingCookie: String? = nil, includeCount: Bool = false) {
+                pagingCookie: String? = nil, includeCount: Bool = false, expand: [String: [String]] = [:]) {
+        self.expand = expand
         self.entity = entity
         self.columns = columns
         self.filter = filter

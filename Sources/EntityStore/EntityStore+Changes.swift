@@ -24,10 +24,11 @@ extension EntityStore {
             var deletedKeys: [RecordID: [String: String]] = [:]
             var last = cursor.last
             if cursor.phase == .rows {
-                let projection = projection(request.columns, table)
+                try checkExpand(request.expand, table)
+                let projection = projection(columnsWithExpanded(request.columns, request.expand), table)
                 let sql = "SELECT \(projection.selectList) FROM \(table.quotedTable) WHERE versionnumber > ? AND versionnumber <= ? ORDER BY versionnumber LIMIT ?"
                 let rows = try records(db, sql, [cursor.last.databaseValue, cursor.watermark.databaseValue, (pageSize + 1).databaseValue],
-                                       table, projection)
+                                       table, projection, expand: request.expand)
                 if rows.count > pageSize {
                     let firstPage = rows.prefix(pageSize)
                     let lastVersion = Self.version(of: firstPage.last!)

@@ -29,7 +29,8 @@ extension EntityStore {
         let pageSize = min(max(query.pageSize, 1), Self.maxPageSize)
         let remaining = query.top.map { max(0, $0 - offset) } ?? Int.max
         let limit = min(pageSize, remaining)
-        let projection = projection(query.columns, table)
+        try checkExpand(query.expand, table)
+        let projection = projection(columnsWithExpanded(query.columns, query.expand), table)
         var sql = "SELECT \(projection.selectList) FROM \(table.quotedTable) WHERE \(whereSQL)"
         var pageArguments = arguments
         if let after {
@@ -42,7 +43,7 @@ extension EntityStore {
             sql += " OFFSET ?"
             pageArguments.append(offset.databaseValue)
         }
-        var rows = try records(db, sql, pageArguments, table, projection)
+        var rows = try records(db, sql, pageArguments, table, projection, expand: query.expand)
         let more = rows.count > limit && remaining > limit
         if rows.count > limit { rows.removeLast(rows.count - limit) }
         var cookie: String?

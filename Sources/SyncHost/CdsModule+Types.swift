@@ -11,6 +11,10 @@ extension CdsModule {
                 case "entity": ctx.push(reference.reference.entity)
                 case "id": ctx.push(reference.reference.id?.description)
                 case "key": ctx.push(reference.reference.keyDescription)
+                case let column?:
+                    // an expanded lookup reads the related record's columns; nil otherwise
+                    if let value = reference.related?.fields[column], LuaConversions.pushValue(ctx, value) { break }
+                    ctx.pushNil()
                 default: ctx.pushNil()
                 }
                 return 1

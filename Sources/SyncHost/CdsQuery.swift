@@ -17,8 +17,30 @@ enum CdsQuery {
                 guard top >= 0 else { throw LuaError.argument(index, "top must not be negative") }
                 query.top = Int(top)
             }
+            query.expand = try expand(ctx, options: options, argument: index)
         }
         return query
+    }
+
+    /// The `expand` option: `{ lookup = { "column", … } }` or `{ lookup = "column" }`.
+    static func expand(_ ctx: LuaCallContext, options: Int32, argument: Int32) throws -> [String: [String]] {
+        let value = ctx.value(field: "expand", in: options)
+        guard case .table(let table) = value else {
+            if case .nil = value { return [:] }
+            throw LuaError.argument(argument, "expand must be a table: { lookup = { \"column\", … } }")
+        }
+        var result: [String: [String]] = [:]
+        for (key, columns) in table {
+            guard let lookup = key.stringValue else { throw LuaError.argument(argument, "expand keys must be lookup column names") }
+            if let column = columns.stringValue {
+                result[lookup] = [column]
+            } else if let list = columns.arrayStrings, !list.isEmpty {
+                result[lookup] = list
+            } else {
+                throw LuaError.argument(argument, "expand.\(lookup) must be a column name or a list of column names")
+            }
+        }
+        return result
     }
 
     static func query(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {

@@ -45,6 +45,7 @@ final class ChangeCursor: LuaObject {
             if ctx.type(ofField: "columns", in: options) == .table { request.columns = ctx.value(field: "columns", in: options).arrayStrings }
             tokenName = ctx.string(field: "token", in: options)
             if let size = ctx.integer(field: "page_size", in: options) { request.pageSize = Int(size) }
+            request.expand = try CdsQuery.expand(ctx, options: options, argument: 2)
             switch ctx.string(field: "on_expired", in: options) ?? "error" {
             case "error": resync = false
             case "resync": resync = true

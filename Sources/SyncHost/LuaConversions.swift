@@ -58,7 +58,12 @@ enum LuaConversions {
     static func pushRecord(_ ctx: LuaCallContext, _ record: Record) {
         let table = ctx.pushNewTable(fieldCapacity: Int32(record.fields.count))
         for (column, value) in record.fields {
-            if pushValue(ctx, value) { ctx.setField(column, in: table) }
+            if case .reference(let reference) = value, let related = record.related[column] {
+                ctx.push(object: ReferenceObject(reference, related: related))
+                ctx.setField(column, in: table)
+            } else if pushValue(ctx, value) {
+                ctx.setField(column, in: table)
+            }
         }
     }
 

@@ -5,7 +5,12 @@ import LuaKit
 final class ReferenceObject: LuaObject {
     static let luaTypeName = "cds.Reference"
     let reference: EntityReference
-    init(_ reference: EntityReference) { self.reference = reference }
+    /// The record it points at, when a read expanded the lookup (`ref.code` then reads its columns).
+    let related: Record?
+    init(_ reference: EntityReference, related: Record? = nil) {
+        self.reference = reference
+        self.related = related
+    }
 }
 
 /// `cds.decimal(text)`: an exact decimal value.

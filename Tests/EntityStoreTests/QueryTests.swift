@@ -83,6 +83,31 @@ final class QueryTests: XCTestCase {
         }
     }
 
+    func test_expandAttachesTheRelatedRecordsOfEachPageToQueriesAndChanges() throws {
+        try forEachStore { store in
+            let contact = EntityReference("contact", keys: ["emailaddress1": .string("ada@x.test")])
+            _ = try store.execute(.upsert(contact, fields: ["lastname": .string("Lovelace")], mode: .createOrUpdate))
+            try store.createAccount("E1", extra: ["primarycontactid": .reference(contact)])
+            try store.createAccount("E2")
+            let expand = ["primarycontactid": ["emailaddress1", "lastname"]]
+            let page = try store.runQuery(Query(entity: "account", columns: ["accountnumber"], orderBy: [OrderBy("accountnumber")], expand: expand))
+            XCTAssertEqual(page.records.count, 2)
+            XCTAssertEqual(page.records[0].related["primarycontactid"]?.fields["emailaddress1"], .string("ada@x.test"))
+            XCTAssertEqual(page.records[0].related["primarycontactid"]?.fields["lastname"], .string("Lovelace"))
+            XCTAssertNil(page.records[0].related["primarycontactid"]?.fields["firstname"])
+            XCTAssertNotNil(page.records[0].fields["primarycontactid"], "the expanded lookup is returned even when not selected")
+            XCTAssertTrue(page.records[1].related.isEmpty)
+            let changes = try store.changes(ChangesRequest(entity: "account", columns: ["accountnumber"], expand: ["primarycontactid": ["emailaddress1"]]))
+            let related = changes.changes.compactMap { item -> String? in
+                guard case .newOrUpdated(let record) = item, case .string(let email)? = record.related["primarycontactid"]?.fields["emailaddress1"] else { return nil }
+                return email
+            }
+            XCTAssertEqual(related, ["ada@x.test"])
+            assertServiceError(.queryInvalid) { try store.runQuery(Query(entity: "account", expand: ["name": ["x"]])) }
+            assertServiceError(.unknownProperty) { try store.runQuery(Query(entity: "account", expand: ["primarycontactid": ["nosuchcolumn"]])) }
+        }
+    }
+
     func test_lookupFilterByGuid() throws {
         try forEachStore { store in
             let parent = try store.createAccount("P", name: "Parent")

@@ -73,6 +73,28 @@ final class BindingTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(report.counters.requests, 4)
     }
 
+    func test_expandedLookupsReadTheRelatedRecordsColumns() throws {
+        let store = try makeStore()
+        try runScript("""
+            cds.upsert("contact", { emailaddress1 = "grace@x.test" }, { lastname = "Hopper" })
+            cds.upsert("account", { accountnumber = "X1" }, { name = "one", primarycontactid = cds.ref("contact", { emailaddress1 = "grace@x.test" }) })
+            cds.upsert("account", { accountnumber = "X2" }, { name = "two" })
+            local rows = cds.query("account", { select = { "accountnumber" }, orderby = "accountnumber",
+                                               expand = { primarycontactid = { "emailaddress1", "lastname" } } })
+            assert(rows[1].primarycontactid.emailaddress1 == "grace@x.test", tostring(rows[1].primarycontactid.emailaddress1))
+            assert(rows[1].primarycontactid.lastname == "Hopper" and rows[1].primarycontactid.firstname == nil)
+            assert(rows[1].primarycontactid.entity == "contact" and #rows[1].primarycontactid.id == 36)
+            assert(rows[2].primarycontactid == nil)
+            local seen = 0
+            for change in cds.changes("account", { columns = { "name" }, expand = { primarycontactid = "lastname" } }) do
+              if change.record.name == "one" then assert(change.record.primarycontactid.lastname == "Hopper"); seen = seen + 1 end
+            end
+            assert(seen == 1)
+            local ok, err = pcall(cds.query, "account", { expand = { name = "x" } })
+            assert(not ok and err.code == "query.invalid", tostring(err.code))
+            """, store: store)
+    }
+
     func test_missingRecordIsNilAndBadKeyIsAnError() throws {
         let store = try makeStore()
         try runScript("assert(cds.get('account', { accountnumber = 'NOPE' }) == nil)", store: store)
