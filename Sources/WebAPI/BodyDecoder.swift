@@ -31,10 +31,10 @@ struct BodyDecoder {
         return fields
     }
 
-    /// The lookup column a navigation property binds: the column itself for single-target lookups,
+    /// The lookup column a navigation property binds: the column itself for owners and single-target lookups,
     /// `column_target` for lookups with several targets (`parentcustomerid_account`).
     private func lookupColumn(_ navigation: String, _ definition: EntityDefinition) throws -> AttributeDefinition {
-        if let attribute = definition.attribute(navigation), attribute.type.isReference, (attribute.targets ?? []).count == 1 {
+        if let attribute = definition.attribute(navigation), attribute.type == .owner || (attribute.type == .lookup && (attribute.targets ?? []).count == 1) {
             return attribute
         }
         for attribute in definition.allAttributes where attribute.type.isReference && (attribute.targets ?? []).count > 1 {
