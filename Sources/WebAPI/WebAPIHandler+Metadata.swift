@@ -4,7 +4,7 @@ import Foundation
 
 extension WebAPIHandler {
     /// `EntityDefinitions`, `EntityDefinitions(LogicalName='x')` or `(<MetadataId>)`, and their `/Keys` and `/Attributes`.
-    func entityDefinitions(_ call: Call, _ first: PathSegment? = nil) throws -> APIResponse {
+    func entityDefinitions(_ call: Call) throws -> APIResponse {
         let segments = call.path.segments
         let expand = try Self.expandOptions(call.options["$expand"])
         let context = "\(call.base)/$metadata#EntityDefinitions"
@@ -13,9 +13,8 @@ extension WebAPIHandler {
             let filter = try call.options["$filter"].map(FilterParser.parse)
             var rows: [JSONValue] = []
             for definition in call.catalog.definitions {
-                let object = try entityObject(definition, call.select, expand)
-                if let filter, !MetadataJSON.matches(filter, object) { continue }
-                rows.append(object)
+                if let filter, !MetadataJSON.matches(filter, .object(MetadataJSON.entity(definition))) { continue }
+                rows.append(try entityObject(definition, call.select, expand))
             }
             return .json(200, .object([("@odata.context", .string(context)), ("value", .array(rows))]))
         }
