@@ -13,12 +13,24 @@ final class WebAPIHandler: @unchecked Sendable {
     }
 
     /// One request, with the scheme and authority links are built from (`http://127.0.0.1:8080`).
-    func handle(_ request: APIRequest, origin: String) -> APIResponse {
+    func handle(_ request: APIRequest, origin: String, insideBatch: Bool = false, contentIDs: [String: String] = [:]) -> APIResponse {
         do {
             guard request.target.utf8.count <= 32_768 else {
                 throw ServiceError(.uriTooLong, "The request URL is longer than 32,768 characters.")
             }
-            let call = try Call(request: request, origin: origin, catalog: Catalog(service.entityDefinitions()))
+            var request = request
+            if request.target.hasPrefix("$") {
+                let end = request.target.firstIndex { $0 == "/" || $0 == "?" } ?? request.target.endIndex
+                let reference = String(request.target[..<end])
+                guard let path = contentIDs[reference] else {
+                    throw ServiceError(.invalidKey, "Content-ID Reference: '\(reference)' does not exist in the batch context.")
+                }
+                request.target = ResourcePath.root + "/" + path + request.target[end...]
+            } else if !request.target.hasPrefix("/") && !request.target.contains("://") {
+                request.target = ResourcePath.root + "/" + request.target
+            }
+            let call = try Call(request: request, origin: origin, catalog: Catalog(service.entityDefinitions()),
+                                insideBatch: insideBatch, contentIDs: contentIDs)
             return try route(call)
         } catch let error as ServiceError {
             return .error(error)
@@ -101,12 +113,18 @@ struct Call {
     let catalog: Catalog
     /// `http://host:port/api/data/v9.2`.
     let base: String
+    /// `http://host:port`.
+    let origin: String
+    /// True for a part of a `$batch`.
+    let insideBatch: Bool
     /// Content-ID references, inside a change set.
     var contentIDs: [String: String] = [:]
 
-    init(request: APIRequest, origin: String, catalog: Catalog, contentIDs: [String: String] = [:]) throws {
+    init(request: APIRequest, origin: String, catalog: Catalog, insideBatch: Bool = false, contentIDs: [String: String] = [:]) throws {
         self.request = request
         self.catalog = catalog
+        self.origin = origin
+        self.insideBatch = insideBatch
         self.contentIDs = contentIDs
         base = origin + ResourcePath.root
         path = try ResourcePath(target: request.target)
