@@ -33,8 +33,7 @@ extension WebAPIHandler {
             _ = try execute(.delete(reference, ifVersion: try call.version(inHeader: "if-match")))
             return .noContent()
         default:
-            try call.require(["GET", "PATCH", "DELETE"])
-            return .noContent()
+            throw ServiceError(.methodNotAllowed, "The requested resource does not support http method '\(call.request.method)'.")
         }
     }
 

@@ -5,7 +5,7 @@ import Foundation
 /// Answers Web API requests from a `DataService`. It only translates between HTTP and service
 /// requests; every Dataverse rule is the service's. Synchronous: the server calls it on the
 /// engine's serial queue, so a `$batch` change set can hold one transaction across its parts.
-final class WebAPIHandler: @unchecked Sendable {
+final class WebAPIHandler: Sendable {
     let service: any DataService
 
     init(service: any DataService) {
@@ -15,20 +15,11 @@ final class WebAPIHandler: @unchecked Sendable {
     /// One request, with the scheme and authority links are built from (`http://127.0.0.1:8080`).
     func handle(_ request: APIRequest, origin: String, insideBatch: Bool = false, contentIDs: [String: String] = [:]) -> APIResponse {
         do {
-            guard request.target.utf8.count <= 32_768 else {
-                throw ServiceError(.uriTooLong, "The request URL is longer than 32,768 characters.")
+            guard request.target.utf8.count <= (insideBatch ? 65_536 : 32_768) else {
+                throw ServiceError(.uriTooLong, "The request URL is longer than \(insideBatch ? "65,536" : "32,768") characters.")
             }
             var request = request
-            if request.target.hasPrefix("$") {
-                let end = request.target.firstIndex { $0 == "/" || $0 == "?" } ?? request.target.endIndex
-                let reference = String(request.target[..<end])
-                guard let path = contentIDs[reference] else {
-                    throw ServiceError(.invalidKey, "Content-ID Reference: '\(reference)' does not exist in the batch context.")
-                }
-                request.target = ResourcePath.root + "/" + path + request.target[end...]
-            } else if !request.target.hasPrefix("/") && !request.target.contains("://") {
-                request.target = ResourcePath.root + "/" + request.target
-            }
+            request.target = try Self.resolveTarget(request.target, contentIDs: contentIDs)
             let call = try Call(request: request, origin: origin, catalog: Catalog(service.entityDefinitions()),
                                 insideBatch: insideBatch, contentIDs: contentIDs)
             return try route(call)
@@ -37,6 +28,22 @@ final class WebAPIHandler: @unchecked Sendable {
         } catch {
             return .error(ServiceError(.internalError, "Unexpected failure: \(error)"))
         }
+    }
+
+    /// A batch part's target as a path under the API root: `$1/…` becomes the record that
+    /// Content-ID 1 created, and a relative `accounts` becomes `/api/data/v9.2/accounts`.
+    /// - Throws: `0x80060888` for a Content-ID that was not declared before.
+    private static func resolveTarget(_ target: String, contentIDs: [String: String]) throws -> String {
+        if target.hasPrefix("$") && !target.hasPrefix("$batch") && !target.hasPrefix("$metadata") {
+            let end = target.firstIndex { $0 == "/" || $0 == "?" } ?? target.endIndex
+            let reference = String(target[..<end])
+            guard let path = contentIDs[reference] else {
+                throw ServiceError(.invalidKey, "Content-ID Reference: '\(reference)' does not exist in the batch context.")
+            }
+            return ResourcePath.root + "/" + path + target[end...]
+        }
+        if !target.hasPrefix("/") && !target.contains("://") { return ResourcePath.root + "/" + target }
+        return target
     }
 
     private func route(_ call: Call) throws -> APIResponse {

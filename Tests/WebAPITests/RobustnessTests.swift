@@ -77,6 +77,12 @@ final class RobustnessTests: WebAPITestCase {
         await small.stop()
     }
 
+    func test_urlOver32KBIs414() async throws {
+        let result = try await server.get("accounts?$filter=name%20eq%20'\(String(repeating: "a", count: 33_000))'")
+        XCTAssertEqual(result.status, 414)
+        try await assertStillServing()
+    }
+
     func test_WA16_throttleAnswers429WithRetryAfter() async throws {
         let limited = try await TestServer.start(limit: RequestLimit(requests: 3, windowSeconds: 300))
         for _ in 1...3 {
