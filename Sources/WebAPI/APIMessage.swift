@@ -82,7 +82,15 @@ struct Preferences {
 
     init(_ header: String?) {
         var values: [String: String] = [:]
-        for part in (header ?? "").split(separator: ",") {
+        var parts: [String] = []
+        var current = ""
+        var quoted = false
+        for char in header ?? "" {
+            if char == "\"" { quoted.toggle() }
+            if char == "," && !quoted { parts.append(current); current = "" } else { current.append(char) }
+        }
+        parts.append(current)
+        for part in parts {
             let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
             guard let name = pair.first, !name.isEmpty else { continue }
             values[name.lowercased()] = pair.count > 1 ? pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) : ""
@@ -93,6 +101,14 @@ struct Preferences {
     var returnRepresentation: Bool { values["return"] == "representation" }
     var trackChanges: Bool { values["odata.track-changes"] != nil }
     var continueOnError: Bool { values["odata.continue-on-error"] != nil }
+    /// Whether `odata.include-annotations` asks for an annotation (`*`, `Microsoft.Dynamics.CRM.*` or its name).
+    func includesAnnotation(_ name: String) -> Bool {
+        guard let list = values["odata.include-annotations"] else { return false }
+        return list.split(separator: ",").contains { pattern in
+            let pattern = pattern.trimmingCharacters(in: .whitespaces)
+            return pattern == "*" || pattern == name || (pattern.hasSuffix(".*") && name.hasPrefix(pattern.dropLast()))
+        }
+    }
     /// The page size asked for, when it is a positive number (clamped to 5,000).
     var maxPageSize: Int? { values["odata.maxpagesize"].flatMap(Int.init).map { min(max($0, 1), 5000) } }
 }

@@ -17,8 +17,9 @@ enum RecordJSON {
 
     /// A record as a JSON object: annotations first, then the columns in definition order.
     /// `versionnumber` is shown only when selected (or when nothing is selected).
+    /// With `lookupNames`, each lookup also carries `_x_value@Microsoft.Dynamics.CRM.lookuplogicalname`.
     static func object(_ record: Record, _ definition: EntityDefinition, select: [String]?,
-                       leading: [(String, JSONValue)] = []) -> JSONValue {
+                       lookupNames: Bool = false, leading: [(String, JSONValue)] = []) -> JSONValue {
         var members = leading
         if let etag = etag(record) { members.append(("@odata.etag", .string(etag))) }
         let selected = select.map { Set($0.map(logicalColumn)) }
@@ -26,9 +27,15 @@ enum RecordJSON {
             guard let value = record.fields[attribute.name] else { continue }
             if attribute.name == "versionnumber", let selected, !selected.contains("versionnumber") { continue }
             members.append((propertyName(attribute), json(value)))
+            if lookupNames, case .reference(let reference) = value {
+                members.append(("\(propertyName(attribute))@\(lookupLogicalName)", .string(reference.entity)))
+            }
         }
         return .object(members)
     }
+
+    /// The annotation naming a lookup's target entity.
+    static let lookupLogicalName = "Microsoft.Dynamics.CRM.lookuplogicalname"
 
     /// `_x_value` → `x`.
     static func logicalColumn(_ name: String) -> String {

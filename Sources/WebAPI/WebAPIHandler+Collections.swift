@@ -17,6 +17,9 @@ extension WebAPIHandler {
         }
     }
 
+    /// The cap of `$count` and `totalrecordcount` (SPEC §6 rule 10).
+    enum EntityCountCap { static let value = 5000 }
+
     /// Marks a `$skiptoken` as a change-feed page, so a next link is read as one without the header.
     static let changesCookiePrefix = "ct-"
 
@@ -36,7 +39,14 @@ extension WebAPIHandler {
         }
         var members: [(String, JSONValue)] = [("@odata.context", .string(collectionContext(call, definition)))]
         if let total = page.totalCount { members.append(("@odata.count", .number(String(total)))) }
-        members.append(("value", .array(page.records.map { RecordJSON.object($0, definition, select: call.select) })))
+        let countAnnotation = "Microsoft.Dynamics.CRM.totalrecordcount"
+        if call.preferences.includesAnnotation(countAnnotation) {
+            members.append(("@\(countAnnotation)", .number(String(page.totalCount ?? -1))))
+        }
+        if call.preferences.includesAnnotation(countAnnotation + "limitexceeded") {
+            members.append(("@\(countAnnotation)limitexceeded", .bool((page.totalCount ?? 0) >= EntityCountCap.value)))
+        }
+        members.append(("value", .array(page.records.map { RecordJSON.object($0, definition, select: call.select, lookupNames: call.lookupNames) })))
         if page.moreRecords, let cookie = page.pagingCookie {
             members.append(("@odata.nextLink", .string(link(call, definition, options.replacing([("$skiptoken", cookie)])))))
         }
@@ -61,7 +71,7 @@ extension WebAPIHandler {
         let deletedContext = "\(call.base)/$metadata#\(definition.setName)/$deletedEntity"
         let items: [JSONValue] = page.changes.map { item in
             switch item {
-            case .newOrUpdated(let record): return RecordJSON.object(record, definition, select: call.select)
+            case .newOrUpdated(let record): return RecordJSON.object(record, definition, select: call.select, lookupNames: call.lookupNames)
             case .removedOrDeleted(let reference):
                 return .object([("@odata.context", .string(deletedContext)),
                                 ("id", .string(reference.id?.description ?? "")), ("reason", .string("deleted"))])

@@ -25,7 +25,7 @@ extension WebAPIHandler {
             if let wanted = call.request.header("if-none-match"), let etag, wanted == etag {
                 return APIResponse(status: 304, headers: [("ETag", etag), ("OData-Version", "4.0")])
             }
-            return .json(200, RecordJSON.object(record, definition, select: call.select,
+            return .json(200, RecordJSON.object(record, definition, select: call.select, lookupNames: call.lookupNames,
                                                 leading: [("@odata.context", .string(entityContext(call, definition)))]))
         case "PATCH":
             return try patch(call, definition, reference, rawPredicate: rawPredicate)
@@ -66,7 +66,7 @@ extension WebAPIHandler {
         let record = try retrieve(reference, columns: call.select)
         var headers = [("Preference-Applied", "return=representation")]
         if let etag = RecordJSON.etag(record) { headers.append(("ETag", etag)) }
-        return .json(status, RecordJSON.object(record, definition, select: call.select,
+        return .json(status, RecordJSON.object(record, definition, select: call.select, lookupNames: call.lookupNames,
                                                leading: [("@odata.context", .string(entityContext(call, definition)))]),
                      headers: headers)
     }

@@ -140,6 +140,8 @@ struct Call {
     var options: QueryOptions { path.options }
     var preferences: Preferences { request.preferences }
     var decoder: BodyDecoder { BodyDecoder(catalog: catalog, contentIDs: contentIDs) }
+    /// Whether lookups carry `@Microsoft.Dynamics.CRM.lookuplogicalname`.
+    var lookupNames: Bool { preferences.includesAnnotation(RecordJSON.lookupLogicalName) }
 
     /// Options the Web API rejects (`$skip`, `$search`, `$format`, `$apply`) and unknown system options.
     func checkOptions() throws {

@@ -70,6 +70,27 @@ final class QueryConformanceTests: WebAPITestCase {
         XCTAssertTrue(segment.header("Content-Type")?.hasPrefix("text/plain") ?? false)
     }
 
+    func test_WA14_countAnnotationsOnRequest() async throws {
+        try await createContacts(2)
+        let result = try await server.get("contacts?$select=contactid&$count=true",
+            headers: ["Prefer": #"odata.include-annotations="Microsoft.Dynamics.CRM.totalrecordcount,Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded""#])
+        XCTAssertEqual(result.json?["@Microsoft.Dynamics.CRM.totalrecordcount"]?.numberText, "2")
+        XCTAssertEqual(result.json?["@Microsoft.Dynamics.CRM.totalrecordcountlimitexceeded"]?.boolValue, false)
+        let uncounted = try await server.get("contacts?$select=contactid", headers: ["Prefer": #"odata.include-annotations="*""#])
+        XCTAssertEqual(uncounted.json?["@Microsoft.Dynamics.CRM.totalrecordcount"]?.numberText, "-1")
+    }
+
+    func test_lookupLogicalNameAnnotationOnRequest() async throws {
+        let account = try await server.create("accounts", #"{"name":"A"}"#)
+        let contact = try await server.create("contacts", #"{"lastname":"C","parentcustomerid_account@odata.bind":"/accounts(\#(account))"}"#)
+        let plain = try await server.get("contacts(\(contact))?$select=_parentcustomerid_value")
+        XCTAssertNil(plain.json?["_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"])
+        let annotated = try await server.get("contacts(\(contact))?$select=_parentcustomerid_value",
+                                             headers: ["Prefer": #"odata.include-annotations="Microsoft.Dynamics.CRM.lookuplogicalname""#])
+        XCTAssertEqual(annotated.json?["_parentcustomerid_value"]?.stringValue, account)
+        XCTAssertEqual(annotated.json?["_parentcustomerid_value@Microsoft.Dynamics.CRM.lookuplogicalname"]?.stringValue, "account")
+    }
+
     func test_WA15_filterIsCaseInsensitiveWithDoubledQuotes() async throws {
         let id = try await server.create("contacts", #"{"lastname":"O'Bryan"}"#)
         _ = try await server.create("contacts", #"{"lastname":"Other"}"#)
