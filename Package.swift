@@ -56,6 +56,6 @@ let package = Package(
         .testTarget(name: "DataFilesTests", dependencies: ["DataFiles"]),
         .testTarget(name: "SyncHostTests", dependencies: ["SyncHost", "EntityStore", "EntityModel"]),
         .testTarget(name: "CLITests", dependencies: ["EntityModel", "EntityStore"]),
-        .testTarget(name: "WebAPITests", dependencies: ["WebAPI", "EntityModel", "EntityStore"]),
+        .testTarget(name: "WebAPITests", dependencies: ["WebAPI", "EntityModel", "EntityStore", "SyncHost"]),
     ]
 )

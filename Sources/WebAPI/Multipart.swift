@@ -94,3 +94,20 @@ enum Multipart {
         return text
     }
 }
+
+extension Multipart {
+    /// The response inside an `application/http` part (its Content-ID kept as a header).
+    /// - Throws: `0x80048d19` for a part without a status line.
+    static func response(_ part: Part) throws -> APIResponse {
+        var lines = part.content.components(separatedBy: "\n")
+        while lines.first?.trimmingCharacters(in: .whitespaces).isEmpty == true { lines.removeFirst() }
+        let words = lines.first?.split(separator: " ") ?? []
+        guard words.count >= 2, let status = Int(words[1]) else {
+            throw ServiceError(.payloadError, "A batch response part has no status line.")
+        }
+        let inner = split(Array(lines.dropFirst()))
+        var headers = inner.headers.map { ($0.key, $0.value) }
+        if let contentID = part.headers["content-id"] { headers.append(("Content-ID", contentID)) }
+        return APIResponse(status: status, headers: headers, body: Data(inner.content.utf8))
+    }
+}
