@@ -19,7 +19,9 @@ enum ServiceErrorFactory {
         let code = json?["error"]?["code"]?.stringValue ?? ""
         let message = json?["error"]?["message"]?.stringValue ?? "HTTP \(response.status)"
         if response.status == 503 { return unavailable(message) }
-        let errorCode = known[code] ?? ErrorCode(code, name: "HTTP\(response.status)", httpStatus: response.status)
+        // A failure without a Dataverse code (401, 413, …) gets a visibly product-only code: `http.401`.
+        let errorCode = known[code] ?? ErrorCode(code.isEmpty ? "http.\(response.status)" : code, name: "HTTP\(response.status)",
+                                                 httpStatus: response.status)
         return ServiceError(errorCode, message, entity: entity)
     }
 

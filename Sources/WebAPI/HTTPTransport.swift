@@ -59,7 +59,8 @@ final class HTTPTransport: @unchecked Sendable {
         }.resume()
         done.wait()
         guard let http = outcome.response as? HTTPURLResponse else {
-            throw ServiceErrorFactory.unavailable("\(method) \(url.absoluteString) failed: \(outcome.error.map { "\($0)" } ?? "no response")")
+            let reason = outcome.error.map { ($0 as NSError).localizedDescription } ?? "no response"
+            throw ServiceErrorFactory.unavailable("Cannot reach the Web API at \(url.absoluteString): \(reason)")
         }
         let fields = http.allHeaderFields.map { ("\($0.key)", "\($0.value)") }
         return APIResponse(status: http.statusCode, headers: fields, body: outcome.data ?? Data())

@@ -3,6 +3,7 @@ import EntityModel
 import EntityStore
 import Foundation
 import SyncHost
+import WebAPI
 
 /// `cdsync run SCRIPT`: runs a Lua sync script against the store.
 struct RunCommand: ParsableCommand {
@@ -24,6 +25,8 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Write nothing: run in a transaction that is rolled back and print each record's outcome.") var dryRun = false
     @Flag(help: "Print the summary as one JSON object on stdout.") var json = false
     @Flag(help: "Do not show the progress line.") var quiet = false
+    @Option(help: "Run against a Web API root (cdsync serve) instead of the store; --db then only keeps change tokens.") var url: String?
+    @Option(help: "The bearer token for --url (default: $CDSYNC_TOKEN).") var token: String?
 
     func validate() throws {
         guard (1...ServiceRequest.maxBatchSize).contains(batchSize) else {
@@ -32,6 +35,10 @@ struct RunCommand: ParsableCommand {
         guard ErrorPolicy(rawValue: onError) != nil else { throw ValidationError("--on-error must be stop or continue") }
         guard (0...1_048_576).contains(maxMemory) else { throw ValidationError("--max-memory must be 0 to 1048576 MiB") }
         guard timeout.isFinite, (0...31_536_000).contains(timeout) else { throw ValidationError("--timeout must be 0 to 31536000 seconds") }
+        if let url {
+            guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https" else { throw ValidationError("--url must be an http(s) URL") }
+            guard !atomic && !dryRun else { throw ValidationError("--atomic and --dry-run need the embedded store, not --url") }
+        }
     }
 
     func run() throws {
@@ -53,7 +60,10 @@ struct RunCommand: ParsableCommand {
         let report: RunReport
         do {
             let entityStore = try EntityStore(path: store.path)
-            let host = try ScriptHost(service: entityStore, tokens: entityStore, options: options)
+            let service: DataService = url.flatMap(URL.init(string:)).map {
+                WebAPIClient(root: $0, token: token ?? ProcessEnvironment.value("CDSYNC_TOKEN") ?? "")
+            } ?? entityStore
+            let host = try ScriptHost(service: service, tokens: entityStore, options: options)
             ScriptHost.installSignalHandlers()
             report = host.run(scriptPath: script)
         } catch {

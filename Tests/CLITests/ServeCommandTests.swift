@@ -56,6 +56,34 @@ final class ServeCommandTests: XCTestCase {
         XCTAssertTrue(FileManager.default.fileExists(atPath: store.path))
     }
 
+    func test_runWithURLSyncsThroughTheServer() throws {
+        let directory = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let server = try CLIRunner.start(["serve", "--db", "served.db", "--port", "0", "--token", "t0ken"], in: directory)
+        defer { if server.isRunning { server.terminate() } }
+        let line = try XCTUnwrap(readLine((server.standardOutput as! Pipe).fileHandleForReading), "serve printed nothing")
+        let root = String(line.dropFirst("listening on ".count))
+        try """
+            for i = 1, 5 do
+              cds.upsert("account", { accountnumber = "R" .. i }, { name = "Remote " .. i })
+            end
+            local n = 0
+            for change in cds.changes("account", { columns = { "name" }, token = "mirror" }) do n = n + 1 end
+            print("changes " .. n)
+            """.write(to: directory.appendingPathComponent("remote.lua"), atomically: true, encoding: .utf8)
+        let result = try CLIRunner.run(["run", "remote.lua", "--db", "local.db", "--url", root, "--quiet"], in: directory,
+                                       environment: ["CDSYNC_TOKEN": "t0ken"])
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.contains("changes 5"), result.stdout)
+        let tokens = try CLIRunner.run(["tokens", "show", "mirror", "--db", "local.db"], in: directory)
+        XCTAssertEqual(tokens.status, 0, tokens.stderr)
+        let again = try CLIRunner.run(["run", "remote.lua", "--db", "local.db", "--url", root, "--quiet"], in: directory,
+                                      environment: ["CDSYNC_TOKEN": "t0ken"])
+        XCTAssertTrue(again.stdout.contains("changes 0"), again.stdout + again.stderr)
+        let refused = try CLIRunner.run(["run", "remote.lua", "--db", "local.db", "--url", root, "--token", "wrong", "--quiet"], in: directory)
+        XCTAssertNotEqual(refused.status, 0)
+    }
+
     func test_serveRejectsABadLimit() throws {
         let directory = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
