@@ -4,7 +4,7 @@ import Foundation
 import XCTest
 
 /// Collection queries over HTTP (SPEC §6).
-final class QueryConformanceTests: WebAPITestCase {
+final class QueryOverHTTPTests: WebAPITestCase {
     private func createContacts(_ count: Int) async throws {
         for index in 1...count { _ = try await server.create("contacts", #"{"lastname":"L\#(index)"}"#) }
     }

@@ -4,7 +4,7 @@ import Foundation
 import XCTest
 
 /// Upsert, conditional headers and state/status over HTTP (SPEC §2, §4).
-final class UpsertConformanceTests: WebAPITestCase {
+final class UpsertOverHTTPTests: WebAPITestCase {
     func test_UP01_UP02_upsertCreatesThenUpdates() async throws {
         let first = try await server.patch("accounts(accountnumber='U1')", #"{"name":"Upsert one"}"#)
         XCTAssertEqual(first.status, 204)

@@ -4,7 +4,7 @@ import Foundation
 import XCTest
 
 /// `$batch` and the bulk actions over HTTP (SPEC §5).
-final class BatchConformanceTests: WebAPITestCase {
+final class BatchOverHTTPTests: WebAPITestCase {
     private func part(_ method: String, _ url: String, _ body: String? = nil, contentID: String? = nil) -> String {
         var text = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
         if let contentID { text += "Content-ID: \(contentID)\r\n" }

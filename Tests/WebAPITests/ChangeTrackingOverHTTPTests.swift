@@ -4,7 +4,7 @@ import Foundation
 import XCTest
 
 /// Change tracking over HTTP (SPEC §3).
-final class ChangeTrackingConformanceTests: WebAPITestCase {
+final class ChangeTrackingOverHTTPTests: WebAPITestCase {
     private let track = ["Prefer": "odata.track-changes"]
 
     func test_CT01_initialTrackedQueryGivesRowsAndADeltaLink() async throws {

@@ -4,7 +4,7 @@ import Foundation
 import XCTest
 
 /// Single-record CRUD over HTTP (SPEC §1, §2, §4, §6).
-final class RecordConformanceTests: WebAPITestCase {
+final class RecordOverHTTPTests: WebAPITestCase {
     func test_WA04_createAnswers204WithEntityIdThatReadsBack() async throws {
         let result = try await server.post("accounts", #"{"name":"C"}"#)
         XCTAssertEqual(result.status, 204)
