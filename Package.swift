@@ -11,6 +11,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // Pure domain: values, records, references, definitions, requests, errors, the service protocol.
@@ -40,10 +41,18 @@ let package = Package(
         .target(name: "SyncHost", dependencies: ["EntityModel", "LuaKit", "DataFiles"]),
         // Scheduled runs: cron expressions, the jobs file, the scheduler loop, run locks.
         .target(name: "Scheduling", dependencies: [.product(name: "Yams", package: "Yams")]),
+        // The Dataverse Web API over any DataService (cdsync serve).
+        .target(
+            name: "WebAPI",
+            dependencies: [
+                "EntityModel", "DataFiles",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
         .executableTarget(
             name: "cdsync",
             dependencies: [
-                "EntityModel", "EntityStore", "SyncHost", "Scheduling",
+                "EntityModel", "EntityStore", "SyncHost", "Scheduling", "WebAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,5 +63,6 @@ let package = Package(
         .testTarget(name: "SyncHostTests", dependencies: ["SyncHost", "EntityStore", "EntityModel"]),
         .testTarget(name: "CLITests", dependencies: ["EntityModel", "EntityStore"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
+        .testTarget(name: "WebAPITests", dependencies: ["WebAPI", "EntityModel", "EntityStore", "SyncHost"]),
     ]
 )

@@ -4,6 +4,7 @@ import EntityStore
 import Foundation
 import Scheduling
 import SyncHost
+import WebAPI
 
 /// `cdsync run SCRIPT`: runs a Lua sync script against the store.
 struct RunCommand: ParsableCommand {
@@ -26,6 +27,8 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print the summary as one JSON object on stdout.") var json = false
     @Flag(help: "Do not show the progress line.") var quiet = false
     @Option(help: "Hold job NAME's lock for the whole run (exit 73 if a live run holds it); record the run under NAME.") var lock: String?
+    @Option(help: "Run against a Web API root (cdsync serve) instead of the store; --db then only keeps change tokens.") var url: String?
+    @Option(help: "The bearer token for --url (default: $CDSYNC_TOKEN).") var token: String?
 
     func validate() throws {
         guard (1...ServiceRequest.maxBatchSize).contains(batchSize) else {
@@ -37,6 +40,10 @@ struct RunCommand: ParsableCommand {
         if let lock, !JobDefinition.isValidName(lock) {
             throw ValidationError("--lock must be 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'")
         }
+        if let url {
+            guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https" else { throw ValidationError("--url must be an http(s) URL") }
+            guard !atomic && !dryRun else { throw ValidationError("--atomic and --dry-run need the embedded store, not --url") }
+        }
     }
 
     func run() throws {
@@ -45,7 +52,7 @@ struct RunCommand: ParsableCommand {
             throw ExitCode.usage
         }
         if RunHistoryRecorder.isRemoteTarget(store.path) {
-            ErrorReport.writeStandardError("error: remote targets are not supported by cdsync run yet: \(store.path)")
+            ErrorReport.writeStandardError("error: --db takes a store file, not \(store.path); to run against a Web API use --url URL (--db then keeps the change tokens)")
             throw ExitCode.usage
         }
         let jobLock = try lock.map { try RunHistoryRecorder.acquireLock(job: $0, storePath: store.path, json: json) }
@@ -64,7 +71,10 @@ struct RunCommand: ParsableCommand {
         let report: RunReport
         do {
             let entityStore = try EntityStore(path: store.path)
-            let host = try ScriptHost(service: entityStore, tokens: entityStore, options: options)
+            let service: DataService = url.flatMap(URL.init(string:)).map {
+                WebAPIClient(root: $0, token: token ?? ProcessEnvironment.value("CDSYNC_TOKEN") ?? "")
+            } ?? entityStore
+            let host = try ScriptHost(service: service, tokens: entityStore, options: options)
             ScriptHost.installSignalHandlers()
             let history = dryRun ? nil : try RunHistoryRecorder.start(store: entityStore, job: lock ?? (script as NSString).lastPathComponent,
                                                                       script: script, holdsLock: jobLock != nil)

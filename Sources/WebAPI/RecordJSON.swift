@@ -1,0 +1,89 @@
+import DataFiles
+import EntityModel
+import Foundation
+
+/// Converts records to Web API JSON and request bodies to field values.
+enum RecordJSON {
+    /// `W/"<versionnumber>"`.
+    static func etag(_ record: Record) -> String? {
+        guard case .integer(let version)? = record.fields["versionnumber"] else { return nil }
+        return "W/\"\(version)\""
+    }
+
+    /// The property name a column has in JSON: `_x_value` for lookups.
+    static func propertyName(_ attribute: AttributeDefinition) -> String {
+        attribute.type.isReference ? "_\(attribute.name)_value" : attribute.name
+    }
+
+    /// A record as a JSON object: annotations first, then the columns in definition order.
+    /// `versionnumber` is shown only when selected (or when nothing is selected).
+    /// With `lookupNames`, each lookup also carries `_x_value@Microsoft.Dynamics.CRM.lookuplogicalname`.
+    static func object(_ record: Record, _ definition: EntityDefinition, select: [String]?,
+                       lookupNames: Bool = false, leading: [(String, JSONValue)] = []) -> JSONValue {
+        var members = leading
+        if let etag = etag(record) { members.append(("@odata.etag", .string(etag))) }
+        let selected = select.map { Set($0.map(logicalColumn)) }
+        for attribute in definition.allAttributes {
+            guard let value = record.fields[attribute.name] else { continue }
+            if attribute.name == "versionnumber", let selected, !selected.contains("versionnumber") { continue }
+            members.append((propertyName(attribute), json(value)))
+            if lookupNames, case .reference(let reference) = value {
+                members.append(("\(propertyName(attribute))@\(lookupLogicalName)", .string(reference.entity)))
+            }
+        }
+        return .object(members)
+    }
+
+    /// The annotation naming a lookup's target entity.
+    static let lookupLogicalName = "Microsoft.Dynamics.CRM.lookuplogicalname"
+
+    /// `_x_value` → `x`.
+    static func logicalColumn(_ name: String) -> String {
+        name.hasPrefix("_") && name.hasSuffix("_value") && name.count > 7 ? String(name.dropFirst().dropLast(6)) : name
+    }
+
+    /// One value as JSON.
+    static func json(_ value: FieldValue) -> JSONValue {
+        switch value {
+        case .null: return .null
+        case .string(let text): return .string(text)
+        case .integer(let number): return .number(String(number))
+        case .decimal(let number): return .number(number.description)
+        case .float(let number): return number.isFinite ? .number(String(number)) : .null
+        case .boolean(let flag): return .bool(flag)
+        case .dateTime(let date): return .string(ISO8601DateFormatter.cdsync.string(from: date))
+        case .guid(let id): return .string(id.description)
+        case .reference(let reference): return reference.id.map { .string($0.description) } ?? .null
+        }
+    }
+
+    /// Parses a body that must be a JSON object.
+    /// - Throws: `0x80048d19` when it is not.
+    static func parseObject(_ body: Data) throws -> [(String, JSONValue)] {
+        let value: JSONValue
+        do { value = try JSONValue.parse(body, maxDepth: 64) } catch {
+            throw ServiceError(.payloadError, "Error identified in Payload provided by the user for Entity: the body is not valid JSON (\(error)).")
+        }
+        guard case .object(let members) = value else {
+            throw ServiceError(.payloadError, "Error identified in Payload provided by the user: the body must be a JSON object.")
+        }
+        return members
+    }
+
+    /// A scalar JSON value as a field value; numbers keep their exact text.
+    /// - Throws: `0x80048d19` for arrays, objects and unreadable numbers.
+    static func fieldValue(_ value: JSONValue, property: String) throws -> FieldValue {
+        switch value {
+        case .null: return .null
+        case .bool(let flag): return .boolean(flag)
+        case .string(let text): return .string(text)
+        case .number(let text):
+            if let integer = Int64(text) { return .integer(integer) }
+            if let decimal = DecimalNumber(text) { return .decimal(decimal) }
+            if let double = Double(text) { return .float(double) }
+            throw ServiceError(.payloadError, "Cannot convert the literal '\(text)' of property '\(property)'.")
+        case .array, .object:
+            throw ServiceError(.payloadError, "The property '\(property)' holds a collection or an object, which is not supported here.")
+        }
+    }
+}

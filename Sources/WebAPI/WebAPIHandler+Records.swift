@@ -1,0 +1,119 @@
+import DataFiles
+import EntityModel
+import Foundation
+
+extension WebAPIHandler {
+    /// `POST {set}`: create; 204 with `OData-EntityId`, or 201 with the record when asked.
+    func create(_ call: Call, _ definition: EntityDefinition) throws -> APIResponse {
+        let fields = try call.decoder.fields(try call.bodyObject(), for: definition)
+        let response = try execute(.create(entity: definition.name, id: nil, fields: fields))
+        guard let id = response.recordID else { throw ServiceError(.internalError, "The service did not return the new record's id.") }
+        let location = "\(call.base)/\(definition.setName)(\(id))"
+        if call.preferences.returnRepresentation {
+            return try representation(call, definition, EntityReference(definition.name, id: id), status: 201)
+        }
+        return .noContent([("OData-EntityId", location), ("Location", location)])
+    }
+
+    /// `GET`, `PATCH` (update or upsert) and `DELETE` of one record.
+    func record(_ call: Call, _ definition: EntityDefinition, _ reference: EntityReference, rawPredicate: String) throws -> APIResponse {
+        switch call.request.method {
+        case "GET":
+            try rejectExpand(call)
+            let record = try retrieve(reference, columns: call.select)
+            let etag = RecordJSON.etag(record)
+            if let wanted = call.request.header("if-none-match"), let etag, wanted == etag {
+                return APIResponse(status: 304, headers: [("ETag", etag), ("OData-Version", "4.0")])
+            }
+            return .json(200, RecordJSON.object(record, definition, select: call.select, lookupNames: call.lookupNames,
+                                                leading: [("@odata.context", .string(entityContext(call, definition)))]))
+        case "PATCH":
+            return try patch(call, definition, reference, rawPredicate: rawPredicate)
+        case "DELETE":
+            _ = try execute(.delete(reference, ifVersion: try call.version(inHeader: "if-match")))
+            return .noContent()
+        default:
+            throw ServiceError(.methodNotAllowed, "The requested resource does not support http method '\(call.request.method)'.")
+        }
+    }
+
+    /// `PATCH {set}(key)`: upsert; `If-Match: *` updates only, `If-None-Match: *` creates only,
+    /// `If-Match: W/"n"` updates only that version.
+    private func patch(_ call: Call, _ definition: EntityDefinition, _ reference: EntityReference, rawPredicate: String) throws -> APIResponse {
+        let fields = try call.decoder.fields(try call.bodyObject(), for: definition)
+        let request: ServiceRequest
+        if let version = try call.version(inHeader: "if-match") {
+            request = .update(reference, fields: fields, ifVersion: version)
+        } else if call.request.header("if-match")?.trimmingCharacters(in: .whitespaces) == "*" {
+            request = .upsert(reference, fields: fields, mode: .updateOnly)
+        } else if call.request.header("if-none-match")?.trimmingCharacters(in: .whitespaces) == "*" {
+            request = .upsert(reference, fields: fields, mode: .createOnly)
+        } else {
+            request = .upsert(reference, fields: fields, mode: .createOrUpdate)
+        }
+        let response = try execute(request)
+        var created = false
+        if case .upserted(_, let wasCreated, _) = response { created = wasCreated }
+        let location = "\(call.base)/\(definition.setName)(\(rawPredicate))"
+        if call.preferences.returnRepresentation, let id = response.recordID {
+            return try representation(call, definition, EntityReference(definition.name, id: id), status: created ? 201 : 200)
+        }
+        return .noContent([("OData-EntityId", location)])
+    }
+
+    /// The record after a write, shaped by `$select`, with `ETag` and `Preference-Applied`.
+    private func representation(_ call: Call, _ definition: EntityDefinition, _ reference: EntityReference, status: Int) throws -> APIResponse {
+        let record = try retrieve(reference, columns: call.select)
+        var headers = [("Preference-Applied", "return=representation")]
+        if let etag = RecordJSON.etag(record) { headers.append(("ETag", etag)) }
+        return .json(status, RecordJSON.object(record, definition, select: call.select, lookupNames: call.lookupNames,
+                                               leading: [("@odata.context", .string(entityContext(call, definition)))]),
+                     headers: headers)
+    }
+
+    /// `{set}(key)/column`: `GET` (`{"value":…}`, or `/$value` as text), `PUT {"value":…}`, `DELETE` (clears it).
+    func property(_ call: Call, _ definition: EntityDefinition, _ reference: EntityReference, _ name: String,
+                  suffix: String?) throws -> APIResponse {
+        let attribute = definition.allAttributes.first { RecordJSON.propertyName($0) == name || ($0.name == name && !$0.type.isReference) }
+        let isReferenceRemoval = suffix == "$ref" && definition.attribute(name)?.type.isReference == true
+        guard suffix == nil || suffix == "$value" || isReferenceRemoval else {
+            throw ServiceError(.resourceNotFound, "Resource not found for the segment '\(suffix!)'.")
+        }
+        switch call.request.method {
+        case "GET" where !isReferenceRemoval:
+            let record = try retrieve(reference, columns: [name])
+            let value = record.fields[attribute?.name ?? name] ?? .null
+            if value.isNull { return .noContent() }
+            if suffix == "$value" {
+                if case .string(let text) = value { return .text(200, text) }
+                return .text(200, (try? RecordJSON.json(value).serialized()) ?? "")
+            }
+            let context = "\(call.base)/$metadata#\(definition.setName)(\(reference.keyDescription))/\(name)"
+            return .json(200, .object([("@odata.context", .string(context)), ("value", RecordJSON.json(value))]))
+        case "PUT" where suffix == nil:
+            guard let body = try call.bodyObject().last(where: { $0.0 == "value" })?.1 else {
+                throw ServiceError(.payloadError, "The body of a property update must be {\"value\": …}.")
+            }
+            _ = try execute(.update(reference, fields: [name: try RecordJSON.fieldValue(body, property: name)], ifVersion: nil))
+            return .noContent()
+        case "DELETE" where suffix == nil || isReferenceRemoval:
+            _ = try execute(.update(reference, fields: [name: .null], ifVersion: try call.version(inHeader: "if-match")))
+            return .noContent()
+        default:
+            throw ServiceError(.methodNotAllowed, "The requested resource does not support http method '\(call.request.method)'.")
+        }
+    }
+
+    /// `$expand` is not supported on records.
+    func rejectExpand(_ call: Call) throws {
+        if call.options["$expand"] != nil {
+            throw ServiceError(.notImplemented, "$expand is not supported by cdsync serve; read related records with their own requests.")
+        }
+    }
+
+    /// `<base>/$metadata#accounts(name,accountnumber)/$entity`.
+    func entityContext(_ call: Call, _ definition: EntityDefinition) -> String {
+        let columns = call.select.map { "(\($0.joined(separator: ",")))" } ?? ""
+        return "\(call.base)/$metadata#\(definition.setName)\(columns)/$entity"
+    }
+}
