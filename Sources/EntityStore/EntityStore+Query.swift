@@ -22,10 +22,17 @@ extension EntityStore {
         // Paging cookie: "<rows already returned>" (OFFSET paging, for custom orders), or
         // "<rows already returned>:<last primary key>" when the order is the primary key alone,
         // so a later page seeks instead of skipping every earlier row.
-        let cookieParts = query.pagingCookie?.split(separator: ":", maxSplits: 1).map(String.init) ?? []
+        let cookieParts = query.pagingCookie?.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init) ?? []
+        if !cookieParts.isEmpty {
+            guard let count = Int(cookieParts[0]), count >= 0, cookieParts.count == 1 || RecordID(cookieParts[1]) != nil else {
+                throw ServiceError(.invalidArgument, "The paging cookie '\(query.pagingCookie ?? "")' is not valid.", entity: table.name)
+            }
+        }
         let offset = cookieParts.first.flatMap { Int($0) } ?? 0
-        let keyset = query.orderBy.isEmpty
-        let after = keyset && cookieParts.count == 2 ? cookieParts[1] : nil
+        let after = query.orderBy.isEmpty && cookieParts.count == 2 ? cookieParts[1] : nil
+        // seek past the last key when the cookie has one; otherwise (custom order, or a cookie
+        // without a key) skip rows with OFFSET
+        let keyset = after != nil || (query.orderBy.isEmpty && cookieParts.isEmpty)
         let pageSize = min(max(query.pageSize, 1), Self.maxPageSize)
         let remaining = query.top.map { max(0, $0 - offset) } ?? Int.max
         let limit = min(pageSize, remaining)

@@ -1,6 +1,14 @@
 import EntityModel
 import GRDB
 
+extension FieldValue {
+    /// True for a reference to another record.
+    var isReference: Bool {
+        if case .reference = self { return true }
+        return false
+    }
+}
+
 /// A row as stored: one storage value per stored column of its table, in the table's column
 /// order (`EntityTable.storedColumns`); nil where a column is not set (a write sets only some).
 struct StoredRow {
@@ -160,7 +168,8 @@ extension EntityStore {
         }
         let target = try self.table(reference.entity)
         var cacheKey: LookupCacheKey?
-        if isWriting, case .keys(let keys) = reference.locator, keys.count == 1, let (column, value) = keys.first {
+        // (a key value that is itself a reference depends on another entity's keys: not cached)
+        if isWriting, case .keys(let keys) = reference.locator, keys.count == 1, let (column, value) = keys.first, !value.isReference {
             let key = LookupCacheKey(column: column, value: value)
             if let id = lookupCache[target.name]?[key] { return (id, reference.entity) }
             cacheKey = key

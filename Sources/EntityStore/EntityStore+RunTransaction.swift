@@ -11,7 +11,10 @@ extension EntityStore: RunTransactionSupport {
             }
             do {
                 try db.beginTransaction(.immediate)
-                try checkLookupCache(db)
+                do { try checkLookupCache(db) } catch {
+                    try? db.rollback()
+                    throw error
+                }
             } catch {
                 throw ServiceError(.storeUnavailable, "Cannot begin the run's transaction: \(error)")
             }

@@ -34,6 +34,11 @@ enum RawStatement {
     /// Runs a statement that returns no rows with `values` bound.
     /// - Throws: `DatabaseError` with SQLite's code and message (constraint failures included).
     static func execute(_ db: Database, _ statement: Statement, _ values: [DatabaseValue]) throws {
+        // SQLite may roll a transaction back on its own (full disk, I/O error, out of memory);
+        // a write must then fail rather than run, and commit, outside any transaction
+        if let connection = db.sqliteConnection, sqlite3_get_autocommit(connection) != 0 {
+            throw DatabaseError(resultCode: .SQLITE_ABORT, message: "the transaction was rolled back by SQLite; the write was not made", sql: statement.sql)
+        }
         let raw = statement.sqliteStatement
         bind(raw, values)
         let code = sqlite3_step(raw)

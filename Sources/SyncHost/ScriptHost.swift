@@ -97,13 +97,13 @@ public final class ScriptHost {
         default: outcome = .failed
         }
         var result = report(outcome, start, error: Self.describe(error, chunkName: chunkName), code: error.code ?? "script.\(error.kind.rawValue)")
-        result.discardedWrites = discarded
+        result.discardedWrites += discarded
         return result
     }
 
     private func report(_ outcome: RunReport.Outcome, _ start: Date, error: String?, code: String?) -> RunReport {
         RunReport(outcome: outcome, counters: session.queue.counters, tokensAdvanced: session.advancedTokens,
-                  seconds: Date().timeIntervalSince(start), error: error, errorCode: code, discardedWrites: 0,
+                  seconds: Date().timeIntervalSince(start), error: error, errorCode: code, discardedWrites: session.queue.notSent,
                   rejectsPath: rejects?.path)
     }
 

@@ -92,12 +92,14 @@ final class WriteQueue {
     private func send(wait: Bool) throws {
         do {
             try collect()
-        } catch let failure as RowFailure {
-            // the batch in flight failed under stop: what the script queued meanwhile comes after the failing record
-            markNotSent(pending[...], ServiceError(.notSent,
-                "Not sent: an earlier record failed (script line \(failure.line)) and the error policy is stop."))
+        } catch {
+            // the batch in flight failed (a record under stop, or the whole batch): what the
+            // script queued meanwhile comes after the failure and is never sent
+            let reason = (error as? RowFailure).map { "an earlier record failed (script line \($0.line)) and the error policy is stop" }
+                ?? "the batch before it failed (\((error as? ServiceError)?.message ?? "\(error)"))"
+            markNotSent(pending[...], ServiceError(.notSent, "Not sent: \(reason)."))
             pending.removeAll(keepingCapacity: true)
-            throw failure
+            throw error
         }
         guard !pending.isEmpty else { return }
         let flight = InFlight(pending)

@@ -133,7 +133,9 @@ extension WebAPIHandler {
 
     private static func skipToken(_ options: QueryOptions) throws -> String? {
         guard let text = options["$skiptoken"] else { return nil }
-        guard Int(text) != nil else { throw ServiceError(.invalidKey, "The $skiptoken '\(text)' is not valid; follow @odata.nextLink unchanged.") }
+        // the store's paging cookie: "<rows returned>" or "<rows returned>:<last id>"
+        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        guard Int(parts[0]) != nil, parts.count == 1 || RecordID(String(parts[1])) != nil else { throw ServiceError(.invalidKey, "The $skiptoken '\(text)' is not valid; follow @odata.nextLink unchanged.") }
         return text
     }
 

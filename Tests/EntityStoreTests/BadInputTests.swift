@@ -165,4 +165,35 @@ final class BadInputTests: XCTestCase {
         XCTAssertEqual(try first.retrieve(EntityReference("account", keys: ["accountnumber": .string("X3")]), columns: ["primarycontactid"])["primarycontactid"],
                        .reference(EntityReference("contact", id: newID)))
     }
+
+    func test_aLookupResolvedThroughAKeyOnALookupColumnFollowsTheInnerKeyAfterItChanges() throws {
+        try forEachStore { store in
+            try store.applySchemaFile("""
+                entities:
+                  - name: new_contract
+                    state_model: false
+                    attributes:
+                      - { name: new_customerid, type: lookup, targets: [account] }
+                    keys:
+                      - { name: ak_customer, columns: [new_customerid] }
+                  - name: new_line
+                    state_model: false
+                    attributes:
+                      - { name: new_contractid, type: lookup, targets: [new_contract] }
+                """)
+            let contract = EntityReference("new_contract", keys: ["new_customerid": .reference(account("K1"))])
+            let line = { ServiceRequest.create(entity: "new_line", id: nil, fields: ["new_contractid": .reference(contract)]) }
+            try store.createAccount("K1")
+            _ = try store.execute(.upsert(contract, fields: [:], mode: .createOrUpdate))
+            _ = try store.execute(.executeMultiple([line()], continueOnError: false, returnResponses: true))
+            // A1 is renamed and a new K1 created: the contract still belongs to the renamed account
+            _ = try store.execute(.update(account("K1"), fields: ["accountnumber": .string("K9")], ifVersion: nil))
+            try store.createAccount("K1")
+            guard case .batch(let faulted, let items) = try store.execute(.executeMultiple([line()], continueOnError: false, returnResponses: true)) else {
+                return XCTFail("no batch response")
+            }
+            XCTAssertTrue(faulted)
+            XCTAssertEqual(items.first?.fault?.code, .recordNotFoundByEntityKey)
+        }
+    }
 }
