@@ -66,8 +66,11 @@ extension EntityStore {
         if table.definition.changeTracking {
             try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(quoteIdentifier("ix_\(name)_versionnumber")) ON \(table.quotedTable)(versionnumber)")
         }
+        // Partial: rows whose lookup is empty cost no index maintenance; `col = ?` (finding the
+        // rows that point at a record) still uses the index.
         for attribute in table.attributes where attribute.type == .lookup {
-            try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(quoteIdentifier("ix_\(name)_\(attribute.name)")) ON \(table.quotedTable)(\(quoteIdentifier(attribute.name)))")
+            let column = quoteIdentifier(attribute.name)
+            try db.execute(sql: "CREATE INDEX IF NOT EXISTS \(quoteIdentifier("ix_\(name)_\(attribute.name)")) ON \(table.quotedTable)(\(column)) WHERE \(column) IS NOT NULL")
         }
     }
 

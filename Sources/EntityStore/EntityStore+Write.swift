@@ -34,9 +34,16 @@ extension EntityStore {
     }
 
     /// Creates a record and returns its id.
-    func create(_ entity: String, id: RecordID?, fields: [String: FieldValue], _ context: WriteContext) throws -> RecordID {
+    func create(_ entity: String, id: RecordID?, fields: [String: FieldValue], _ context: WriteContext,
+                keyFields: [String: FieldValue] = [:]) throws -> RecordID {
         let table = try table(entity)
         var values = try encode(fields, table, context.db)
+        // an upsert's key values, for the key columns the fields do not set
+        let missingKeys = keyFields.filter { fields[$0.key] == nil }
+        if !missingKeys.isEmpty {
+            let encodedKeys = try encode(missingKeys, table, context.db)
+            for (index, value) in encodedKeys.values.enumerated() where value != nil { values.values[index] = value }
+        }
         let recordID = try newID(id, values, table)
         values.values[table.primaryKeyIndex] = recordID.description.databaseValue
         try applyState(fields, current: nil, table, &values)
@@ -58,10 +65,16 @@ extension EntityStore {
 
     /// Updates a found row with the values that differ; returns whether it changed and its version.
     func update(_ table: EntityTable, _ row: StoredRow, fields: [String: FieldValue],
-                _ context: WriteContext) throws -> (id: RecordID, changed: Bool, version: Int64) {
+                _ context: WriteContext, skipping keyColumns: [String] = []) throws -> (id: RecordID, changed: Bool, version: Int64) {
         let id = try Self.rowID(row, table)
         var values = try encode(fields, table, context.db)
         values.values[table.primaryKeyIndex] = nil
+        // an upsert's key columns address the row; they are not updated
+        for name in keyColumns {
+            guard let column = table.columnByName[logicalColumn(name)] else { continue }
+            values.values[column.index] = nil
+            if let typeIndex = column.typeIndex { values.values[typeIndex] = nil }
+        }
         try applyState(fields, current: currentState(row), table, &values)
         var positions: [Int] = []
         var arguments: [DatabaseValue] = []
@@ -95,22 +108,19 @@ extension EntityStore {
                 throw ServiceError(.duplicateRecord, "A record with matching key values already exists.",
                                    entity: table.name, key: reference.keyDescription)
             }
-            var updateFields = fields
-            if case .keys(let keys) = reference.locator {
-                for column in keys.keys { updateFields[column] = nil }
-            }
-            let result = try update(table, row, fields: updateFields, context)
+            var keyColumns: [String] = []
+            if case .keys(let keys) = reference.locator { keyColumns = Array(keys.keys) }
+            let result = try update(table, row, fields: fields, context, skipping: keyColumns)
             return .upserted(id: result.id, created: false, changed: result.changed)
         }
         if mode == .updateOnly { throw notFound(reference) }
-        var createFields = fields
         var id: RecordID?
+        var keyFields: [String: FieldValue] = [:]
         switch reference.locator {
         case .id(let given): id = given
-        case .keys(let keys):
-            for (column, value) in keys where createFields[column] == nil { createFields[column] = value }
+        case .keys(let keys): keyFields = keys
         }
-        let created = try create(table.name, id: id, fields: createFields, context)
+        let created = try create(table.name, id: id, fields: fields, context, keyFields: keyFields)
         return .upserted(id: created, created: true, changed: true)
     }
 

@@ -51,6 +51,7 @@ final class WriteQueue {
         init(_ batch: [Pending]) { self.batch = batch }
     }
     private let worker = DispatchQueue(label: "cdsync.write-batches")
+    private static let releaser = DispatchQueue(label: "cdsync.release", qos: .utility)
     private var inFlight: InFlight?
 
     init(service: DataService, options: RunOptions, rejects: RejectsWriter?) {
@@ -119,6 +120,8 @@ final class WriteQueue {
         guard let flight = inFlight else { return }
         worker.sync {}  // serial queue: once this returns, the batch's work is done
         inFlight = nil
+        // freeing a thousand requests is real work: let an idle core do it, off the script's path
+        defer { Self.releaser.async { _ = flight } }
         let batch = flight.batch
         let continueOnError = options.onError == .continue
         let response: ServiceResponse

@@ -196,4 +196,23 @@ final class BadInputTests: XCTestCase {
             XCTAssertEqual(items.first?.fault?.code, .recordNotFoundByEntityKey)
         }
     }
+
+    func test_lookupsPrefetchedForABatchMatchCaseLikeTheStoreAndSeeDeletesInTheBatch() throws {
+        try forEachStore { store in
+            _ = try store.execute(.upsert(EntityReference("contact", keys: ["emailaddress1": .string("Ada@X.test")]),
+                                          fields: ["lastname": .string("A")], mode: .createOrUpdate))
+            let contact = EntityReference("contact", keys: ["emailaddress1": .string("ada@x.TEST")])
+            let create = { (number: String) in
+                ServiceRequest.create(entity: "account", id: nil, fields: ["name": .string(number), "accountnumber": .string(number), "primarycontactid": .reference(contact)])
+            }
+            guard case .batch(let faulted, let items) = try store.execute(.executeMultiple([
+                create("PF1"), .delete(contact, ifVersion: nil), create("PF2"),
+            ], continueOnError: true, returnResponses: true)) else { return XCTFail("no batch response") }
+            XCTAssertTrue(faulted)
+            XCTAssertNil(items[0].fault)
+            XCTAssertEqual(items[2].fault?.code, .recordNotFoundByEntityKey)
+            XCTAssertNotNil(try store.find(account("PF1")))
+            XCTAssertNil(try store.find(account("PF2")))
+        }
+    }
 }
