@@ -108,6 +108,11 @@ final class WriteQueue {
         }
     }
 
+    /// Forgets a stop failure once its statement has been reported (the REPL goes on).
+    func clearStopFailure() {
+        stopFailure = nil
+    }
+
     /// Drops queued writes that were never sent (after an interrupt).
     func discardPending() -> Int {
         defer { pending.removeAll() }
