@@ -34,10 +34,12 @@ let package = Package(
         .target(name: "DataFiles"),
         // The Lua runtime for sync scripts.
         .target(name: "SyncHost", dependencies: ["EntityModel", "LuaKit", "DataFiles"]),
+        // libedit (BSD) for `cdsync repl`'s line editing; never GNU readline (GPL).
+        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .executableTarget(
             name: "cdsync",
             dependencies: [
-                "EntityModel", "EntityStore", "SyncHost",
+                "EntityModel", "EntityStore", "SyncHost", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
