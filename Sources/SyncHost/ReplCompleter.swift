@@ -19,6 +19,12 @@ public struct ReplCompletion: Equatable, Sendable {
     public var start: Int
     /// Replacement words, sorted, without duplicates.
     public var candidates: [String]
+
+    /// Creates a completion.
+    public init(start: Int, candidates: [String]) {
+        self.start = start
+        self.candidates = candidates
+    }
 }
 
 /// Tab completion: dot commands, Lua globals and fields (`cds.` then its functions), entity

@@ -67,7 +67,9 @@ public final class ReplSession {
                 host.lua.release(try host.lua.loadText(candidate, chunkName: "=" + Self.chunkName))
                 return .complete
             } catch let error as LuaScriptError where error.message.hasSuffix("<eof>") {
-                return .incomplete
+                // a short string goes on to the next line only after a backslash
+                let shortString = error.message.hasSuffix("unfinished string near <eof>")
+                return shortString && !source.hasSuffix("\\") ? .complete : .incomplete
             } catch {
                 continue
             }
