@@ -78,10 +78,10 @@ public final class ReplSession {
     }
 
     /// Runs one statement: an expression's values are returned, a statement's writes are sent.
+    /// A Ctrl-C pressed before it starts (and not cleared) stops it at once.
     public func evaluate(_ source: String) -> Outcome {
         let session = host.session
         let transaction = session.service as? RunTransactionSupport
-        LuaInterrupts.clear()
         if let error = syntaxError(in: source) { return .failure(ReplFailure(error)) }
         do {
             try transaction?.beginRunTransaction()

@@ -42,6 +42,8 @@ struct ReplCommand: ParsableCommand {
             throw ErrorReport.print(error)
         }
         ScriptHost.installSignalHandlers()
+        // Ctrl-C (SIGINT) stops a statement; SIGTERM ends the REPL (SQLite rolls back an open statement)
+        signal(SIGTERM, SIG_DFL)
         let succeeded: Bool
         if isatty(STDIN_FILENO) == 1 {
             let editor = LineEditor(historyPath: history ?? LineEditor.defaultHistoryPath(), completer: ReplCompleter(source: shell.session))

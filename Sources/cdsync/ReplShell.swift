@@ -54,7 +54,7 @@ final class ReplShell {
             switch accept(line) {
             case .more: continue
             case .ran(let text): if let text { editor.remember(text) }
-            case .quit: editor.remember(line); return true
+            case .quit: return true
             }
         }
     }
