@@ -10,9 +10,9 @@ struct ReplCommand: ParsableCommand {
         commandName: "repl",
         abstract: "Explore entities at a Lua prompt (cds module and stdlib loaded).",
         discussion: """
-            Each statement is committed when it returns; a failed or interrupted statement is rolled back.
-            With standard input not a terminal, statements are read line by line without prompts and the
-            exit code is 1 if any statement failed.
+            Each statement is committed when it returns; a failed or interrupted (Ctrl-C) statement is \
+            rolled back. With standard input not a terminal, statements are read line by line without \
+            prompts, and the exit code is 1 if any statement failed. Type .help at the prompt; see docs/repl.md.
             """)
 
     @OptionGroup var store: StoreOptions

@@ -57,6 +57,19 @@ final class TerminalReplTests: XCTestCase {
         try second.waitFor("\"history42\"")
     }
 
+    func test_ctrlRFindsAnEarlierStatement() throws {
+        let terminal = try start()
+        defer { terminal.close() }
+        try terminal.type("'need' .. 'le' .. 1\r")
+        try terminal.waitFor("\"needle1\"")
+        try terminal.type("2 + 2\r")
+        try terminal.waitFor("4\r\n")
+        try terminal.type("\u{12}'need")
+        try terminal.waitFor("'need' .. 'le' .. 1")
+        terminal.send("\r")
+        try terminal.waitFor("\"needle1\"")
+    }
+
     func test_tabCompletesCdsFunctionsAndEntityNames() throws {
         let terminal = try start()
         defer { terminal.close() }
