@@ -130,7 +130,7 @@ public final class ReplSession {
     /// The names in the global table (empty path) or in the table a dotted path names.
     public func fieldNames(path: [String]) -> [String] {
         guard let result = try? host.lua.call(fieldLister, path.map(LuaValue.string)).first,
-              case .list(let names) = ReplValue(result ?? .nil) else { return [] }
+              case .list(let names) = ReplValue(result) else { return [] }
         return names.compactMap { if case .string(let name) = $0 { return name } else { return nil } }.sorted()
     }
 
