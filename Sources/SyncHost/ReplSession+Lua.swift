@@ -1,7 +1,7 @@
 extension ReplSession {
     /// Lua helpers the REPL keeps references to (the globals are removed right after).
-    /// `_cdsync_repl_eval` compiles a statement (as `return …` first, as lua.c does), runs
-    /// it and keeps its values; once the host has sent the statement's writes,
+    /// `_cdsync_repl_eval` compiles a statement (in the form `ReplSession.compile` chose),
+    /// runs it and keeps its values; once the host has sent the statement's writes,
     /// `_cdsync_repl_take(true)` copies them into plain tables a host can read: decimals,
     /// references and functions become their text, a write's result becomes
     /// `{id, created, changed}`, cycles and deep nesting are cut. `_cdsync_repl_fields`
@@ -46,8 +46,7 @@ extension ReplSession {
 
         function _cdsync_repl_eval(source, chunkname)
           -- the environment is passed explicitly: the sandbox's load sets a nil one otherwise
-          local chunk, message = load("return " .. source, chunkname, "t", globals)
-          if not chunk then chunk, message = load(source, chunkname, "t", globals) end
+          local chunk, message = load(source, chunkname, "t", globals)
           if not chunk then error(message, 0) end
           pending = { n = 0 }
           pending = pack(chunk())

@@ -58,23 +58,49 @@ public final class ReplSession {
     /// Forgets a Ctrl-C that has been dealt with.
     public static func clearInterrupt() { LuaInterrupts.clear() }
 
-    /// Whether `source` is a whole statement: it compiles as an expression or a block, or it
-    /// fails for a reason more lines cannot fix (that error is reported when it runs). Lua
-    /// reports running out of input as an error ending in `<eof>`: that means "read more".
+    /// Whether `source` is a whole statement: it compiles, or it fails for a reason more
+    /// lines cannot fix (that error is reported when it runs).
     public func completeness(of source: String) -> Completeness {
-        for candidate in ["return " + source, source] {
+        if case .incomplete = compile(source) { return .incomplete }
+        return .complete
+    }
+
+    /// What typed text compiles to.
+    enum Compiled {
+        /// The text to run: `return SOURCE` for an expression (as the lua interpreter does),
+        /// the source itself for a block, or `STATEMENTS; return EXPRESSION` for a line that
+        /// ends in an expression after a `;` (`t = {}; t.n = 1; t`).
+        case runnable(String)
+        /// Lua ran out of input (an error ending in `<eof>`): read another line.
+        case incomplete(LuaScriptError)
+        /// A syntax error more lines cannot fix.
+        case invalid(LuaScriptError)
+    }
+
+    func compile(_ source: String) -> Compiled {
+        var candidates = ["return " + source, source]
+        if let separator = source.range(of: ";", options: .backwards),
+           !source[separator.upperBound...].allSatisfy(\.isWhitespace) {
+            candidates.append(source[..<separator.upperBound] + " return " + source[separator.upperBound...])
+        }
+        var errors: [LuaScriptError] = []
+        for candidate in candidates {
             do {
                 host.lua.release(try host.lua.loadText(candidate, chunkName: "=" + Self.chunkName))
-                return .complete
-            } catch let error as LuaScriptError where error.message.hasSuffix("<eof>") {
-                // a short string goes on to the next line only after a backslash
-                let shortString = error.message.hasSuffix("unfinished string near <eof>")
-                return shortString && !source.hasSuffix("\\") ? .complete : .incomplete
+                return .runnable(candidate)
+            } catch let error as LuaScriptError {
+                errors.append(error)
             } catch {
-                continue
+                return .runnable(candidate)
             }
         }
-        return .complete
+        // "syntax error near <eof>" is an expression used as a statement: more input will not help
+        let outOfInput = errors.prefix(2).contains {
+            $0.message.hasSuffix("<eof>") && !$0.message.hasSuffix("syntax error near <eof>")
+        }
+        // a short string goes on to the next line only after a backslash
+        let openShortString = errors[1].message.hasSuffix("unfinished string near <eof>") && !source.hasSuffix("\\")
+        return outOfInput && !openShortString ? .incomplete(errors[1]) : .invalid(errors[1])
     }
 
     /// Runs one statement: an expression's values are returned, a statement's writes are sent.
@@ -82,15 +108,20 @@ public final class ReplSession {
     public func evaluate(_ source: String) -> Outcome {
         let session = host.session
         let transaction = session.service as? RunTransactionSupport
-        if let error = syntaxError(in: source) { return .failure(ReplFailure(error)) }
+        let text: String
+        switch compile(source) {
+        case .runnable(let runnable): text = runnable
+        case .invalid(let error), .incomplete(let error): return .failure(ReplFailure(error))
+        }
         do {
             try transaction?.beginRunTransaction()
-            try host.lua.call(evaluator, [.string(source), .string("=" + Self.chunkName)])
+            try host.lua.call(evaluator, [.string(text), .string("=" + Self.chunkName)])
             if let failure = session.queue.stopFailure { throw failure }
             try session.queue.flush()
             _ = try session.checkpoint()
-            let results = try host.lua.call(taker, [.bool(true)])
             try transaction?.endRunTransaction(commit: true)
+            // after the commit: a value whose __tostring fails costs its display, not the writes
+            let results = try host.lua.call(taker, [.bool(true)])
             return .values(Self.values(results.first ?? .nil))
         } catch {
             _ = session.queue.discardPending()
@@ -102,22 +133,6 @@ public final class ReplSession {
             LuaInterrupts.clear()
             return .failure(ReplFailure(error))
         }
-    }
-
-    /// The compile error of a statement that is neither an expression nor a block.
-    func syntaxError(in source: String) -> LuaScriptError? {
-        var last: LuaScriptError?
-        for candidate in ["return " + source, source] {
-            do {
-                host.lua.release(try host.lua.loadText(candidate, chunkName: "=" + Self.chunkName))
-                return nil
-            } catch let error as LuaScriptError {
-                last = error
-            } catch {
-                return nil
-            }
-        }
-        return last
     }
 
     /// The `{n = count, ...}` table the evaluator returns, as values.

@@ -50,6 +50,7 @@ final class ReplTests: XCTestCase {
         XCTAssertEqual(session.completeness(of: "x = 1"), .complete)
         XCTAssertEqual(session.completeness(of: "x = = 1"), .complete)
         XCTAssertEqual(session.completeness(of: "s = \"unfinished"), .complete)
+        XCTAssertEqual(session.completeness(of: "x = 1 x"), .complete)
     }
 
     // MARK: - Evaluation
@@ -61,6 +62,8 @@ final class ReplTests: XCTestCase {
         XCTAssertEqual(values(session, "x = 41"), [])
         XCTAssertEqual(values(session, "x + 1, 'a'"), [.integer(42), .string("a")])
         XCTAssertEqual(values(session, "cds.decimal('12.50')"), [.text("12.50")])
+        XCTAssertEqual(values(session, "t = { n = 1 }; t.n = t.n + 1; t.n"), [.integer(2)])
+        XCTAssertEqual(values(session, "t = {}; t.self = t; t"), [.table([(key: "self", value: .text("<cycle>"))])])
     }
 
     func test_errorsCarryTheirCodeAndTheSessionGoesOn() throws {
