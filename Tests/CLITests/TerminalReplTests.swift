@@ -30,7 +30,7 @@ final class TerminalReplTests: XCTestCase {
 
     func test_anUnfinishedFunctionContinuesOnTheContinuationPrompt() throws {
         let terminal = try start()
-        defer { terminal.close() }
+        defer { terminal.hangUp() }
         try terminal.type("function f()\r")
         try terminal.waitFor(">> ")
         try terminal.type("return 6 * 7\r")
@@ -47,10 +47,10 @@ final class TerminalReplTests: XCTestCase {
         try first.waitFor("\"history42\"")
         try first.type("\u{04}")
         XCTAssertTrue(first.waitForHangUp(), "Ctrl-D did not end the REPL; screen:\n\(first.screen.debugDescription)")
-        first.close()
+        first.hangUp()
 
         let second = try start()
-        defer { second.close() }
+        defer { second.hangUp() }
         try second.type("\u{1b}[A")
         try second.waitFor("'hist' .. 'ory' .. 42")
         try second.type("\r")
@@ -59,7 +59,7 @@ final class TerminalReplTests: XCTestCase {
 
     func test_ctrlRFindsAnEarlierStatement() throws {
         let terminal = try start()
-        defer { terminal.close() }
+        defer { terminal.hangUp() }
         try terminal.type("'need' .. 'le' .. 1\r")
         try terminal.waitFor("\"needle1\"")
         try terminal.type("2 + 2\r")
@@ -72,7 +72,7 @@ final class TerminalReplTests: XCTestCase {
 
     func test_tabCompletesCdsFunctionsAndEntityNames() throws {
         let terminal = try start()
-        defer { terminal.close() }
+        defer { terminal.hangUp() }
         try terminal.type("cds.ups\t")
         try terminal.waitFor("ert")
         try terminal.type("\r")
@@ -85,7 +85,7 @@ final class TerminalReplTests: XCTestCase {
 
     func test_ctrlCStopsARunningStatementAndTheReplGoesOn() throws {
         let terminal = try start()
-        defer { terminal.close() }
+        defer { terminal.hangUp() }
         try terminal.type("while true do end\r")
         try terminal.waitForLineEditor(active: false)
         terminal.send("\u{03}")
@@ -99,7 +99,7 @@ final class TerminalReplTests: XCTestCase {
 
     func test_ctrlCAtThePromptDropsTheLineAndCtrlDLeaves() throws {
         let terminal = try start()
-        defer { terminal.close() }
+        defer { terminal.hangUp() }
         try terminal.type("this is not lua")
         try terminal.waitFor("not lua")
         try terminal.type("\u{03}")
@@ -222,8 +222,8 @@ final class TerminalSession {
     }
 
     /// Ends the REPL if it still runs and releases the terminal.
-    func close() {
-        Glibc.close(master)  // the REPL sees its terminal hang up
+    func hangUp() {
+        close(master)  // the REPL sees its terminal hang up
         if process.isRunning {
             process.terminate()
             let deadline = Date().addingTimeInterval(10)
