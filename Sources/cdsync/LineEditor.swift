@@ -23,11 +23,26 @@ final class LineEditor {
         if let historyPath { _ = read_history(historyPath) }
     }
 
-    /// Reads one line with `prompt`; nil at end of input (Ctrl-D on an empty line).
-    func readLine(prompt: String) -> String? {
-        guard let raw = readline(prompt) else { return nil }
+    /// What reading a line gave.
+    enum Input: Equatable {
+        /// A line (without its newline).
+        case line(String)
+        /// Ctrl-C while the line was being typed.
+        case interrupted
+        /// End of input (Ctrl-D on an empty line).
+        case end
+    }
+
+    /// Set by `readCharacter` when Ctrl-C ended the read.
+    nonisolated(unsafe) static var readWasInterrupted = false
+
+    /// Reads one line with `prompt`.
+    func readLine(prompt: String) -> Input {
+        Self.readWasInterrupted = false
+        let raw = readline(prompt)
         defer { free(raw) }
-        return String(cString: raw)
+        if Self.readWasInterrupted { return .interrupted }
+        return raw.map { .line(String(cString: $0)) } ?? .end
     }
 
     /// Adds a statement to the history and saves the history file.
@@ -58,7 +73,10 @@ private let readCharacter: @convention(c) (UnsafeMutablePointer<FILE>?) -> Int32
     let descriptor = stream.map { fileno($0) } ?? STDIN_FILENO
     var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
     while true {
-        if ReplSession.interruptRequested { return EOF }
+        if ReplSession.interruptRequested {
+            LineEditor.readWasInterrupted = true
+            return EOF
+        }
         let ready = poll(&poller, 1, 100)
         if ready < 0 && errno != EINTR { return EOF }
         guard ready > 0 else { continue }

@@ -42,15 +42,18 @@ final class ReplShell {
         while true {
             formatter.width = LineEditor.terminalWidth()
             ReplSession.clearInterrupt()
-            let line = editor.readLine(prompt: buffer.isEmpty ? Self.prompt : Self.continuationPrompt)
-            if ReplSession.interruptRequested {
+            let line: String
+            switch editor.readLine(prompt: buffer.isEmpty ? Self.prompt : Self.continuationPrompt) {
+            case .line(let text): line = text  // a Ctrl-C from here on stops the statement at once
+            case .interrupted:
                 // Ctrl-C at the prompt drops the statement being typed, as in psql
-                ReplSession.clearInterrupt()
                 buffer.removeAll()
                 write("^C\n")
                 continue
+            case .end:
+                write("\n")
+                return true
             }
-            guard let line else { write("\n"); return true }
             switch accept(line) {
             case .more: continue
             case .ran(let text): if let text { editor.remember(text) }
