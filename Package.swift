@@ -49,10 +49,12 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
             ]
         ),
+        // libedit (BSD) for `cdsync repl`'s line editing; never GNU readline (GPL).
+        .systemLibrary(name: "CEditLine", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
         .executableTarget(
             name: "cdsync",
             dependencies: [
-                "EntityModel", "EntityStore", "SyncHost", "Scheduling", "WebAPI",
+                "EntityModel", "EntityStore", "SyncHost", "Scheduling", "WebAPI", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -5,8 +5,8 @@ import LuaKit
 /// Runs one sync script: a sandboxed Lua state with `cds`, `csv` and `json`, the host's
 /// write batching, and tokens that advance only when the run's writes have been sent.
 public final class ScriptHost {
-    private let lua: LuaState
-    private let session: SyncSession
+    let lua: LuaState
+    let session: SyncSession
     private let rejects: RejectsWriter?
     private let options: RunOptions
 

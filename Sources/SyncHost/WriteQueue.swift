@@ -167,6 +167,11 @@ final class WriteQueue {
         }
     }
 
+    /// Forgets a stop failure once its statement has been reported (the REPL goes on).
+    func clearStopFailure() {
+        stopFailure = nil
+    }
+
     /// Drops queued writes that were never sent (after an interrupt or a script error); the
     /// batch in flight finishes first and is counted.
     func discardPending() -> Int {

@@ -7,7 +7,8 @@ struct CDSync: AsyncParsableCommand {
         commandName: "cdsync",
         abstract: "Run Lua sync scripts against a Dataverse-compatible store.",
         version: "0.1.0",
-        subcommands: [RunCommand.self, SchemaCommand.self, TokensCommand.self, ServeCommand.self, ScheduleCommand.self, RunsCommand.self])
+        subcommands: [RunCommand.self, ReplCommand.self, SchemaCommand.self, TokensCommand.self, ServeCommand.self,
+                      ScheduleCommand.self, RunsCommand.self])
 }
 
 /// Where the store is: `--db FILE`, else `$CDSYNC_DB`, else `./cdsync.db`.

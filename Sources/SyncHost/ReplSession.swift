@@ -1,0 +1,214 @@
+import EntityModel
+import Foundation
+import LuaKit
+
+/// The Lua side of `cdsync repl`: one sandboxed state with `cds`, `csv`, `json` and the
+/// stdlib, fed one statement at a time. Each statement runs in its own store transaction
+/// and its writes are sent before it returns, so the next line sees them; a failed or
+/// interrupted statement is rolled back as a whole.
+public final class ReplSession {
+    /// Whether typed text is a whole statement yet.
+    public enum Completeness: Equatable, Sendable {
+        /// It compiles: run it.
+        case complete
+        /// It ends inside a function, table, block or long string: read another line.
+        case incomplete
+    }
+
+    /// What a statement did.
+    public enum Outcome: Equatable, Sendable {
+        /// It ran; these are its values (none for a statement without a value).
+        case values([ReplValue])
+        /// It failed (or was interrupted) and was rolled back.
+        case failure(ReplFailure)
+    }
+
+    /// The chunk name statements run under, as error messages show it.
+    public static let chunkName = "repl"
+
+    let host: ScriptHost
+    private let evaluator: LuaFunctionRef
+    private let taker: LuaFunctionRef
+    private let fieldLister: LuaFunctionRef
+
+    /// Opens a Lua state on a service, like `cdsync run` does.
+    /// - Throws: `LuaScriptError` or `ServiceError` when the state cannot be set up.
+    public init(service: DataService, tokens: TokenStore, options: RunOptions) throws {
+        var options = options
+        options.onError = .stop
+        options.rejectsPath = nil
+        options.atomic = false
+        options.dryRun = false
+        options.showProgress = false
+        host = try ScriptHost(service: service, tokens: tokens, options: options)
+        _ = try host.lua.run(Self.helperSource, chunkName: "=cdsync.repl")
+        evaluator = try host.lua.reference(global: "_cdsync_repl_eval")
+        taker = try host.lua.reference(global: "_cdsync_repl_take")
+        fieldLister = try host.lua.reference(global: "_cdsync_repl_fields")
+        _ = try host.lua.run("_cdsync_repl_eval, _cdsync_repl_take, _cdsync_repl_fields = nil, nil, nil", chunkName: "=cdsync.repl")
+    }
+
+    /// A handle that stops the running statement from another thread or a signal handler.
+    public var interruptHandle: LuaInterruptHandle { host.lua.interruptHandle }
+
+    /// True once Ctrl-C (SIGINT, after `ScriptHost.installSignalHandlers()`) was pressed and
+    /// not yet cleared; the REPL checks it while waiting for input.
+    public static var interruptRequested: Bool { LuaInterrupts.isRequested }
+
+    /// Forgets a Ctrl-C that has been dealt with.
+    public static func clearInterrupt() { LuaInterrupts.clear() }
+
+    /// Whether `source` is a whole statement: it compiles, or it fails for a reason more
+    /// lines cannot fix (that error is reported when it runs).
+    public func completeness(of source: String) -> Completeness {
+        if case .incomplete = compile(source) { return .incomplete }
+        return .complete
+    }
+
+    /// What typed text compiles to.
+    enum Compiled {
+        /// The text to run: `return SOURCE` for an expression (as the lua interpreter does),
+        /// the source itself for a block, or `STATEMENTS; return EXPRESSION` for a line that
+        /// ends in an expression after a `;` (`t = {}; t.n = 1; t`).
+        case runnable(String)
+        /// Lua ran out of input (an error ending in `<eof>`): read another line.
+        case incomplete(LuaScriptError)
+        /// A syntax error more lines cannot fix.
+        case invalid(LuaScriptError)
+    }
+
+    func compile(_ source: String) -> Compiled {
+        var candidates = ["return " + source, source]
+        if let separator = source.range(of: ";", options: .backwards),
+           !source[separator.upperBound...].allSatisfy(\.isWhitespace) {
+            candidates.append(source[..<separator.upperBound] + " return " + source[separator.upperBound...])
+        }
+        var errors: [LuaScriptError] = []
+        for candidate in candidates {
+            do {
+                host.lua.release(try host.lua.loadText(candidate, chunkName: "=" + Self.chunkName))
+                return .runnable(candidate)
+            } catch let error as LuaScriptError {
+                errors.append(error)
+            } catch {
+                return .runnable(candidate)
+            }
+        }
+        // "syntax error near <eof>" is an expression used as a statement: more input will not help
+        let outOfInput = errors.prefix(2).contains {
+            $0.message.hasSuffix("<eof>") && !$0.message.hasSuffix("syntax error near <eof>")
+        }
+        // a short string goes on to the next line only after a backslash
+        let openShortString = errors[1].message.hasSuffix("unfinished string near <eof>") && !source.hasSuffix("\\")
+        return outOfInput && !openShortString ? .incomplete(errors[1]) : .invalid(errors[1])
+    }
+
+    /// Runs one statement: an expression's values are returned, a statement's writes are sent.
+    /// A Ctrl-C pressed before it starts (and not cleared) stops it at once.
+    public func evaluate(_ source: String) -> Outcome {
+        let session = host.session
+        let transaction = session.service as? RunTransactionSupport
+        let text: String
+        switch compile(source) {
+        case .runnable(let runnable): text = runnable
+        case .invalid(let error), .incomplete(let error): return .failure(ReplFailure(error))
+        }
+        do {
+            try transaction?.beginRunTransaction()
+            try host.lua.call(evaluator, [.string(text), .string("=" + Self.chunkName)])
+            if let failure = session.queue.stopFailure { throw failure }
+            try session.queue.flush()
+            _ = try session.checkpoint()
+            try transaction?.endRunTransaction(commit: true)
+            // after the commit: a value whose __tostring fails costs its display, not the writes
+            let results = try host.lua.call(taker, [.bool(true)])
+            return .values(Self.values(results.first ?? .nil))
+        } catch {
+            _ = session.queue.discardPending()
+            session.queue.abandonTransaction()
+            session.queue.clearStopFailure()
+            session.pendingTokens.removeAll()
+            _ = try? host.lua.call(taker, [.bool(false)])
+            try? transaction?.endRunTransaction(commit: false)
+            LuaInterrupts.clear()
+            return .failure(ReplFailure(error))
+        }
+    }
+
+    /// The `{n = count, ...}` table the evaluator returns, as values.
+    static func values(_ packed: LuaValue) -> [ReplValue] {
+        let count = packed["n"].integerValue ?? 0
+        guard count > 0 else { return [] }
+        return (1...count).map { ReplValue(packed[integer: $0]) }
+    }
+
+    /// The names in the global table (empty path) or in the table a dotted path names.
+    public func fieldNames(path: [String]) -> [String] {
+        guard let result = try? host.lua.call(fieldLister, path.map(LuaValue.string)).first,
+              case .list(let names) = ReplValue(result) else { return [] }
+        return names.compactMap { if case .string(let name) = $0 { return name } else { return nil } }.sorted()
+    }
+
+    /// Every entity's logical name.
+    public func entityNames() -> [String] {
+        (try? host.session.entityNames()) ?? []
+    }
+
+    /// An entity's column names, in definition order; empty for an unknown entity.
+    public func columnNames(of entity: String) -> [String] {
+        guard let definition = try? host.session.definition(entity) else { return [] }
+        return definition.allAttributes.map(\.name)
+    }
+}
+
+/// A statement that failed, ready to print: `repl:1: error: message [code]`.
+public struct ReplFailure: Equatable, Sendable {
+    /// The whole line to show.
+    public var text: String
+    /// The error's code (a Dataverse hex code, or `script.runtime`, `script.interrupted` …).
+    public var code: String
+    /// True when Ctrl-C (or SIGINT) stopped the statement.
+    public var interrupted: Bool
+
+    init(_ error: Error) {
+        let chunk = ReplSession.chunkName
+        switch error {
+        case let error as LuaScriptError where [.interrupted, .timeout, .memory].contains(error.kind):
+            // the watchdog's position is not the statement's; say what happened instead
+            let reason = error.kind == .interrupted ? "interrupted" : error.kind == .timeout ? "timed out" : "ran out of memory"
+            text = "\(chunk): statement \(reason); its writes were rolled back [script.\(error.kind.rawValue)]"
+            code = "script.\(error.kind.rawValue)"
+            interrupted = error.kind == .interrupted
+        case let error as LuaScriptError:
+            text = ScriptHost.describe(error, chunkName: chunk)
+            code = error.code ?? "script.\(error.kind.rawValue)"
+            interrupted = error.kind == .interrupted
+        case let failure as RowFailure:
+            text = ScriptHost.describe(failure, chunkName: chunk)
+            code = failure.error.code.value
+            interrupted = false
+        case let error as ServiceError:
+            text = "\(chunk): \(error.message) [\(error.code.value)]"
+            code = error.code.value
+            interrupted = false
+        default:
+            text = "\(chunk): \(error)"
+            code = "script.runtime"
+            interrupted = false
+        }
+        text = Self.insertErrorLabel(text)
+    }
+
+    /// `repl:1: message` → `repl:1: error: message`.
+    static func insertErrorLabel(_ text: String) -> String {
+        guard let range = text.range(of: "^[^:\\s]+(:[0-9]+)?: ", options: .regularExpression) else { return "error: " + text }
+        return text[range] + "error: " + text[range.upperBound...]
+    }
+}
+
+extension LuaValue {
+    subscript(integer index: Int64) -> LuaValue {
+        if case .table(let table) = self { return table[.integer(index)] ?? .nil }
+        return .nil
+    }
+}

@@ -1,0 +1,142 @@
+import EntityModel
+import EntityStore
+import Foundation
+import SyncHost
+
+/// The REPL's read-evaluate-print loop over a terminal (libedit) or a pipe: gathers lines
+/// into statements, runs dot commands, prints values on stdout and errors on stderr.
+final class ReplShell {
+    let store: EntityStore
+    let session: ReplSession
+    private var formatter: ReplFormatter
+    /// Statements and commands that failed so far.
+    private(set) var failures = 0
+    private var buffer: [String] = []
+    /// True at a terminal: an interrupted statement's error goes after the echoed ^C.
+    private var interactive = false
+
+    static let prompt = "cdsync> "
+    static let continuationPrompt = ">> "
+
+    /// What a line did.
+    enum Step: Equatable {
+        /// The statement is not finished: read another line.
+        case more
+        /// A statement or command ran (the text is what history keeps; nil for a blank line).
+        case ran(String?)
+        /// Leave the REPL.
+        case quit
+    }
+
+    init(store: EntityStore, session: ReplSession, mode: ReplDisplayMode) {
+        self.store = store
+        self.session = session
+        formatter = ReplFormatter(mode: mode, width: nil)
+    }
+
+    /// Reads statements from the terminal until `.quit` or Ctrl-D; returns true (statement
+    /// errors are shown, not fatal).
+    func runInteractive(_ editor: LineEditor) -> Bool {
+        interactive = true
+        write("cdsync repl: Lua with cds loaded. .help for commands, .quit or Ctrl-D to leave.\n")
+        while true {
+            formatter.width = LineEditor.terminalWidth()
+            ReplSession.clearInterrupt()
+            let line: String
+            switch editor.readLine(prompt: buffer.isEmpty ? Self.prompt : Self.continuationPrompt) {
+            case .line(let text): line = text  // a Ctrl-C from here on stops the statement at once
+            case .interrupted:
+                // Ctrl-C at the prompt drops the statement being typed, as in psql
+                buffer.removeAll()
+                write("^C\n")
+                continue
+            case .end:
+                write("\n")
+                return true
+            }
+            switch accept(line) {
+            case .more: continue
+            case .ran(let text): if let text { editor.remember(text) }
+            case .quit: return true
+            }
+        }
+    }
+
+    /// Reads statements from standard input without prompts; false if any failed.
+    func runPiped() -> Bool {
+        formatter.width = LineEditor.terminalWidth()
+        while let line = Swift.readLine(strippingNewline: true) {
+            if accept(line) == .quit { return failures == 0 }
+        }
+        if !buffer.isEmpty {
+            // input ended inside a statement: run it to report why it is incomplete
+            evaluate(buffer.joined(separator: "\n"))
+            buffer.removeAll()
+        }
+        return failures == 0
+    }
+
+    /// Takes one input line: a command, part of a statement, or the line that completes one.
+    func accept(_ line: String) -> Step {
+        if buffer.isEmpty {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { return .ran(nil) }
+            if let directive = ReplDirective.parse(trimmed) { return perform(directive) ? .ran(trimmed) : .quit }
+        }
+        buffer.append(line)
+        let source = buffer.joined(separator: "\n")
+        if session.completeness(of: source) == .incomplete { return .more }
+        buffer.removeAll()
+        evaluate(source)
+        return .ran(source)
+    }
+
+    private func evaluate(_ source: String) {
+        switch session.evaluate(source) {
+        case .values(let values):
+            if !values.isEmpty { write(formatter.format(values) + "\n") }
+        case .failure(let failure):
+            failures += 1
+            if failure.interrupted && interactive { write("\n") }
+            writeError(failure.text)
+        }
+    }
+
+    /// Runs a dot command; false means leave.
+    private func perform(_ directive: ReplDirective) -> Bool {
+        switch directive {
+        case .help: write(ReplDirective.helpText + "\n")
+        case .entities: show { try SchemaPrinter.list(store) }
+        case .describe(let entity): show { SchemaPrinter.describe(try store.definition(of: entity)) }
+        case .mode(let mode):
+            if let mode { formatter.mode = mode }
+            write("display mode: \(formatter.mode.rawValue)\n")
+        case .toggleExpanded:
+            formatter.mode = formatter.mode == .expanded ? .table : .expanded
+            write("display mode: \(formatter.mode.rawValue)\n")
+        case .quit: return false
+        case .invalid(let message):
+            failures += 1
+            writeError("error: \(message)")
+        }
+        return true
+    }
+
+    private func show(_ text: () throws -> String) {
+        do { write(try text() + "\n") } catch let error as ServiceError {
+            failures += 1
+            writeError("error: \(error.message) [\(error.code.value)]")
+        } catch {
+            failures += 1
+            writeError("error: \(error)")
+        }
+    }
+
+    private func write(_ text: String) {
+        FileHandle.standardOutput.write(Data(text.utf8))
+    }
+
+    private func writeError(_ line: String) {
+        ErrorReport.writeStandardError(line)
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import XCTest
+
+/// `cdsync repl` with standard input not a terminal: statements line by line, values on
+/// stdout without prompts, errors on stderr, exit 1 when a statement failed.
+final class PipeReplTests: XCTestCase {
+    /// Runs `cdsync repl` on a fresh store with `input` piped in.
+    private func repl(_ input: String, environment: [String: String] = [:]) throws -> CLIRunner.Result {
+        let directory = try CLIRunner.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        var inherited = ProcessInfo.processInfo.environment
+        inherited["COLUMNS"] = nil
+        let process = Process()
+        process.executableURL = try CLIRunner.binary()
+        process.arguments = ["repl", "--db", directory.appendingPathComponent("repl.db").path]
+        process.currentDirectoryURL = directory
+        process.environment = inherited.merging(environment) { _, new in new }
+        let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
+        process.standardInput = stdin
+        process.standardOutput = stdout
+        process.standardError = stderr
+        try process.run()
+        stdin.fileHandleForWriting.write(Data(input.utf8))
+        try stdin.fileHandleForWriting.close()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CLIRunner.Result(status: process.terminationStatus, stdout: String(decoding: out, as: UTF8.self),
+                                stderr: String(decoding: err, as: UTF8.self))
+    }
+
+    private static let threeAccounts = """
+        cds.create("account", {accountnumber = "A1", name = "Contoso", revenue = cds.decimal("1200.50")}, "00000000-0000-4000-8000-0000000000a1")
+        cds.create("account", {accountnumber = "A2", name = "Fabrikam"}, "00000000-0000-4000-8000-0000000000a2")
+        cds.create("account", {accountnumber = "A3", name = "Northwind Traders", revenue = 75}, "00000000-0000-4000-8000-0000000000a3")
+
+        """
+
+    func test_valuesArePrintedWithoutPromptsAndNilIsShown() throws {
+        let result = try repl("1 + 1\nnil\nx = 'kept'\nx\nfunction f()\n  return 6 * 7\nend\nf()\n")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "2\nnil\n\"kept\"\n42\n")
+        XCTAssertEqual(result.stderr, "")
+    }
+
+    func test_aFailedStatementIsReportedWithItsCodeAndTheExitCodeIsOne() throws {
+        let result = try repl("cds.get('nope', { a = 1 })\n'after'\n")
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stdout, "\"after\"\n")
+        XCTAssertEqual(result.stderr, "repl:1: error: The entity 'nope' does not exist. [0x8006088a]\n")
+    }
+
+    func test_inputEndingInsideAStatementFails() throws {
+        let result = try repl("function f()\n")
+        XCTAssertEqual(result.status, 1)
+        XCTAssertTrue(result.stderr.contains("[script.syntax]"), result.stderr)
+    }
+
+    func test_describeAccountGolden() throws {
+        let result = try repl(".describe account\n")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, """
+            entity account  (set accounts, primary id accountid, primary name name)
+            change tracking: enabled   ownership: user
+
+            columns:
+              accountid          uniqueidentifier
+              name               string(160)                required
+              accountnumber      string(20)
+              telephone1         string(50)
+              emailaddress1      string(100)
+              address1_city      string(80)
+              description        memo(2000)
+              revenue            money(2)
+              numberofemployees  integer
+              primarycontactid   lookup -> contact
+              parentaccountid    lookup -> account
+              ownerid            owner -> systemuser, team
+              statecode          state
+              statuscode         status
+              versionnumber      integer
+              createdon          datetime
+              modifiedon         datetime
+
+            keys:
+              ak_accountnumber  accountnumber  Active
+
+            states:
+              0 Active    default status 1  statuses: 1 Active
+              1 Inactive  default status 2  statuses: 2 Inactive
+
+            """)
+    }
+
+    func test_threeRecordTableGolden() throws {
+        let query = "cds.query('account', {select = {'accountnumber', 'name', 'revenue'}, orderby = 'accountnumber'})\n"
+        let result = try repl(".mode lua\n" + Self.threeAccounts + ".mode table\n" + query)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.hasSuffix("""
+            display mode: table
+            accountid                             accountnumber  name               revenue  versionnumber
+            ------------------------------------  -------------  -----------------  -------  -------------
+            00000000-0000-4000-8000-0000000000a1  A1             Contoso            1200.50  1
+            00000000-0000-4000-8000-0000000000a2  A2             Fabrikam                    2
+            00000000-0000-4000-8000-0000000000a3  A3             Northwind Traders  75.00    3
+            (3 rows)
+
+            """), result.stdout)
+    }
+
+    func test_aWideTableIsCutToColumnsAndExpandedModeShowsEverything() throws {
+        let query = "cds.query('account', {select = {'accountnumber', 'name'}, orderby = 'accountnumber'})\n"
+        let narrow = try repl(Self.threeAccounts + query, environment: ["COLUMNS": "60"])
+        XCTAssertEqual(narrow.status, 0, narrow.stderr)
+        let table = narrow.stdout.split(separator: "\n").drop { !$0.hasPrefix("accountid ") }
+        XCTAssertEqual(table.count, 6, narrow.stdout)
+        XCTAssertTrue(table.allSatisfy { $0.count <= 60 }, narrow.stdout)
+        XCTAssertTrue(narrow.stdout.contains("  Northwind Tra…  "), narrow.stdout)
+        let expanded = try repl(Self.threeAccounts + "\\x\n" + query, environment: ["COLUMNS": "60"])
+        XCTAssertTrue(expanded.stdout.contains("-[ RECORD 3 ]"), expanded.stdout)
+        XCTAssertTrue(expanded.stdout.contains("name           Northwind Traders\n"), expanded.stdout)
+    }
+
+    func test_entitiesListsRowCountsAfterWrites() throws {
+        let result = try repl("cds.upsert('contact', { emailaddress1 = 'a@contoso.test' }, { lastname = 'A' }).created\n.entities\n")
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertTrue(result.stdout.hasPrefix("true\nENTITY"), result.stdout)
+        XCTAssertTrue(result.stdout.contains("contact       contacts       1     on"), result.stdout)
+    }
+
+    func test_unknownCommandsFail() throws {
+        let result = try repl(".frobnicate\n.quit\n'not reached'\n")
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stdout, "")
+        XCTAssertEqual(result.stderr, "error: unknown command .frobnicate (.help lists the commands)\n")
+    }
+}
