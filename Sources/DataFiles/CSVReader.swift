@@ -78,6 +78,22 @@ public struct CSVReader {
         return CSVRecord(fields: row.fields, line: row.line, header: header, nullFieldIndexes: row.nullFieldIndexes)
     }
 
+    /// Reads the next record field by field: `visit` gets each field's index and UTF-8 bytes
+    /// (valid UTF-8, quotes already undone; only valid during the call) and whether it is null.
+    /// Returns the record's line, or nil at the end of the file. Errors as `nextRecord()`; a
+    /// row with the wrong number of fields is refused before any field is visited.
+    public mutating func nextRecord(visit: (_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ isNull: Bool) -> Void) throws -> Int? {
+        let expected = header.count
+        let fileName = self.fileName
+        return try rows.nextRow(check: { count, line in
+            guard count == expected else {
+                throw DataFileError(
+                    code: .csvFieldCount, file: fileName, line: line,
+                    message: "row has \(count) \(count == 1 ? "field" : "fields"), header has \(expected)")
+            }
+        }, visit: visit)
+    }
+
     /// Reads all remaining records, stopping at the first error (convenient for small files and tests).
     /// - Throws: the first `DataFileError` met; see `nextRecord()`.
     public mutating func readAll() throws -> [CSVRecord] {

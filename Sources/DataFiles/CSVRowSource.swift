@@ -81,6 +81,67 @@ struct CSVRowSource {
         storage.withUnsafeBufferPointer { CSVRecordScanner.countNewlines(in: $0, from: start, to: end) }
     }
 
+    /// Like `nextRow()`, but hands each field's UTF-8 bytes to `visit` instead of creating
+    /// Strings; `check` sees the field count first and may throw to refuse the row (nothing
+    /// is visited then). Returns the row's line, or nil at the end of input.
+    mutating func nextRow(check: (Int, Int) throws -> Void,
+                          visit: (_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ isNull: Bool) -> Void) throws -> Int? {
+        while true {
+            if buffer.start == buffer.end {
+                guard try buffer.refill() else { return nil }
+            }
+            let start = buffer.start
+            switch scanRecord() {
+            case .needMoreData:
+                _ = try buffer.refill()
+            case .unterminatedQuote(let opening):
+                let openingLine = line + newlines(in: buffer.storage, from: start, to: opening)
+                buffer.start = buffer.end
+                throw DataFileError(
+                    code: .csvUnterminatedQuote, file: fileName, line: openingLine,
+                    message: "quoted field is not closed before the end of the file")
+            case .record(let recordEnd, let newlineCount):
+                let recordLine = line
+                buffer.start = recordEnd
+                line += newlineCount
+                if isBlankLine() { continue }
+                try checkRecord(buffer.storage, start: start, end: recordEnd, line: recordLine)
+                try check(scanner.spans.count, recordLine)
+                let storage = buffer.storage
+                storage.withUnsafeBufferPointer { all in
+                    for (index, span) in scanner.spans.enumerated() {
+                        let bytes = UnsafeBufferPointer(rebasing: all[span.start..<span.end])
+                        if span.kind == .quotedWithDoubledQuotes {
+                            collapseDoubledQuotesBytes(bytes)
+                            unescapeScratch.withUnsafeBufferPointer { visit(index, $0, false) }
+                        } else {
+                            visit(index, bytes, emptyUnquotedFieldsAreNull && span.kind == .unquoted && bytes.isEmpty)
+                        }
+                    }
+                }
+                return recordLine
+            }
+        }
+    }
+
+    /// Throws the scanned record's syntax problem or invalid UTF-8, naming its line.
+    private func checkRecord(_ storage: [UInt8], start: Int, end: Int, line: Int) throws {
+        if let issue = scanner.issue {
+            throw DataFileError(
+                code: issue.code, file: fileName,
+                line: line + newlines(in: storage, from: start, to: issue.offset), message: issue.message)
+        }
+        let invalidOffset = storage.withUnsafeBufferPointer { all in
+            UTF8Validation.firstInvalidOffset(in: UnsafeBufferPointer(rebasing: all[start..<end]))
+        }
+        if let invalidOffset {
+            throw DataFileError(
+                code: .invalidUTF8, file: fileName,
+                line: line + newlines(in: storage, from: start, to: start + invalidOffset),
+                message: "invalid UTF-8 byte sequence")
+        }
+    }
+
     /// Checks the scanned record and creates its field Strings.
     private mutating func makeRow(_ storage: [UInt8], start: Int, end: Int, line: Int) throws -> CSVRawRow {
         if let issue = scanner.issue {
@@ -118,6 +179,12 @@ struct CSVRowSource {
 
     /// Decodes a quoted field's content, turning each `""` into `"`.
     private mutating func collapseDoubledQuotes(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        collapseDoubledQuotesBytes(bytes)
+        return String(decoding: unescapeScratch, as: UTF8.self)
+    }
+
+    /// Leaves a quoted field's content in `unescapeScratch`, each `""` turned into `"`.
+    private mutating func collapseDoubledQuotesBytes(_ bytes: UnsafeBufferPointer<UInt8>) {
         unescapeScratch.removeAll(keepingCapacity: true)
         var index = 0
         while index < bytes.count {
@@ -125,6 +192,5 @@ struct CSVRowSource {
             unescapeScratch.append(byte)
             index += byte == CSVRecordScanner.quote ? 2 : 1
         }
-        return String(decoding: unescapeScratch, as: UTF8.self)
     }
 }

@@ -14,7 +14,6 @@ extension EntityStore {
         var items: [BatchItem] = []
         var faulted = false
         try write { context in
-            try prefetchLookups(requests, context.db)
             for (index, request) in requests.enumerated() {
                 do {
                     if request.isBatch {

@@ -27,6 +27,11 @@ extension LuaCallContext {
         }
     }
 
+    /// Pushes raw bytes (for example UTF-8 read from a file) as a Lua string, without a Swift String.
+    public func push(bytes: UnsafeBufferPointer<UInt8>) {
+        bytes.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(luaState, $0.baseAddress, $0.count) }
+    }
+
     /// Pushes a string or `nil`.
     public func push(_ value: String?) {
         if let value { push(value) } else { pushNil() }

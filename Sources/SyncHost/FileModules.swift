@@ -8,9 +8,11 @@ final class CSVRowsObject: LuaObject {
     static let luaTypeName = "csv.Rows"
     var reader: CSVReader?
     let fileName: String
+    let columns: [String]
     init(reader: CSVReader, fileName: String) {
         self.reader = reader
         self.fileName = fileName
+        columns = reader.header.names
     }
     func luaClose() { reader = nil }
 }
@@ -122,17 +124,20 @@ enum FileModules {
         while true {
             guard var reader = rows.reader else { ctx.pushNil(); return 1 }
             do {
-                let record = try reader.nextRecord()
-                rows.reader = reader
-                guard let record else { session.currentSource = nil; ctx.pushNil(); return 1 }
-                session.currentSource = "\(rows.fileName):\(record.line)"
-                let table = ctx.pushNewTable(fieldCapacity: Int32(record.fields.count))
-                for (index, name) in record.header.names.enumerated() where index < record.fields.count {
-                    ctx.push(record.fields[index])
-                    ctx.setField(name, in: table)
+                // fields go from the file's buffer straight into Lua strings
+                let columns = rows.columns
+                let table = ctx.pushNewTable(fieldCapacity: Int32(columns.count))
+                let line = try reader.nextRecord { index, bytes, isNull in
+                    guard !isNull, index < columns.count else { return }
+                    ctx.push(bytes: bytes)
+                    ctx.setField(columns[index], in: table)
                 }
+                rows.reader = reader
+                guard let line else { ctx.pop(); session.currentSource = nil; ctx.pushNil(); return 1 }
+                session.currentSource = SourcePosition(file: rows.fileName, line: line)
                 return 1
             } catch let error as DataFileError {
+                ctx.pop()
                 rows.reader = reader
                 try reject(error, fileName: rows.fileName, ctx, session)
             }
@@ -147,7 +152,7 @@ enum FileModules {
                 let record = try reader.nextRecord()
                 lines.reader = reader
                 guard let record else { ctx.pushNil(); return 1 }
-                session.currentSource = "\(lines.fileName):\(record.line)"
+                session.currentSource = SourcePosition(file: lines.fileName, line: record.line)
                 JSONBridge.push(ctx, record.value)
                 return 1
             } catch let error as DataFileError {

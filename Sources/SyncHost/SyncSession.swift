@@ -15,7 +15,7 @@ final class SyncSession {
     /// Names of the tokens saved during this run.
     var advancedTokens: [String] = []
     /// The source file position being read (`accounts.csv:17`), for rejects and errors.
-    var currentSource: String?
+    var currentSource: SourcePosition?
     private var definitions: [String: EntityDefinition]?
 
     init(service: DataService, tokens: TokenStore, options: RunOptions, rejects: RejectsWriter?) {

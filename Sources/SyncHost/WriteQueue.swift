@@ -1,6 +1,13 @@
 import EntityModel
 import Foundation
 
+/// A file and line being read; formatted (`accounts.csv:17`) only when an error needs it.
+struct SourcePosition {
+    let file: String
+    let line: Int
+    var description: String { "\(file):\(line)" }
+}
+
 /// A rejected or failed record: where it came from and why.
 public struct RowFailure: Error, Sendable {
     /// The service's error.
@@ -28,7 +35,7 @@ final class WriteQueue {
     struct Pending {
         var request: ServiceRequest
         var line: Int
-        var source: String?
+        var source: SourcePosition?
         var box: ResultBox?
     }
 
@@ -241,7 +248,7 @@ final class WriteQueue {
     private func failure(_ error: ServiceError, _ write: Pending) -> RowFailure {
         let requestKey = Self.keyText(write.request)
         let key = requestKey.isEmpty || requestKey == "(new)" ? (error.key ?? requestKey) : requestKey
-        return RowFailure(error: error, line: write.line, source: write.source, key: key)
+        return RowFailure(error: error, line: write.line, source: write.source?.description, key: key)
     }
 
     /// `create account(accountnumber='A1')`, as `--dry-run` prints it.

@@ -22,6 +22,31 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertNil(try reader.nextRecord())
     }
 
+    func testFieldVisitorSeesTheSameFieldsAsRecordsAndRefusesBadRowsWhole() throws {
+        let text = "a,b,c\n\"x, y\",\"say \"\"hi\"\"\",Dvořák\n1,2\n\n4,5,6\n"
+        var byRecord = try CSVReader(string: text)
+        var byVisit = try CSVReader(string: text)
+        func visited() throws -> (line: Int?, fields: [String]) {
+            var fields: [String] = []
+            let line = try byVisit.nextRecord { index, bytes, _ in
+                XCTAssertEqual(index, fields.count)
+                fields.append(String(decoding: bytes, as: UTF8.self))
+            }
+            return (line, fields)
+        }
+        let first = try visited()
+        XCTAssertEqual(first.fields, try XCTUnwrap(byRecord.nextRecord()).fields)
+        XCTAssertEqual(first.line, 2)
+        XCTAssertThrowsError(try visited()) { error in
+            XCTAssertEqual((error as? DataFileError)?.code, .csvFieldCount)
+            XCTAssertEqual((error as? DataFileError)?.line, 3)
+        }
+        let last = try visited()
+        XCTAssertEqual(last.fields, ["4", "5", "6"])
+        XCTAssertEqual(last.line, 5)
+        XCTAssertNil(try visited().line)
+    }
+
     func testCRLFAndLFLineEndingsReadTheSame() throws {
         var crlf = try CSVReader(string: "a,b\r\n1,2\r\n3,4\r\n")
         var lf = try CSVReader(string: "a,b\n1,2\n3,4")

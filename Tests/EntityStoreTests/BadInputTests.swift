@@ -197,7 +197,7 @@ final class BadInputTests: XCTestCase {
         }
     }
 
-    func test_lookupsPrefetchedForABatchMatchCaseLikeTheStoreAndSeeDeletesInTheBatch() throws {
+    func test_lookupsInABatchMatchCaseLikeTheStoreAndSeeDeletesInTheBatch() throws {
         try forEachStore { store in
             _ = try store.execute(.upsert(EntityReference("contact", keys: ["emailaddress1": .string("Ada@X.test")]),
                                           fields: ["lastname": .string("A")], mode: .createOrUpdate))
