@@ -30,7 +30,7 @@ extension EntityStore {
                                 return .commit
                             }
                         } catch {
-                            lookupCache.removeAll()  // the savepoint's writes are gone
+                            clearLookupCache()  // the savepoint's writes are gone
                             throw error
                         }
                     }

@@ -171,7 +171,11 @@ extension EntityStore {
         // (a key value that is itself a reference depends on another entity's keys: not cached)
         if isWriting, case .keys(let keys) = reference.locator, keys.count == 1, let (column, value) = keys.first, !value.isReference {
             let key = LookupCacheKey(column: column, value: value)
-            if let id = lookupCache[target.name]?[key] { return (id, reference.entity) }
+            if target.lookupCacheEpoch != lookupCacheEpoch {
+                target.lookupCache.removeAll()
+                target.lookupCacheEpoch = lookupCacheEpoch
+            }
+            if let id = target.lookupCache[key] { return (id, reference.entity) }
             cacheKey = key
         }
         switch try normalizedLocator(reference, target, db) {
@@ -184,8 +188,8 @@ extension EntityStore {
             guard let text = try RawStatement.fetchText(db, db.cachedStatement(sql: target.keySQL[key.name]!.selectID), values),
                   let id = RecordID(text) else { throw notFound(reference) }
             if let cacheKey {
-                if lookupCache[target.name, default: [:]].count >= Self.lookupCacheLimit { lookupCache[target.name] = nil }
-                lookupCache[target.name, default: [:]][cacheKey] = id
+                if target.lookupCache.count >= Self.lookupCacheLimit { target.lookupCache.removeAll() }
+                target.lookupCache[cacheKey] = id
             }
             return (id, reference.entity)
         }

@@ -26,10 +26,10 @@ extension EntityStore: RunTransactionSupport {
     public func endRunTransaction(commit: Bool) throws {
         try queue.writeWithoutTransaction { db in
             guard db.isInsideTransaction else { return }
-            if !commit { lookupCache.removeAll() }
+            if !commit { clearLookupCache() }
             if commit {
                 do { try db.commit() } catch {
-                    lookupCache.removeAll()
+                    clearLookupCache()
                     try? db.rollback()
                     throw ServiceError(.storeUnavailable, "The run's transaction could not be committed; nothing was written: \(error)")
                 }

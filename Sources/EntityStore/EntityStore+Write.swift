@@ -50,7 +50,7 @@ extension EntityStore {
         values["versionnumber"] = try context.nextVersion().databaseValue
         values["createdon"] = context.nowMillis.databaseValue
         values["modifiedon"] = context.nowMillis.databaseValue
-        invalidateLookups(table.name)
+        invalidateLookups(table)
         try runWrite(table, keyText: describeKey(table, values) ?? recordID.description) {
             try RawStatement.execute(context.db, context.db.cachedStatement(sql: table.insertSQL), values.values.map { $0 ?? .null })
         }
@@ -88,7 +88,7 @@ extension EntityStore {
         if positions.isEmpty { return (id, false, currentVersion) }
         let version = try context.nextVersion()
         arguments += [version.databaseValue, context.nowMillis.databaseValue, id.description.databaseValue]
-        invalidateLookups(table.name)
+        invalidateLookups(table)
         let sql = table.updateStatementSQL(positions)
         try runWrite(table, keyText: {
             var merged = row
@@ -128,7 +128,7 @@ extension EntityStore {
         let (table, row) = try requireRow(reference, context.db)
         try checkVersion(row, ifVersion, reference)
         let id = try Self.rowID(row, table).description
-        invalidateLookups(table.name)
+        invalidateLookups(table)
         try context.db.cachedStatement(sql: "DELETE FROM \(table.quotedTable) WHERE \(quoteIdentifier(table.primaryKey)) = ?")
             .execute(arguments: [id])
         if table.definition.changeTracking {
@@ -182,7 +182,7 @@ extension EntityStore {
                 let linked = try String.fetchAll(context.db.cachedStatement(sql: "SELECT \(primaryKey) FROM \(other.quotedTable) WHERE \(column) = ?"),
                                                  arguments: [id])
                 guard !linked.isEmpty else { continue }
-                invalidateLookups(other.name)
+                invalidateLookups(other)
                 var sets = "\(column) = NULL, versionnumber = ?, modifiedon = ?"
                 if other.typedLookups.contains(attribute.name) { sets += ", \(quoteIdentifier(EntityTable.typeColumn(attribute.name))) = NULL" }
                 let statement = try context.db.cachedStatement(sql: "UPDATE \(other.quotedTable) SET \(sets) WHERE \(primaryKey) = ?")

@@ -28,7 +28,8 @@ public final class EntityStore: DataService, @unchecked Sendable {
     /// added after SQLite found the row, and the cache is dropped whenever it could be stale:
     /// per entity when that entity is written; entirely when a write rolls back, when the
     /// catalog changes, and when another connection has changed the file (`PRAGMA data_version`).
-    var lookupCache: [String: [LookupCacheKey: RecordID]] = [:]
+    /// The entries live on each `EntityTable`; bumping this epoch empties them all at once.
+    var lookupCacheEpoch = 0
     /// Entries the cache may hold per entity before it is emptied (bounds memory).
     static let lookupCacheLimit = 100_000
     /// `PRAGMA data_version` when the cache was last known to be current.
@@ -87,7 +88,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
     func loadCatalog() throws {
         let definitions = try queue.read { db in try SystemTables.loadDefinitions(db) }
         catalog = Dictionary(definitions.map { ($0.name, EntityTable($0)) }, uniquingKeysWith: { _, last in last })
-        lookupCache.removeAll()
+        clearLookupCache()
     }
 
     /// The compiled table of an entity.
@@ -118,7 +119,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
             do {
                 if db.isInsideTransaction { try db.inSavepoint(work) } else { try db.inTransaction(.immediate, work) }
             } catch {
-                self.lookupCache.removeAll()
+                self.clearLookupCache()
                 throw error
             }
             return result!
@@ -126,8 +127,13 @@ public final class EntityStore: DataService, @unchecked Sendable {
     }
 
     /// Forgets cached lookup resolutions of an entity (after any write to it).
-    func invalidateLookups(_ entity: String) {
-        if lookupCache[entity] != nil { lookupCache[entity] = nil }
+    func invalidateLookups(_ table: EntityTable) {
+        if !table.lookupCache.isEmpty { table.lookupCache.removeAll() }
+    }
+
+    /// Forgets every cached lookup resolution (after a rollback, or another connection's write).
+    func clearLookupCache() {
+        lookupCacheEpoch &+= 1
     }
 
     /// Empties the lookup cache when another connection changed the file since it was filled.
@@ -135,7 +141,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
     func checkLookupCache(_ db: Database) throws {
         let version = try Int64.fetchOne(db.cachedStatement(sql: "PRAGMA data_version")) ?? 0
         if version != lookupCacheDataVersion {
-            lookupCache.removeAll()
+            clearLookupCache()
             lookupCacheDataVersion = version
         }
     }

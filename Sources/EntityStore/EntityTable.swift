@@ -55,6 +55,10 @@ final class EntityTable: @unchecked Sendable {
     let singleColumnKeys: [String: AlternateKeyDefinition]
     /// UPDATE statements by the positions of the columns they set.
     var updateSQL: [[Int]: String] = [:]
+    /// Records of this entity found by a single-column key during writes (see
+    /// `EntityStore.lookupCacheEpoch`); valid only while `lookupCacheEpoch` matches the store's.
+    var lookupCache: [LookupCacheKey: RecordID] = [:]
+    var lookupCacheEpoch = -1
 
     init(_ definition: EntityDefinition) {
         self.definition = definition
