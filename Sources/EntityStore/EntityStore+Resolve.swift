@@ -43,13 +43,14 @@ extension EntityStore {
     /// Finds the stored row a reference names; nil when there is none.
     /// - Throws: `0x80060888` for key columns that match no key or hold null or forbidden characters,
     ///   `0x80060890` for a key that is not Active, `0x8006088a` for an unknown entity.
-    func findRow(_ reference: EntityReference, _ db: Database) throws -> (EntityTable, StoredRow?) {
+    func findRow(_ reference: EntityReference, _ db: Database, reading mask: ((EntityTable) -> [Bool])? = nil) throws -> (EntityTable, StoredRow?) {
         let table = try table(reference.entity)
+        let wanted = mask?(table)
         switch try normalizedLocator(reference, table, db) {
         case .id(let id):
-            return (table, try fetchRow(db, table.selectByIDSQL, [id.description.databaseValue], table))
+            return (table, try fetchRow(db, table.selectByIDSQL, [id.description.databaseValue], table, reading: wanted))
         case .keys(let key, let values):
-            return (table, try fetchRow(db, table.keySQL[key.name]!.selectRow, values, table))
+            return (table, try fetchRow(db, table.keySQL[key.name]!.selectRow, values, table, reading: wanted))
         }
     }
 
@@ -196,7 +197,9 @@ extension EntityStore {
     }
 
     /// The first row of a statement that selects `table.selectList`.
-    func fetchRow(_ db: Database, _ sql: String, _ arguments: [DatabaseValue], _ table: EntityTable) throws -> StoredRow? {
-        try RawStatement.fetchFirstRow(db, db.cachedStatement(sql: sql), arguments).map { StoredRow(table, values: $0) }
+    /// With `reading`, only the columns it marks are read from SQLite (the others stay nil).
+    func fetchRow(_ db: Database, _ sql: String, _ arguments: [DatabaseValue], _ table: EntityTable,
+                  reading mask: [Bool]? = nil) throws -> StoredRow? {
+        try RawStatement.fetchFirstRow(db, db.cachedStatement(sql: sql), arguments, reading: mask).map { StoredRow(table, values: $0) }
     }
 }

@@ -102,7 +102,17 @@ extension EntityStore {
 
     private func upsert(_ reference: EntityReference, fields: [String: FieldValue], mode: UpsertMode,
                         _ context: WriteContext) throws -> ServiceResponse {
-        let (table, row) = try findRow(reference, context.db)
+        // read only what the upsert compares: the columns it sets, and the id, version, state
+        // and key columns (the update and its error messages need those)
+        let (table, row) = try findRow(reference, context.db) { table in
+            var mask = table.writeCheckMask
+            for name in fields.keys {
+                guard let column = table.columnByName[name] ?? table.columnByName[self.logicalColumn(name)] else { continue }
+                mask[column.index] = true
+                if let typeIndex = column.typeIndex { mask[typeIndex] = true }
+            }
+            return mask
+        }
         if let row {
             if mode == .createOnly {
                 throw ServiceError(.duplicateRecord, "A record with matching key values already exists.",

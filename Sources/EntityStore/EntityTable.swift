@@ -51,6 +51,8 @@ final class EntityTable: @unchecked Sendable {
     let insertSQL: String
     /// The stored columns, quoted and comma-separated, for SELECT lists.
     let selectList: String
+    /// The columns every write check reads: primary key, version, state, status and the key columns.
+    let writeCheckMask: [Bool]
     /// The Active keys of one column, by that column.
     let singleColumnKeys: [String: AlternateKeyDefinition]
     /// UPDATE statements by the positions of the columns they set.
@@ -104,6 +106,14 @@ final class EntityTable: @unchecked Sendable {
             singleColumnKeys[key.columns[0]] = key
         }
         self.singleColumnKeys = singleColumnKeys
+        var mask = [Bool](repeating: false, count: storedColumns.count)
+        let always = [definition.primaryIdAttribute, "versionnumber", "statecode", "statuscode"] + definition.keys.flatMap(\.columns)
+        for name in always {
+            guard let column = columnByName[name] else { continue }
+            mask[column.index] = true
+            if let typeIndex = column.typeIndex { mask[typeIndex] = true }
+        }
+        writeCheckMask = mask
     }
 
     /// `UPDATE … SET <columns at positions>, versionnumber = ?, modifiedon = ? WHERE pk = ?`, built once per column set.

@@ -47,7 +47,10 @@ enum RawStatement {
     }
 
     /// The first row's columns, in the statement's column order; nil when there is no row.
-    static func fetchFirstRow(_ db: Database, _ statement: Statement, _ values: [DatabaseValue]) throws -> [DatabaseValue?]? {
+    /// With `mask`, only the columns it marks are read (SQLite decodes columns on demand, so the
+    /// others cost nothing) and the rest are nil.
+    static func fetchFirstRow(_ db: Database, _ statement: Statement, _ values: [DatabaseValue],
+                              reading mask: [Bool]? = nil) throws -> [DatabaseValue?]? {
         let raw = statement.sqliteStatement
         bind(raw, values)
         defer { sqlite3_reset(raw) }
@@ -57,7 +60,10 @@ enum RawStatement {
         let count = sqlite3_column_count(raw)
         var row: [DatabaseValue?] = []
         row.reserveCapacity(Int(count))
-        for index in 0..<count { row.append(DatabaseValue(sqliteStatement: raw, index: index)) }
+        for index in 0..<count {
+            if let mask, Int(index) < mask.count, !mask[Int(index)] { row.append(nil); continue }
+            row.append(DatabaseValue(sqliteStatement: raw, index: index))
+        }
         return row
     }
 
