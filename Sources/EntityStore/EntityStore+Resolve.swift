@@ -39,6 +39,20 @@ extension EntityStore {
     static let forbiddenKeyCharacters: Set<Character> = ["/", "<", ">", "*", "%", "&", ":", "\\", "?", "+"]
     /// The same characters as UTF-8 bytes (all ASCII), for a fast scan.
     static let forbiddenKeyBytes: Set<UInt8> = Set("/<>*%&:\\?+".utf8)
+    /// The same characters as a bit mask over ASCII (bit n set = byte n forbidden): checking a
+    /// key is then a shift per byte, not a hash.
+    static let forbiddenKeyMask: (low: UInt64, high: UInt64) = forbiddenKeyBytes.reduce((UInt64(0), UInt64(0))) { mask, byte in
+        byte < 64 ? (mask.0 | (1 << UInt64(byte)), mask.1) : (mask.0, mask.1 | (1 << UInt64(byte - 64)))
+    }
+
+    /// True when the text holds a character keys cannot contain.
+    static func containsForbiddenKeyCharacter(_ text: String) -> Bool {
+        let (low, high) = forbiddenKeyMask
+        for byte in text.utf8 where byte < 128 {
+            if byte < 64 ? (low >> UInt64(byte)) & 1 == 1 : (high >> UInt64(byte - 64)) & 1 == 1 { return true }
+        }
+        return false
+    }
 
     /// Finds the stored row a reference names; nil when there is none.
     /// - Throws: `0x80060888` for key columns that match no key or hold null or forbidden characters,
@@ -133,7 +147,7 @@ extension EntityStore {
             throw ServiceError(.invalidKey, "A key value for '\(entity)' is null; null cannot address a record (\(reference.keyDescription)).",
                                entity: entity, key: reference.keyDescription)
         }
-        if case .string(let text) = value, text.utf8.contains(where: { Self.forbiddenKeyBytes.contains($0) }) {
+        if case .string(let text) = value, Self.containsForbiddenKeyCharacter(text) {
             throw ServiceError(.invalidKey,
                 "The key value '\(text)' for '\(entity)' contains a character that cannot be used in a key (/ < > * % & : \\ ? +). Query with a filter and address the record by its id instead.",
                 entity: entity, key: reference.keyDescription)

@@ -179,6 +179,19 @@ final class AlternateKeyConformanceTests: XCTestCase {
         }
     }
 
+    func test_AK12_everyForbiddenCharacterIsRefusedAndOthersAreNot() throws {
+        try forEachStore { store in
+            for character in ["/", "<", ">", "*", "%", "&", ":", "\\", "?", "+"] {
+                let reference = EntityReference("contact", keys: ["emailaddress1": .string("a\(character)b@x.test")])
+                assertServiceError(.invalidKey) { try store.retrieve(reference, columns: nil) }
+            }
+            for character in ["@", ".", "-", "_", "#", "é", "~", " ", "!", "="] {
+                let reference = EntityReference("contact", keys: ["emailaddress1": .string("a\(character)b@x.test")])
+                assertServiceError(.recordNotFoundByEntityKey) { try store.retrieve(reference, columns: nil) }
+            }
+        }
+    }
+
     func test_AK14_lookupColumnInAKey() throws {
         try forEachStore { store in
             let accountID = try store.createAccount("A1")
