@@ -73,6 +73,18 @@ final class BindingTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(report.counters.requests, 4)
     }
 
+    func test_refByOneColumnIsTheSameAsTheKeyTableForm() throws {
+        let store = try makeStore()
+        try runScript("""
+            cds.upsert("contact", { emailaddress1 = "ref@x.test" }, { lastname = "R" })
+            assert(cds.ref("contact", "emailaddress1", "ref@x.test") == cds.ref("contact", { emailaddress1 = "ref@x.test" }))
+            cds.upsert("account", { accountnumber = "RF1" }, { name = "n", primarycontactid = cds.ref("contact", "emailaddress1", "ref@x.test") })
+            assert(cds.get("account", { accountnumber = "RF1" }).primarycontactid.entity == "contact")
+            local ok, err = pcall(cds.ref, "contact", "emailaddress1", nil)
+            assert(not ok and tostring(err):find("nil"), tostring(err))
+            """, store: store)
+    }
+
     func test_expandedLookupsReadTheRelatedRecordsColumns() throws {
         let store = try makeStore()
         try runScript("""

@@ -9,9 +9,9 @@ for row in csv.rows(file) do
   local email = row.primarycontact_email
   cds.upsert("account", { accountnumber = row.accountnumber }, {
     name             = row.name,
-    regionid         = ref("region", { code = row.region_code }),
-    ownerid          = ref("systemuser", { domainname = row.owner_domainname }),
-    primarycontactid = email ~= "" and ref("contact", { emailaddress1 = email }) or null,
+    regionid         = ref("region", "code", row.region_code),
+    ownerid          = ref("systemuser", "domainname", row.owner_domainname),
+    primarycontactid = email ~= "" and ref("contact", "emailaddress1", email) or null,
     statecode        = row.status == "active" and 0 or 1,
     revenue          = decimal(row.revenue),
     address1_city    = row.city,
