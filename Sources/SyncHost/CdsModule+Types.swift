@@ -48,7 +48,7 @@ extension CdsModule {
         ])
         lua.registerObjectType(ChangeCursor.self, next: guarded(ChangeCursor.nextChange))
         lua.registerObjectType(QueryCursor.self, next: guarded(QueryCursor.nextRow))
-        lua.registerObjectType(WriteResultObject.self, metamethods: [
+        lua.registerObjectType(ResultBox.self, metamethods: [
             "__index": guarded { ctx in try resultField(ctx, session) },
         ])
     }
@@ -67,8 +67,7 @@ extension CdsModule {
 
     /// `result.id`, `result.created`, `result.changed`, `result.error`: flushes first if needed.
     private static func resultField(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
-        guard let result = ctx.object(at: 1, as: WriteResultObject.self) else { return 0 }
-        let box = result.box
+        guard let box = ctx.object(at: 1, as: ResultBox.self) else { return 0 }
         if box.response == nil && box.error == nil {
             if box.insideTransaction {
                 throw LuaError.message("the result of a write inside cds.transaction is known only after the transaction returns")

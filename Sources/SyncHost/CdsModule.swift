@@ -88,7 +88,7 @@ enum CdsModule {
                               _ build: (String) throws -> ServiceRequest) throws -> Int32 {
         let entity = try ctx.stringArgument(1)
         let box = try session.write(try build(entity), line: ctx.callerLine())
-        ctx.push(object: WriteResultObject(box))
+        ctx.push(object: box)
         return 1
     }
 

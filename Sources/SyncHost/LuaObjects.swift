@@ -25,8 +25,11 @@ final class NullObject: LuaObject {
     static let luaTypeName = "cds.Null"
 }
 
-/// Where a write's response lands once its batch has run.
-final class ResultBox {
+/// What a write returns, and where its response lands once its batch has run: reading
+/// `id`, `created` or `changed` flushes the pending batch. (One object per write: it is both
+/// the script's userdata and the queue's slot.)
+final class ResultBox: LuaObject {
+    static let luaTypeName = "cds.Result"
     var response: ServiceResponse?
     var error: ServiceError?
     /// The failed record's key and script line, when `error` is set by a batch.
@@ -35,9 +38,3 @@ final class ResultBox {
     var insideTransaction = false
 }
 
-/// What a write returns: reading `id`, `created` or `changed` flushes the pending batch.
-final class WriteResultObject: LuaObject {
-    static let luaTypeName = "cds.Result"
-    let box: ResultBox
-    init(_ box: ResultBox) { self.box = box }
-}
