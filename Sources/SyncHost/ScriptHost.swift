@@ -102,7 +102,10 @@ public final class ScriptHost {
     }
 
     private func report(_ outcome: RunReport.Outcome, _ start: Date, error: String?, code: String?) -> RunReport {
-        RunReport(outcome: outcome, counters: session.queue.counters, tokensAdvanced: session.advancedTokens,
+        var counters = session.queue.counters
+        // over the network, the summary reports the HTTP requests really sent (retries included)
+        if let counting = session.service as? RequestCounting { counters.requests = counting.requestsSent }
+        return RunReport(outcome: outcome, counters: counters, tokensAdvanced: session.advancedTokens,
                   seconds: Date().timeIntervalSince(start), error: error, errorCode: code, discardedWrites: session.queue.notSent,
                   rejectsPath: rejects?.path)
     }
