@@ -51,7 +51,11 @@ extension WebAPIClient {
             path = cookie
         } else {
             var items: [(String, String)] = []
-            if let columns = request.columns { items.append(("$select", columns.joined(separator: ","))) }
+            if let columns = request.columns {
+                // the lookups to expand are read with the rows, selected or not (as the engine does)
+                let lookups = request.expand.keys.sorted().filter { !columns.contains($0) }
+                items.append(("$select", (columns + lookups).joined(separator: ",")))
+            }
             if let token = request.token, !token.isEmpty { items.append(("$deltatoken", token)) }
             path = "\(definition.setName)?\(QueryOptions(items: items).encoded)"
         }
