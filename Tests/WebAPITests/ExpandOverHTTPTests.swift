@@ -30,6 +30,7 @@ final class ExpandOverHTTPTests: WebAPITestCase {
         let (account, contact) = try await accountWithContact()
         let result = try await server.get("accounts(\(account))?$select=name&$expand=primarycontactid")
         XCTAssertEqual(result.status, 200, result.text)
+        XCTAssertEqual(result.json?["_primarycontactid_value"]?.stringValue, contact, "the lookup comes with its expansion")
         XCTAssertEqual(result.json?["primarycontactid"]?["contactid"]?.stringValue, contact)
         XCTAssertEqual(result.json?["primarycontactid"]?["fullname"]?.stringValue, "Ann Smith")
         XCTAssertNil(result.json?["primarycontactid"]?["emailaddress1"])
