@@ -102,10 +102,7 @@ public final class ScriptHost {
     }
 
     private func report(_ outcome: RunReport.Outcome, _ start: Date, error: String?, code: String?) -> RunReport {
-        var counters = session.queue.counters
-        // over the network, the summary reports the HTTP requests really sent (retries included)
-        if let counting = session.service as? RequestCounting { counters.requests = counting.requestsSent }
-        return RunReport(outcome: outcome, counters: counters, tokensAdvanced: session.advancedTokens,
+        RunReport(outcome: outcome, counters: session.reportedCounters, tokensAdvanced: session.advancedTokens,
                   seconds: Date().timeIntervalSince(start), error: error, errorCode: code, discardedWrites: session.queue.notSent,
                   rejectsPath: rejects?.path)
     }

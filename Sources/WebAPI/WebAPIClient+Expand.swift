@@ -25,6 +25,7 @@ extension WebAPIClient {
 
     /// Reads the related records of a page of changes. The Web API rejects `$expand` with change
     /// tracking, so they are read by id: one `$batch` of queries per page, whatever the page's size.
+    /// - Throws: the server's error for a failed read.
     func attachRelated(_ changes: inout [ChangeItem], _ expand: [String: [String]]) throws {
         guard !expand.isEmpty else { return }
         var idsByTarget: [String: Set<RecordID>] = [:]
@@ -37,6 +38,20 @@ extension WebAPIClient {
             }
         }
         guard !idsByTarget.isEmpty else { return }
+        let found = try readByID(idsByTarget, columnsByTarget)
+        for index in changes.indices {
+            guard case .newOrUpdated(var record) = changes[index] else { continue }
+            for column in expand.keys {
+                if case .reference(let reference)? = record.fields[column], let id = reference.id, let related = found[id] {
+                    record.related[column] = related
+                }
+            }
+            changes[index] = .newOrUpdated(record)
+        }
+    }
+
+    /// Records by id, read with `$filter=<pk> eq … or …` queries sent together as one `$batch`.
+    private func readByID(_ idsByTarget: [String: Set<RecordID>], _ columnsByTarget: [String: Set<String>]) throws -> [RecordID: Record] {
         var plans: [RequestPlan] = []
         var targets: [EntityDefinition] = []
         for (entity, ids) in idsByTarget.sorted(by: { $0.key < $1.key }) {
@@ -52,22 +67,18 @@ extension WebAPIClient {
                 targets.append(target)
             }
         }
+        let responses = try sendBatch(plans.map { part($0, contentID: nil) }, changeSet: false, continueOnError: false)
+        if let failed = responses.first(where: { $0.status >= 400 }) { throw ServiceErrorFactory.from(failed) }
+        guard responses.count == plans.count else {
+            throw ServiceError(.payloadError, "The server answered \(responses.count) of the \(plans.count) reads of related records.")
+        }
         var found: [RecordID: Record] = [:]
-        for (response, target) in zip(try sendBatch(plans.map { part($0, contentID: nil) }, changeSet: false, continueOnError: false), targets) {
-            try check(response, entity: target.name)
+        for (response, target) in zip(responses, targets) {
             for row in try JSONValue.parse(response.body)["value"]?.arrayValue ?? [] {
                 let related = try ClientDecoding.record(row, target)
                 if let id = related.id { found[id] = related }
             }
         }
-        for index in changes.indices {
-            guard case .newOrUpdated(var record) = changes[index] else { continue }
-            for column in expand.keys {
-                if case .reference(let reference)? = record.fields[column], let id = reference.id, let related = found[id] {
-                    record.related[column] = related
-                }
-            }
-            changes[index] = .newOrUpdated(record)
-        }
+        return found
     }
 }

@@ -49,6 +49,9 @@ struct RunCommand: ParsableCommand {
             guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https" else { throw ValidationError("--url must be an http(s) URL") }
             guard !atomic && !dryRun else { throw ValidationError("--atomic and --dry-run need the embedded store, not --url") }
         }
+        if authUrl != nil || clientId != nil || scope != nil, url == nil {
+            throw ValidationError("--auth-url, --client-id and --scope need --url")
+        }
         guard retryBudget.isFinite, (0...86_400).contains(retryBudget) else { throw ValidationError("--retry-budget must be 0 to 86400 seconds") }
         if let authURL = authUrl ?? ProcessEnvironment.value("CDSYNC_AUTH_URL"), url != nil {
             guard let parsed = URL(string: authURL), parsed.scheme == "http" || parsed.scheme == "https" else {
