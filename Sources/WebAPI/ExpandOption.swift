@@ -17,6 +17,9 @@ struct ExpandOption {
         var defaultTarget: String?
         /// The related record's columns; nil when the option had no `$select`.
         var select: [String]?
+        /// True for `column_target`: only records of one of the lookup's targets, read by the
+        /// HTTP layer (the engine's expansion reads the same columns from every target).
+        var isTargeted: Bool { navigation != column }
     }
 
     /// The items in the order written.
@@ -40,7 +43,8 @@ struct ExpandOption {
                 let inner = part.drop { $0 != "(" }.dropFirst().dropLast()
                 item.select = try Self.select(String(inner), navigation: navigation)
             }
-            guard !items.contains(where: { $0.column == item.column }) else {
+            // one lookup may be expanded once, or once per target (`parentcustomerid_account`, `…_contact`)
+            guard !items.contains(where: { $0.column == item.column && !($0.isTargeted && item.isTargeted && $0.target != item.target) }) else {
                 throw ServiceError(.notImplemented, "cdsync serve expands one navigation property per lookup; '\(navigation)' repeats '\(item.column)'.")
             }
             items.append(item)
@@ -51,7 +55,7 @@ struct ExpandOption {
     /// primary key and primary name when no `$select` was given).
     func engineExpand(_ catalog: Catalog) -> [String: [String]] {
         var result: [String: [String]] = [:]
-        for item in items {
+        for item in items where !item.isTargeted {
             if let select = item.select, !select.isEmpty {
                 result[item.column] = select
             } else if let target = catalog.entity(named: item.defaultTarget ?? "") {

@@ -27,16 +27,17 @@ extension WebAPIHandler {
         let expand = try ExpandOption(call.options["$expand"], definition)
         let options = call.options
         let pageSize = call.preferences.maxPageSize
-        var query = Query(entity: definition.name, columns: call.select,
+        var query = Query(entity: definition.name, columns: Self.columns(call.select, withLookupsOf: expand),
                           filter: try options["$filter"].map(FilterParser.parse),
                           orderBy: try options["$orderby"].map(OrderBy.parse) ?? [],
                           top: pageSize == nil ? try Self.top(options) : nil,
                           pageSize: pageSize ?? 5000, pagingCookie: try Self.skipToken(options),
                           includeCount: try Self.flag(options, "$count"), expand: expand.engineExpand(call.catalog))
         if query.columns?.isEmpty == true { query.columns = nil }
-        guard case .records(let page) = try execute(.retrieveMultiple(query)) else {
+        guard case .records(var page) = try execute(.retrieveMultiple(query)) else {
             throw ServiceError(.internalError, "The service answered a query with something other than records.")
         }
+        try attachTargeted(&page.records, expand, call.catalog)
         var members: [(String, JSONValue)] = [("@odata.context", .string(collectionContext(call, definition, expand)))]
         if let total = page.totalCount { members.append(("@odata.count", .number(String(total)))) }
         let countAnnotation = "Microsoft.Dynamics.CRM.totalrecordcount"

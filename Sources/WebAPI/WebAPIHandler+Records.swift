@@ -109,23 +109,6 @@ extension WebAPIHandler {
         }
     }
 
-    /// Retrieves one record and, when `$expand` asks, the records its lookups point at
-    /// (a one-row query by id with the expansion: the engine's retrieve has none).
-    func retrieve(_ reference: EntityReference, columns: [String]?, expand: ExpandOption, _ catalog: Catalog) throws -> Record {
-        // the lookups followed are returned too, selected or not (as a query with expand does)
-        let lookups = expand.items.map(\.column).filter { column in !(columns ?? [column]).contains { RecordJSON.logicalColumn($0) == column } }
-        var record = try retrieve(reference, columns: columns.map { $0 + lookups })
-        guard !expand.isEmpty, let id = record.id, let definition = catalog.entity(named: reference.entity) else { return record }
-        let query = Query(entity: definition.name, columns: [definition.primaryIdAttribute],
-                          filter: .comparison(column: definition.primaryIdAttribute, op: .eq, value: .guid(id)),
-                          top: 1, pageSize: 1, expand: expand.engineExpand(catalog))
-        guard case .records(let page) = try execute(.retrieveMultiple(query)) else {
-            throw ServiceError(.internalError, "The service answered a query with something other than records.")
-        }
-        record.related = page.records.first?.related ?? [:]
-        return record
-    }
-
     /// `<base>/$metadata#accounts(name,accountnumber)/$entity`.
     func entityContext(_ call: Call, _ definition: EntityDefinition, _ expand: ExpandOption? = nil) -> String {
         "\(call.base)/$metadata#\(definition.setName)\(Self.contextColumns(call.select, expand))/$entity"

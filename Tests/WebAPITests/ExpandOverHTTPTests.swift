@@ -90,4 +90,20 @@ final class ExpandOverHTTPTests: WebAPITestCase {
         XCTAssertEqual(unknownColumn.status, 400)
         XCTAssertEqual(unknownColumn.errorCode, "0x0")
     }
+
+    func test_aLookupWithSeveralTargetsExpandsPerTarget() async throws {
+        let account = try await server.create("accounts", #"{"name":"Acme"}"#)
+        let first = try await server.create("contacts", #"{"lastname":"One","parentcustomerid_account@odata.bind":"/accounts(\#(account))"}"#)
+        _ = try await server.create("contacts", #"{"lastname":"Two","parentcustomerid_contact@odata.bind":"/contacts(\#(first))"}"#)
+        let result = try await server.get("contacts?$select=lastname&$orderby=lastname&$expand=parentcustomerid_account($select=name),parentcustomerid_contact($select=lastname)")
+        XCTAssertEqual(result.status, 200, result.text)
+        XCTAssertEqual(result.rows.count, 2, result.text)
+        XCTAssertEqual(result.rows.first?["parentcustomerid_account"]?["name"]?.stringValue, "Acme", result.text)
+        XCTAssertEqual(result.rows.first?["parentcustomerid_contact"], .null)
+        XCTAssertEqual(result.rows.last?["parentcustomerid_account"], .null)
+        XCTAssertEqual(result.rows.last?["parentcustomerid_contact"]?["lastname"]?.stringValue, "One", result.text)
+        let one = try await server.get("contacts(\(first))?$select=lastname&$expand=parentcustomerid_account")
+        XCTAssertEqual(one.json?["parentcustomerid_account"]?["name"]?.stringValue, "Acme", one.text)
+        XCTAssertEqual(one.json?["parentcustomerid_account"]?["accountid"]?.stringValue, account)
+    }
 }
