@@ -65,6 +65,13 @@ let package = Package(
         .testTarget(name: "SyncHostTests", dependencies: ["SyncHost", "EntityStore", "EntityModel"]),
         .testTarget(name: "CLITests", dependencies: ["EntityModel", "EntityStore"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
-        .testTarget(name: "WebAPITests", dependencies: ["WebAPI", "EntityModel", "EntityStore", "SyncHost"]),
+        .testTarget(
+            name: "WebAPITests",
+            dependencies: [
+                "WebAPI", "EntityModel", "EntityStore", "SyncHost",
+                // a token endpoint and a flaky server for the client's tests
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
     ]
 )

@@ -56,7 +56,7 @@ enum CdsModule {
         let null = NullObject()
         bind("_null") { ctx in ctx.push(object: null); return 1 }
         bind("stats") { ctx in
-            let counters = session.queue.counters
+            let counters = session.reportedCounters
             ctx.push(LuaValue.record(["created": .integer(Int64(counters.created)), "updated": .integer(Int64(counters.updated)),
                                       "unchanged": .integer(Int64(counters.unchanged)), "deleted": .integer(Int64(counters.deleted)),
                                       "failed": .integer(Int64(counters.failed)), "requests": .integer(Int64(counters.requests))]))

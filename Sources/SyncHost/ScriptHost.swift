@@ -102,7 +102,7 @@ public final class ScriptHost {
     }
 
     private func report(_ outcome: RunReport.Outcome, _ start: Date, error: String?, code: String?) -> RunReport {
-        RunReport(outcome: outcome, counters: session.queue.counters, tokensAdvanced: session.advancedTokens,
+        RunReport(outcome: outcome, counters: session.reportedCounters, tokensAdvanced: session.advancedTokens,
                   seconds: Date().timeIntervalSince(start), error: error, errorCode: code, discardedWrites: session.queue.notSent,
                   rejectsPath: rejects?.path)
     }

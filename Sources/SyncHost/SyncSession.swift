@@ -26,6 +26,14 @@ final class SyncSession {
         progress = options.showProgress ? ProgressLine() : nil
     }
 
+    /// The run's counters as reported: over the network, `requests` are the requests really
+    /// sent (retries included) rather than the service requests the host made.
+    var reportedCounters: RunCounters {
+        var counters = queue.counters
+        if let counting = service as? RequestCounting { counters.requests = counting.requestsSent }
+        return counters
+    }
+
     /// Queues a write made by the script at `line`; returns the box its result will land in.
     func write(_ request: ServiceRequest, line: Int) throws -> ResultBox {
         let box = ResultBox()

@@ -39,7 +39,8 @@ enum ClientDecoding {
             throw ServiceError(.payloadError, "The server answered with something other than a record.")
         }
         var fields: [String: FieldValue] = [:]
-        for (name, value) in members where !name.contains("@") {
+        // an object is an expanded record (its navigation property), read by the caller
+        for (name, value) in members where !name.contains("@") && value.objectMembers == nil {
             let column = RecordJSON.logicalColumn(name)
             guard let attribute = definition.attribute(column) else { continue }
             let target = json["\(name)@\(RecordJSON.lookupLogicalName)"]?.stringValue

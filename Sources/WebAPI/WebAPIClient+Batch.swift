@@ -95,7 +95,7 @@ extension WebAPIClient {
         return .transaction(returnResponses ? try zip(plans, parts).map { try $0.decode($1) } : [])
     }
 
-    private func part(_ plan: RequestPlan, contentID: String?) -> String {
+    func part(_ plan: RequestPlan, contentID: String?) -> String {
         let base = URL(string: root)?.path ?? ResourcePath.root
         var text = "Content-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n"
         if let contentID { text += "Content-ID: \(contentID)\r\n" }
@@ -106,7 +106,7 @@ extension WebAPIClient {
     }
 
     /// Sends parts as a `$batch` (optionally as one change set) and returns the response parts in order.
-    private func sendBatch(_ parts: [String], changeSet: Bool, continueOnError: Bool) throws -> [APIResponse] {
+    func sendBatch(_ parts: [String], changeSet: Bool, continueOnError: Bool) throws -> [APIResponse] {
         let boundary = "batch_\(UUID().uuidString.lowercased())"
         var body = "--\(boundary)\r\n"
         if changeSet {

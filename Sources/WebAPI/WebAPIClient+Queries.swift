@@ -21,6 +21,7 @@ extension WebAPIClient {
                 items.append(("$orderby", query.orderBy.map { "\($0.column)\($0.descending ? " desc" : "")" }.joined(separator: ",")))
             }
             if query.includeCount { items.append(("$count", "true")) }
+            if let expand = Self.expandOption(query.expand) { items.append(("$expand", expand)) }
             path = "\(definition.setName)?\(QueryOptions(items: items).encoded)"
         }
         let size = min(pageSize, remaining ?? pageSize)
@@ -29,7 +30,9 @@ extension WebAPIClient {
             "Prefer": "odata.maxpagesize=\(size),odata.include-annotations=\"\(RecordJSON.lookupLogicalName)\"",
         ]), entity: definition.name)
         let json = try JSONValue.parse(response.body)
-        var records = try (json["value"]?.arrayValue ?? []).map { try ClientDecoding.record($0, definition) }
+        let rows = json["value"]?.arrayValue ?? []
+        var records = try rows.map { try ClientDecoding.record($0, definition) }
+        try attachInline(&records, rows: rows, query.expand)
         if let limit = remaining, records.count > limit { records.removeLast(records.count - limit) }
         let left = remaining.map { $0 - records.count }
         var next = json["@odata.nextLink"]?.stringValue
@@ -48,7 +51,11 @@ extension WebAPIClient {
             path = cookie
         } else {
             var items: [(String, String)] = []
-            if let columns = request.columns { items.append(("$select", columns.joined(separator: ","))) }
+            if let columns = request.columns {
+                // the lookups to expand are read with the rows, selected or not (as the engine does)
+                let lookups = request.expand.keys.sorted().filter { !columns.contains($0) }
+                items.append(("$select", (columns + lookups).joined(separator: ",")))
+            }
             if let token = request.token, !token.isEmpty { items.append(("$deltatoken", token)) }
             path = "\(definition.setName)?\(QueryOptions(items: items).encoded)"
         }
@@ -57,12 +64,13 @@ extension WebAPIClient {
             "Prefer": "odata.track-changes,odata.maxpagesize=\(pageSize),odata.include-annotations=\"\(RecordJSON.lookupLogicalName)\"",
         ]), entity: definition.name)
         let json = try JSONValue.parse(response.body)
-        let items: [ChangeItem] = try (json["value"]?.arrayValue ?? []).map { row in
+        var items: [ChangeItem] = try (json["value"]?.arrayValue ?? []).map { row in
             if row["reason"]?.stringValue == "deleted", let id = row["id"]?.stringValue.flatMap(RecordID.init) {
                 return .removedOrDeleted(EntityReference(definition.name, id: id))
             }
             return .newOrUpdated(try ClientDecoding.record(row, definition))
         }
+        try attachRelated(&items, request.expand)
         let next = json["@odata.nextLink"]?.stringValue
         let token = json["@odata.deltaLink"]?.stringValue.flatMap(Self.deltaToken)
         return EntityChanges(changes: items, moreRecords: next != nil, pagingCookie: next, dataToken: next == nil ? token : nil)

@@ -6,7 +6,7 @@ import Foundation
 /// Scripts run unchanged against it; every rule is the server's.
 ///
 /// Synchronous like every `DataService`: each call blocks its thread until the answer arrives.
-public final class WebAPIClient: DataService, @unchecked Sendable {
+public final class WebAPIClient: DataService, RequestCounting, @unchecked Sendable {
     /// `http://host:port/api/data/v9.2/`.
     let root: String
     let transport: HTTPTransport
@@ -14,11 +14,23 @@ public final class WebAPIClient: DataService, @unchecked Sendable {
     private var cachedCatalog: Catalog?
 
     /// A client for an API root (`http://127.0.0.1:8080/api/data/v9.2/`) with a bearer token.
-    public init(root: URL, token: String) {
+    public convenience init(root: URL, token: String) {
+        self.init(root: root, credentials: .bearer(token))
+    }
+
+    /// A client for an API root with a token or an OAuth2 client-credentials grant, and the
+    /// run's budget of waiting on `429`/`503`.
+    public init(root: URL, credentials: WebAPICredentials, retryBudget: RetryBudget = RetryBudget()) {
         let text = root.absoluteString
         self.root = text.hasSuffix("/") ? text : text + "/"
-        transport = HTTPTransport(token: token)
+        transport = HTTPTransport(credentials: credentials, budget: retryBudget)
     }
+
+    /// HTTP requests sent so far (retries and token requests included).
+    public var requestsSent: Int { transport.requestsSent }
+
+    /// Seconds spent waiting on `Retry-After` so far.
+    public var secondsWaitedForRetry: Double { transport.secondsWaited }
 
     /// The definitions of all entities (read once, then kept).
     /// - Throws: the server's error, or `store.unavailable` when it cannot be reached.

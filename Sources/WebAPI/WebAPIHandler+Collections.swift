@@ -24,20 +24,21 @@ extension WebAPIHandler {
     static let changesCookiePrefix = "ct-"
 
     private func query(_ call: Call, _ definition: EntityDefinition) throws -> APIResponse {
-        try rejectExpand(call)
+        let expand = try ExpandOption(call.options["$expand"], definition)
         let options = call.options
         let pageSize = call.preferences.maxPageSize
-        var query = Query(entity: definition.name, columns: call.select,
+        var query = Query(entity: definition.name, columns: Self.columns(call.select, withLookupsOf: expand),
                           filter: try options["$filter"].map(FilterParser.parse),
                           orderBy: try options["$orderby"].map(OrderBy.parse) ?? [],
                           top: pageSize == nil ? try Self.top(options) : nil,
                           pageSize: pageSize ?? 5000, pagingCookie: try Self.skipToken(options),
-                          includeCount: try Self.flag(options, "$count"))
+                          includeCount: try Self.flag(options, "$count"), expand: expand.engineExpand(call.catalog))
         if query.columns?.isEmpty == true { query.columns = nil }
-        guard case .records(let page) = try execute(.retrieveMultiple(query)) else {
+        guard case .records(var page) = try execute(.retrieveMultiple(query)) else {
             throw ServiceError(.internalError, "The service answered a query with something other than records.")
         }
-        var members: [(String, JSONValue)] = [("@odata.context", .string(collectionContext(call, definition)))]
+        try attachTargeted(&page.records, expand, call.catalog)
+        var members: [(String, JSONValue)] = [("@odata.context", .string(collectionContext(call, definition, expand)))]
         if let total = page.totalCount { members.append(("@odata.count", .number(String(total)))) }
         let countAnnotation = "Microsoft.Dynamics.CRM.totalrecordcount"
         if call.preferences.includesAnnotation(countAnnotation) {
@@ -46,7 +47,9 @@ extension WebAPIHandler {
         if call.preferences.includesAnnotation(countAnnotation + "limitexceeded") {
             members.append(("@\(countAnnotation)limitexceeded", .bool((page.totalCount ?? 0) >= EntityCountCap.value)))
         }
-        members.append(("value", .array(page.records.map { RecordJSON.object($0, definition, select: call.select, lookupNames: call.lookupNames) })))
+        members.append(("value", .array(page.records.map { record in
+            expand.inline(RecordJSON.object(record, definition, select: call.select, lookupNames: call.lookupNames), record, call.catalog)
+        })))
         if page.moreRecords, let cookie = page.pagingCookie {
             members.append(("@odata.nextLink", .string(link(call, definition, options.replacing([("$skiptoken", cookie)])))))
         }
@@ -116,9 +119,8 @@ extension WebAPIHandler {
     }
 
     /// `<base>/$metadata#accounts(name)`.
-    private func collectionContext(_ call: Call, _ definition: EntityDefinition) -> String {
-        let columns = call.select.map { "(\($0.joined(separator: ",")))" } ?? ""
-        return "\(call.base)/$metadata#\(definition.setName)\(columns)"
+    private func collectionContext(_ call: Call, _ definition: EntityDefinition, _ expand: ExpandOption? = nil) -> String {
+        "\(call.base)/$metadata#\(definition.setName)\(Self.contextColumns(call.select, expand))"
     }
 
     private func link(_ call: Call, _ definition: EntityDefinition, _ options: QueryOptions) -> String {

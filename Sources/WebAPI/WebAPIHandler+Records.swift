@@ -19,14 +19,16 @@ extension WebAPIHandler {
     func record(_ call: Call, _ definition: EntityDefinition, _ reference: EntityReference, rawPredicate: String) throws -> APIResponse {
         switch call.request.method {
         case "GET":
-            try rejectExpand(call)
-            let record = try retrieve(reference, columns: call.select)
+            let expand = try ExpandOption(call.options["$expand"], definition)
+            let record = try retrieve(reference, columns: call.select, expand: expand, call.catalog)
             let etag = RecordJSON.etag(record)
-            if let wanted = call.request.header("if-none-match"), let etag, wanted == etag {
+            // never 304 with $expand: the related records may have changed (SPEC §2 rule 6)
+            if expand.isEmpty, let wanted = call.request.header("if-none-match"), let etag, wanted == etag {
                 return APIResponse(status: 304, headers: [("ETag", etag), ("OData-Version", "4.0")])
             }
-            return .json(200, RecordJSON.object(record, definition, select: call.select, lookupNames: call.lookupNames,
-                                                leading: [("@odata.context", .string(entityContext(call, definition)))]))
+            return .json(200, expand.inline(RecordJSON.object(record, definition, select: call.select, lookupNames: call.lookupNames,
+                                                              leading: [("@odata.context", .string(entityContext(call, definition, expand)))]),
+                                            record, call.catalog))
         case "PATCH":
             return try patch(call, definition, reference, rawPredicate: rawPredicate)
         case "DELETE":
@@ -62,12 +64,15 @@ extension WebAPIHandler {
     }
 
     /// The record after a write, shaped by `$select`, with `ETag` and `Preference-Applied`.
+    /// `$expand` applies to a created record and is ignored after an update (SPEC §2 rule 5).
     private func representation(_ call: Call, _ definition: EntityDefinition, _ reference: EntityReference, status: Int) throws -> APIResponse {
-        let record = try retrieve(reference, columns: call.select)
+        let expand = status == 201 ? try ExpandOption(call.options["$expand"], definition) : try ExpandOption(nil, definition)
+        let record = try retrieve(reference, columns: call.select, expand: expand, call.catalog)
         var headers = [("Preference-Applied", "return=representation")]
         if let etag = RecordJSON.etag(record) { headers.append(("ETag", etag)) }
-        return .json(status, RecordJSON.object(record, definition, select: call.select, lookupNames: call.lookupNames,
-                                               leading: [("@odata.context", .string(entityContext(call, definition)))]),
+        return .json(status, expand.inline(RecordJSON.object(record, definition, select: call.select, lookupNames: call.lookupNames,
+                                                             leading: [("@odata.context", .string(entityContext(call, definition, expand)))]),
+                                           record, call.catalog),
                      headers: headers)
     }
 
@@ -104,16 +109,14 @@ extension WebAPIHandler {
         }
     }
 
-    /// `$expand` is not supported on records.
-    func rejectExpand(_ call: Call) throws {
-        if call.options["$expand"] != nil {
-            throw ServiceError(.notImplemented, "$expand is not supported by cdsync serve; read related records with their own requests.")
-        }
+    /// `<base>/$metadata#accounts(name,accountnumber)/$entity`.
+    func entityContext(_ call: Call, _ definition: EntityDefinition, _ expand: ExpandOption? = nil) -> String {
+        "\(call.base)/$metadata#\(definition.setName)\(Self.contextColumns(call.select, expand))/$entity"
     }
 
-    /// `<base>/$metadata#accounts(name,accountnumber)/$entity`.
-    func entityContext(_ call: Call, _ definition: EntityDefinition) -> String {
-        let columns = call.select.map { "(\($0.joined(separator: ",")))" } ?? ""
-        return "\(call.base)/$metadata#\(definition.setName)\(columns)/$entity"
+    /// `(name,primarycontactid(fullname))`, or empty without `$select` and `$expand`.
+    static func contextColumns(_ select: [String]?, _ expand: ExpandOption?) -> String {
+        let pieces = (select ?? []) + (expand?.contextText ?? [])
+        return pieces.isEmpty ? "" : "(\(pieces.joined(separator: ",")))"
     }
 }

@@ -29,6 +29,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Hold job NAME's lock for the whole run (exit 73 if a live run holds it); record the run under NAME.") var lock: String?
     @Option(help: "Run against a Web API root (cdsync serve) instead of the store; --db then only keeps change tokens.") var url: String?
     @Option(help: "The bearer token for --url (default: $CDSYNC_TOKEN).") var token: String?
+    @Option(help: "An OAuth2 token endpoint for --url: get the token by a client-credentials grant (default: $CDSYNC_AUTH_URL); the secret comes from $CDSYNC_CLIENT_SECRET.")
+    var authUrl: String?
+    @Option(help: "The OAuth2 client id for --auth-url (default: $CDSYNC_CLIENT_ID).") var clientId: String?
+    @Option(help: "The OAuth2 scope for --auth-url (default: the --url origin with /.default).") var scope: String?
+    @Option(help: "Seconds the run may spend in all waiting on 429/503 Retry-After before it fails with exit 75.") var retryBudget = 300.0
 
     func validate() throws {
         guard (1...ServiceRequest.maxBatchSize).contains(batchSize) else {
@@ -43,6 +48,17 @@ struct RunCommand: ParsableCommand {
         if let url {
             guard let parsed = URL(string: url), parsed.scheme == "http" || parsed.scheme == "https" else { throw ValidationError("--url must be an http(s) URL") }
             guard !atomic && !dryRun else { throw ValidationError("--atomic and --dry-run need the embedded store, not --url") }
+        }
+        if authUrl != nil || clientId != nil || scope != nil, url == nil {
+            throw ValidationError("--auth-url, --client-id and --scope need --url")
+        }
+        guard retryBudget.isFinite, (0...86_400).contains(retryBudget) else { throw ValidationError("--retry-budget must be 0 to 86400 seconds") }
+        if let authURL = authUrl ?? ProcessEnvironment.value("CDSYNC_AUTH_URL"), url != nil {
+            guard let parsed = URL(string: authURL), parsed.scheme == "http" || parsed.scheme == "https" else {
+                throw ValidationError("--auth-url must be an http(s) URL")
+            }
+            guard (clientId ?? ProcessEnvironment.value("CDSYNC_CLIENT_ID")) != nil else { throw ValidationError("--auth-url needs --client-id (or $CDSYNC_CLIENT_ID)") }
+            guard ProcessEnvironment.value("CDSYNC_CLIENT_SECRET") != nil else { throw ValidationError("--auth-url needs the client secret in $CDSYNC_CLIENT_SECRET") }
         }
     }
 
@@ -72,7 +88,7 @@ struct RunCommand: ParsableCommand {
         do {
             let entityStore = try EntityStore(path: store.path)
             let service: DataService = url.flatMap(URL.init(string:)).map {
-                WebAPIClient(root: $0, token: token ?? ProcessEnvironment.value("CDSYNC_TOKEN") ?? "")
+                WebAPIClient(root: $0, credentials: credentials(for: $0), retryBudget: RetryBudget(totalSeconds: retryBudget))
             } ?? entityStore
             let host = try ScriptHost(service: service, tokens: entityStore, options: options)
             ScriptHost.installSignalHandlers()
@@ -86,6 +102,17 @@ struct RunCommand: ParsableCommand {
         if let error = report.error { ErrorReport.writeStandardError(error) }
         if json { print(report.json) } else { ErrorReport.writeStandardError(report.summary) }
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }
+    }
+
+    /// An OAuth2 grant when a token endpoint is configured, else the bearer token.
+    private func credentials(for root: URL) -> WebAPICredentials {
+        guard let authURL = (authUrl ?? ProcessEnvironment.value("CDSYNC_AUTH_URL")).flatMap(URL.init(string:)) else {
+            return .bearer(token ?? ProcessEnvironment.value("CDSYNC_TOKEN") ?? "")
+        }
+        return .clientCredentials(ClientCredentials(
+            tokenURL: authURL, clientID: clientId ?? ProcessEnvironment.value("CDSYNC_CLIENT_ID") ?? "",
+            clientSecret: ProcessEnvironment.value("CDSYNC_CLIENT_SECRET") ?? "",
+            scope: scope ?? ClientCredentials.defaultScope(for: root)))
     }
 
     private func defaultRejectsPath() -> String {

@@ -148,4 +148,25 @@ final class WebAPIClientTests: WebAPITestCase {
         XCTAssertEqual(try server.store.count("account"), 3)
         XCTAssertNotNil(try tokens.token(named: "to-warehouse"))
     }
+
+    func test_clientExpandsLookupsOfQueriesAndOfChangePages() async throws {
+        _ = try await server.create("contacts", #"{"lastname":"Smith","emailaddress1":"ann@x.com"}"#)
+        _ = try await server.create("accounts", #"{"name":"A","primarycontactid@odata.bind":"/contacts(emailaddress1='ann@x.com')"}"#)
+        _ = try await server.create("accounts", #"{"name":"B"}"#)
+        let client = self.client
+        let expand = ["primarycontactid": ["emailaddress1"]]
+        let (queried, changed) = try await onThread { () -> ([Record], [Record]) in
+            guard case .records(let page) = try client.execute(.retrieveMultiple(Query(entity: "account", columns: ["name"], orderBy: [OrderBy("name")],
+                                                                                       expand: expand))),
+                  case .changes(let changes) = try client.execute(.retrieveChanges(ChangesRequest(entity: "account", columns: ["name"], expand: expand)))
+            else { throw CocoaError(.featureUnsupported) }
+            return (page.records, changes.changes.compactMap { if case .newOrUpdated(let record) = $0 { return record } else { return nil } })
+        }
+        for records in [queried, changed] {
+            XCTAssertEqual(records.count, 2)
+            let withContact = records.first { $0["name"] == .string("A") }
+            XCTAssertEqual(withContact?.related["primarycontactid"]?["emailaddress1"], .string("ann@x.com"))
+            XCTAssertNil(records.first { $0["name"] == .string("B") }?.related["primarycontactid"])
+        }
+    }
 }
