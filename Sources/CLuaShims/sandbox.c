@@ -4,14 +4,17 @@
 
 #include <string.h>
 
-/* load(chunk, name, mode, env) with mode forced to text. */
+/* load(chunk, name, mode, env) with mode forced to text. The env argument is
+ * passed on only when the caller gave one: the real load treats an explicit nil
+ * as "no environment", which would leave the chunk without globals. */
 static int text_only_load(lua_State *L) {
-    lua_settop(L, 4);
+    int nargs = lua_gettop(L) >= 4 ? 4 : 3;
+    lua_settop(L, nargs);
     lua_pushliteral(L, "t");
     lua_replace(L, 3);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
-    lua_call(L, 4, LUA_MULTRET);
+    lua_call(L, nargs, LUA_MULTRET);
     return lua_gettop(L);
 }
 

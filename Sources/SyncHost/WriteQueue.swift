@@ -246,8 +246,14 @@ final class WriteQueue {
     func countRejectedRow() { counters.failed += 1 }
 
     private func failure(_ error: ServiceError, _ write: Pending) -> RowFailure {
-        let requestKey = Self.keyText(write.request)
-        let key = requestKey.isEmpty || requestKey == "(new)" ? (error.key ?? requestKey) : requestKey
+        // Only a create without an id needs the schema: its key values are in its fields.
+        var definition: EntityDefinition?
+        if case .create(let entity, nil, _) = write.request {
+            definition = try? service.entityDefinitions().first { $0.name == entity }
+        }
+        let requestKey = Self.keyText(write.request, definition: definition)
+        // A create always names its record; error.key would be some other record's (a lookup's).
+        let key = requestKey.isEmpty ? (error.key ?? requestKey) : requestKey
         return RowFailure(error: error, line: write.line, source: write.source?.description, key: key)
     }
 
@@ -264,11 +270,22 @@ final class WriteQueue {
         }
     }
 
-    static func keyText(_ request: ServiceRequest) -> String {
+    /// What identifies the record of a write, as people read it. A create names its id if it
+    /// has one, else the values of `definition`'s first Active key when its fields hold them
+    /// all, else `(new record)`.
+    static func keyText(_ request: ServiceRequest, definition: EntityDefinition? = nil) -> String {
         switch request {
         case .upsert(let reference, _, _), .update(let reference, _, _), .delete(let reference, _): return reference.keyDescription
-        case .create(_, let id, _): return id?.description ?? "(new)"
+        case .create(let entity, let id, let fields):
+            if let id { return id.description }
+            let present = { (column: String) in fields[column].map { !$0.isNull } ?? false }
+            guard let key = definition?.keys.first(where: { $0.status == .active && $0.columns.allSatisfy(present) }) else {
+                return "(new record)"
+            }
+            let values = Dictionary(uniqueKeysWithValues: key.columns.map { ($0, fields[$0]!) })
+            return EntityReference(entity, keys: values).keyDescription
         default: return ""
         }
     }
+
 }

@@ -11,7 +11,8 @@ enum ScheduleCheck {
             let target = JobCommandLine.target(of: job, in: file, defaultTarget: defaultTarget)
             Swift.print("job \(job.name)")
             Swift.print("  script    \(script)")
-            Swift.print("  target    \(target)" + (RunHistoryRecorder.isRemoteTarget(target) ? "  (remote: not supported by cdsync run yet)" : ""))
+            Swift.print("  target    \(target)")
+            if case .url? = job.target { Swift.print("  state     \(JobCommandLine.statePath(in: file))") }
             Swift.print("  schedule  \(job.schedule.text)  (\(job.timeZone.identifier))")
             Swift.print("  retry     \(job.retry.attempts == 1 ? "none" : "\(job.retry.attempts) attempts on exit 75, first wait \(Int(job.retry.backoff)) s, doubling up to \(Int(job.retry.maxBackoff)) s")")
             Swift.print("  missed    \(job.missed.rawValue)")

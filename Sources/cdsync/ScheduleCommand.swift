@@ -9,7 +9,8 @@ struct ScheduleCommand: ParsableCommand {
         commandName: "schedule",
         abstract: "Run the jobs of a jobs file at their times (foreground), check the file, or print systemd units.",
         discussion: """
-            Each run is `cdsync run SCRIPT --lock JOB --db TARGET --json ...`; every decision is logged as a JSON line \
+            Each run is `cdsync run SCRIPT --lock JOB --db TARGET --json ...` (a URL target: `--url URL --db \
+            <jobs file dir>/.cdsync-state.db`, token from $CDSYNC_TOKEN); every decision is logged as a JSON line \
             on stdout. SIGTERM/SIGINT: no new runs start, running ones stop after their in-flight batch, then exit 0. \
             Exit codes: 0 ok, 64 unreadable or invalid jobs file, or a job's script cannot be read.
             """)
@@ -58,11 +59,12 @@ struct ScheduleCommand: ParsableCommand {
         }
     }
 
-    /// The latest run start of each job, from the history of each embedded store that exists.
+    /// The latest run start of each job, from the history of each local store that exists
+    /// (the target file, or the state store of URL targets).
     static func lastStarts(_ file: JobsFile, defaultTarget: String) -> [String: Date] {
         var result: [String: Date] = [:]
-        let targets = Set(file.jobs.map { JobCommandLine.target(of: $0, in: file, defaultTarget: defaultTarget) })
-        for target in targets where !RunHistoryRecorder.isRemoteTarget(target) && FileManager.default.fileExists(atPath: target) {
+        let targets = Set(file.jobs.map { JobCommandLine.localStore(of: $0, in: file, defaultTarget: defaultTarget) })
+        for target in targets where FileManager.default.fileExists(atPath: target) {
             guard let starts = try? EntityStore(path: target).lastRunStarts() else { continue }
             result.merge(starts) { max($0, $1) }
         }

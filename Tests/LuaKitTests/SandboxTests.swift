@@ -87,6 +87,41 @@ final class SandboxTests: XCTestCase {
         let lua = try LuaState()
         XCTAssertEqual(try lua.run("return load('return 1 + 1')()", chunkName: "l.lua"), [2])
     }
+
+    func testLoadWithoutAnEnvironmentSeesTheGlobals() throws {
+        let lua = try LuaState()
+        let results = try lua.run(
+            """
+            local f = load("return math.pi")
+            local g = load("return type(string)", "named")
+            return f() == math.pi, g()
+            """, chunkName: "globals.lua")
+        XCTAssertEqual(results, [true, "table"])
+    }
+
+    func testLoadWithAnEnvironmentUsesIt() throws {
+        let lua = try LuaState()
+        let results = try lua.run(
+            """
+            local env = {x = 7}
+            local f = load("y = x * 2 return x, math", "chunk", "t", env)
+            local x, m = f()
+            return x, m == nil, env.y, y == nil
+            """, chunkName: "env.lua")
+        XCTAssertEqual(results, [7, true, 14, true])
+    }
+
+    func testLoadWithAnEnvironmentStillRefusesBinaryChunks() throws {
+        let lua = try LuaState()
+        let results = try lua.run(
+            """
+            local code = string.dump(function() return 1 end)
+            local f, err = load(code, "dumped", "b", {})
+            return f == nil, err
+            """, chunkName: "binenv.lua")
+        XCTAssertEqual(results.first, true)
+        XCTAssertTrue(results.last?.stringValue?.contains("binary") ?? false, "\(results)")
+    }
 }
 
 final class EmbeddedModuleTests: XCTestCase {

@@ -39,6 +39,36 @@ final class SystemdAndLockTests: XCTestCase {
         XCTAssertTrue(units[1].text.contains("OnCalendar=*-*-* 02:30:00 UTC\n# missed: skip\nPersistent=false\n"), units[1].text)
     }
 
+    func test_aURLTargetRunsWithURLAndTheJobsFileStateStoreAndNoTokenOnTheCommandLine() throws {
+        let file = try JobsFile.parse("""
+            jobs:
+              - name: crm
+                script: crm.lua
+                schedule: "@hourly"
+                target: https://crm.example.test/api/data/v9.2/
+                options: { batch_size: 200 }
+                environment: { CDSYNC_TOKEN: s3cret }
+                arguments: [full]
+              - name: local
+                script: local.lua
+                schedule: "@daily"
+            """, path: "jobs.yaml", directory: "/srv/sync")
+        let crm = file.jobs[0]
+        XCTAssertEqual(JobCommandLine.runArguments(for: crm, in: file, defaultTarget: "/srv/default.db", json: true),
+                       ["run", "/srv/sync/crm.lua", "--lock", "crm", "--url", "https://crm.example.test/api/data/v9.2/",
+                        "--db", "/srv/sync/.cdsync-state.db", "--batch-size", "200", "--json", "--quiet", "--", "full"])
+        XCTAssertEqual(JobCommandLine.localStore(of: crm, in: file, defaultTarget: "/srv/default.db"), "/srv/sync/.cdsync-state.db")
+        XCTAssertEqual(JobCommandLine.runArguments(for: file.jobs[1], in: file, defaultTarget: "/srv/default.db", json: false),
+                       ["run", "/srv/sync/local.lua", "--lock", "local", "--db", "/srv/default.db"])
+        XCTAssertEqual(JobCommandLine.localStore(of: file.jobs[1], in: file, defaultTarget: "/srv/default.db"), "/srv/default.db")
+
+        let service = SystemdUnits.units(for: file, executable: "/usr/bin/cdsync", defaultTarget: "/srv/default.db")[0].text
+        XCTAssertTrue(service.contains("Environment=CDSYNC_TOKEN=s3cret\n"), service)
+        XCTAssertTrue(service.contains("ExecStart=/usr/bin/cdsync run /srv/sync/crm.lua --lock crm --url https://crm.example.test/api/data/v9.2/ "
+            + "--db /srv/sync/.cdsync-state.db --batch-size 200 -- full\n"), service)
+        XCTAssertFalse(service.contains("--token"), service)
+    }
+
     func test_aHeldLockIsRefusedAndAReleasedOneIsTaken() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("locks-\(UUID().uuidString)").path
         let first = try JobLock.acquire(job: "nightly", directory: directory)

@@ -118,9 +118,26 @@ local function check_options(entity, options)
   end
 end
 
+-- The state (and its default status) a deactivated row moves to: the entity's first
+-- state other than the active one (value 0).
+local function inactive_state(entity, description)
+  local states = description.states
+  if type(states) ~= "table" or #states == 0 then
+    fail("mirror.invalid_option", "action = \"deactivate\" needs an entity with a state model, and "
+      .. entity .. " has none; use action = \"delete\"")
+  end
+  for _, state in ipairs(states) do
+    if state.value ~= 0 then
+      return { statecode = state.value, statuscode = state.default_status }
+    end
+  end
+  fail("mirror.invalid_option", "action = \"deactivate\" needs an inactive state, and " .. entity
+    .. " has only the active state 0")
+end
+
 -- The query for the existing rows (key, primary id, and state when deactivating).
-local function existing_rows(entity, options)
-  local primary_id = cds.describe(entity).primary_id
+local function existing_rows(entity, options, description)
+  local primary_id = description.primary_id
   local select = { options.key }
   if primary_id and primary_id ~= options.key then
     select[#select + 1] = primary_id
@@ -184,7 +201,9 @@ function mirror.sync(entity, options)
     fail("mirror.empty_source", "the source has no keys, so every " .. entity
       .. " would be removed; pass allow_empty = true if that is intended")
   end
-  local query, primary_id = existing_rows(entity, options)
+  local description = cds.describe(entity)
+  local deactivated_state = options.action == "deactivate" and inactive_state(entity, description) or nil
+  local query, primary_id = existing_rows(entity, options, description)
   local result, targets = plan(entity, query, primary_id, source, options)
   local limit = deletion_limit(options.max_deletes or DEFAULT_MAX_DELETES, result.considered)
   if #targets > limit then
@@ -201,7 +220,7 @@ function mirror.sync(entity, options)
       cds.delete(entity, target)
       result.deleted = result.deleted + 1
     else
-      cds.update(entity, target, { statecode = 1 })
+      cds.update(entity, target, { statecode = deactivated_state.statecode, statuscode = deactivated_state.statuscode })
       result.deactivated = result.deactivated + 1
     end
   end
