@@ -5,9 +5,12 @@ extension EntityStore {
     /// Checks and converts request fields to storage values; lookups are resolved here.
     /// - Throws: `0x0` for an unknown column, `0x80048d19` for a read-only column or wrong type,
     ///   `0x80044331` for over-long text, `0x80040203` for null in a required column, not-found for a lookup target.
-    func encode(_ fields: [String: FieldValue], _ table: EntityTable, _ db: Database) throws -> StoredRow {
+    /// `skipping` names fields to leave out unread (an upsert's key columns: they address the
+    /// row and are not updated).
+    func encode(_ fields: [String: FieldValue], _ table: EntityTable, _ db: Database, skipping: [String] = []) throws -> StoredRow {
         var values = StoredRow(table)
         for (name, value) in fields {
+            if !skipping.isEmpty && skipping.contains(name) { continue }
             let found = table.columnByName[name]
                 ?? (name.hasPrefix("_") && name.hasSuffix("_value") ? table.columnByName[String(name.dropFirst().dropLast(6))] : nil)
             guard let column = found else {

@@ -67,14 +67,9 @@ extension EntityStore {
     func update(_ table: EntityTable, _ row: StoredRow, fields: [String: FieldValue],
                 _ context: WriteContext, skipping keyColumns: [String] = []) throws -> (id: RecordID, changed: Bool, version: Int64) {
         let id = try Self.rowID(row, table)
-        var values = try encode(fields, table, context.db)
+        // an upsert's key columns address the row; they are not updated (nor checked)
+        var values = try encode(fields, table, context.db, skipping: keyColumns)
         values.values[table.primaryKeyIndex] = nil
-        // an upsert's key columns address the row; they are not updated
-        for name in keyColumns {
-            guard let column = table.columnByName[logicalColumn(name)] else { continue }
-            values.values[column.index] = nil
-            if let typeIndex = column.typeIndex { values.values[typeIndex] = nil }
-        }
         try applyState(fields, current: currentState(row), table, &values)
         var positions: [Int] = []
         var arguments: [DatabaseValue] = []

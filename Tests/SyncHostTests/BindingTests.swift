@@ -82,6 +82,14 @@ final class BindingTests: XCTestCase {
             assert(cds.get("account", { accountnumber = "RF1" }).primarycontactid.entity == "contact")
             local ok, err = pcall(cds.ref, "contact", "emailaddress1", nil)
             assert(not ok and tostring(err):find("nil"), tostring(err))
+            -- a key table or a GUID with a stray third argument is still the key form
+            assert(cds.ref("contact", { emailaddress1 = "ref@x.test" }, nil) == cds.ref("contact", { emailaddress1 = "ref@x.test" }))
+            local id = "9c7b2f1e-0000-4000-8000-000000000001"
+            assert(cds.ref("contact", id, nil).id == id and cds.ref("contact", id, "x").id == id)
+            -- an upsert that repeats its key column in the fields leaves it alone, as before
+            local r = cds.upsert("account", { accountnumber = "RF1" }, { accountnumber = 42, name = "again" })
+            assert(r.created == false)
+            assert(cds.get("account", { accountnumber = "RF1" }).name == "again")
             """, store: store)
     }
 
