@@ -50,7 +50,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
         _ = Self.sqliteConfigured
         var configuration = Configuration()
         configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA cache_size = -65536")
+            try db.execute(sql: "PRAGMA cache_size = -\(Self.pageCacheKiB)")
             // Checkpoint the WAL every ~40 MB rather than every 4 MB: a bulk load rewrites the
             // same index pages in many transactions, and a later checkpoint copies each only once.
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
@@ -80,6 +80,13 @@ public final class EntityStore: DataService, @unchecked Sendable {
             throw ServiceError(.storeUnavailable, "Cannot open the store at \(path ?? ":memory:"): \(error)")
         }
     }
+
+    /// SQLite's page cache per connection: 64 MiB, or `$CDSYNC_SQLITE_CACHE_MB` (16 to 4096).
+    static let pageCacheKiB: Int = {
+        guard let text = ProcessInfo.processInfo.environment["CDSYNC_SQLITE_CACHE_MB"], let megabytes = Int(text),
+              (16...4096).contains(megabytes) else { return 65_536 }
+        return megabytes * 1024
+    }()
 
     /// Process-wide SQLite settings, applied once before the first connection opens.
     private static let sqliteConfigured: Int32 = cdsync_sqlite_configure()
