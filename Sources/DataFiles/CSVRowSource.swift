@@ -34,13 +34,19 @@ struct CSVRowSource {
     /// A row with a syntax problem or invalid UTF-8 is consumed before its error is thrown,
     /// so the next call continues with the following row.
     mutating func nextRow() throws -> CSVRawRow? {
+        guard let record = try nextScannedRecord() else { return nil }
+        return try makeRow(buffer.storage, start: record.start, end: record.end, line: record.line)
+    }
+
+    /// Scans up to the next non-blank record (its spans are then in `scanner`); nil at the end.
+    /// - Throws: an unterminated quote, after consuming the rest of the input.
+    private mutating func nextScannedRecord() throws -> (start: Int, end: Int, line: Int)? {
         while true {
             if buffer.start == buffer.end {
                 guard try buffer.refill() else { return nil }
             }
             let start = buffer.start
-            let result = scanRecord()
-            switch result {
+            switch scanRecord() {
             case .needMoreData:
                 _ = try buffer.refill()
             case .unterminatedQuote(let opening):
@@ -54,7 +60,7 @@ struct CSVRowSource {
                 buffer.start = recordEnd
                 line += newlineCount
                 if isBlankLine() { continue }
-                return try makeRow(buffer.storage, start: start, end: recordEnd, line: recordLine)
+                return (start, recordEnd, recordLine)
             }
         }
     }
@@ -86,42 +92,22 @@ struct CSVRowSource {
     /// is visited then). Returns the row's line, or nil at the end of input.
     mutating func nextRow(check: (Int, Int) throws -> Void,
                           visit: (_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>, _ isNull: Bool) -> Void) throws -> Int? {
-        while true {
-            if buffer.start == buffer.end {
-                guard try buffer.refill() else { return nil }
-            }
-            let start = buffer.start
-            switch scanRecord() {
-            case .needMoreData:
-                _ = try buffer.refill()
-            case .unterminatedQuote(let opening):
-                let openingLine = line + newlines(in: buffer.storage, from: start, to: opening)
-                buffer.start = buffer.end
-                throw DataFileError(
-                    code: .csvUnterminatedQuote, file: fileName, line: openingLine,
-                    message: "quoted field is not closed before the end of the file")
-            case .record(let recordEnd, let newlineCount):
-                let recordLine = line
-                buffer.start = recordEnd
-                line += newlineCount
-                if isBlankLine() { continue }
-                try checkRecord(buffer.storage, start: start, end: recordEnd, line: recordLine)
-                try check(scanner.spans.count, recordLine)
-                let storage = buffer.storage
-                storage.withUnsafeBufferPointer { all in
-                    for (index, span) in scanner.spans.enumerated() {
-                        let bytes = UnsafeBufferPointer(rebasing: all[span.start..<span.end])
-                        if span.kind == .quotedWithDoubledQuotes {
-                            collapseDoubledQuotesBytes(bytes)
-                            unescapeScratch.withUnsafeBufferPointer { visit(index, $0, false) }
-                        } else {
-                            visit(index, bytes, emptyUnquotedFieldsAreNull && span.kind == .unquoted && bytes.isEmpty)
-                        }
-                    }
+        guard let record = try nextScannedRecord() else { return nil }
+        try checkRecord(buffer.storage, start: record.start, end: record.end, line: record.line)
+        try check(scanner.spans.count, record.line)
+        let storage = buffer.storage
+        storage.withUnsafeBufferPointer { all in
+            for (index, span) in scanner.spans.enumerated() {
+                let bytes = UnsafeBufferPointer(rebasing: all[span.start..<span.end])
+                if span.kind == .quotedWithDoubledQuotes {
+                    collapseDoubledQuotesBytes(bytes)
+                    unescapeScratch.withUnsafeBufferPointer { visit(index, $0, false) }
+                } else {
+                    visit(index, bytes, emptyUnquotedFieldsAreNull && span.kind == .unquoted && bytes.isEmpty)
                 }
-                return recordLine
             }
         }
+        return record.line
     }
 
     /// Throws the scanned record's syntax problem or invalid UTF-8, naming its line.
@@ -144,20 +130,7 @@ struct CSVRowSource {
 
     /// Checks the scanned record and creates its field Strings.
     private mutating func makeRow(_ storage: [UInt8], start: Int, end: Int, line: Int) throws -> CSVRawRow {
-        if let issue = scanner.issue {
-            throw DataFileError(
-                code: issue.code, file: fileName,
-                line: line + newlines(in: storage, from: start, to: issue.offset), message: issue.message)
-        }
-        let invalidOffset = storage.withUnsafeBufferPointer { all in
-            UTF8Validation.firstInvalidOffset(in: UnsafeBufferPointer(rebasing: all[start..<end]))
-        }
-        if let invalidOffset {
-            throw DataFileError(
-                code: .invalidUTF8, file: fileName,
-                line: line + newlines(in: storage, from: start, to: start + invalidOffset),
-                message: "invalid UTF-8 byte sequence")
-        }
+        try checkRecord(storage, start: start, end: end, line: line)
         var fields: [String] = []
         fields.reserveCapacity(scanner.spans.count)
         var nullFieldIndexes: [Int] = []

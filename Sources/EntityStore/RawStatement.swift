@@ -51,32 +51,34 @@ enum RawStatement {
     /// others cost nothing) and the rest are nil.
     static func fetchFirstRow(_ db: Database, _ statement: Statement, _ values: [DatabaseValue],
                               reading mask: [Bool]? = nil) throws -> [DatabaseValue?]? {
-        let raw = statement.sqliteStatement
-        bind(raw, values)
-        defer { sqlite3_reset(raw) }
-        let code = sqlite3_step(raw)
-        if code == SQLITE_DONE { return nil }
-        guard code == SQLITE_ROW else { throw error(db, statement, code) }
-        let count = sqlite3_column_count(raw)
+        try withFirstRow(db, statement, values) { raw in
+            let count = sqlite3_column_count(raw)
         var row: [DatabaseValue?] = []
         row.reserveCapacity(Int(count))
-        for index in 0..<count {
-            if let mask, Int(index) < mask.count, !mask[Int(index)] { row.append(nil); continue }
-            row.append(DatabaseValue(sqliteStatement: raw, index: index))
-        }
-        return row
+            for index in 0..<count {
+                if let mask, Int(index) < mask.count, !mask[Int(index)] { row.append(nil); continue }
+                row.append(DatabaseValue(sqliteStatement: raw, index: index))
+            }
+            return row
+        } ?? nil
     }
 
     /// The first column of the first row as text; nil when there is no row or it is NULL.
     static func fetchText(_ db: Database, _ statement: Statement, _ values: [DatabaseValue]) throws -> String? {
+        try withFirstRow(db, statement, values) { raw in sqlite3_column_text(raw, 0).map { String(cString: $0) } } ?? nil
+    }
+
+    /// Binds `values`, steps once and hands the statement, positioned on the first row, to
+    /// `read`; nil when there is no row. The statement is reset afterwards.
+    private static func withFirstRow<T>(_ db: Database, _ statement: Statement, _ values: [DatabaseValue],
+                                        _ read: (SQLiteStatement) -> T) throws -> T? {
         let raw = statement.sqliteStatement
         bind(raw, values)
         defer { sqlite3_reset(raw) }
         let code = sqlite3_step(raw)
         if code == SQLITE_DONE { return nil }
         guard code == SQLITE_ROW else { throw error(db, statement, code) }
-        guard let text = sqlite3_column_text(raw, 0) else { return nil }
-        return String(cString: text)
+        return read(raw)
     }
 
     /// Calls `body` with each row's values (in the statement's column order).
