@@ -67,12 +67,24 @@ extension EntityStore {
         return QueryPage(records: rows, moreRecords: more, pagingCookie: cookie, totalCount: total)
     }
 
+    /// The operands of a chain of `and` (or of `or`), left to right.
+    private static func operands(_ filter: FilterExpression, and: Bool) -> [FilterExpression] {
+        switch filter {
+        case .and(let left, let right) where and: return operands(left, and: true) + operands(right, and: true)
+        case .or(let left, let right) where !and: return operands(left, and: false) + operands(right, and: false)
+        default: return [filter]
+        }
+    }
+
     private func filterSQL(for filter: FilterExpression, _ table: EntityTable, _ arguments: inout [DatabaseValue]) throws -> String {
         switch filter {
-        case .and(let left, let right):
-            return "(\(try filterSQL(for: left, table, &arguments)) AND \(try filterSQL(for: right, table, &arguments)))"
-        case .or(let left, let right):
-            return "(\(try filterSQL(for: left, table, &arguments)) OR \(try filterSQL(for: right, table, &arguments)))"
+        case .and, .or:
+            // a chain of one operator (`a or b or c …`) is one parenthesized list: nested
+            // parentheses overflow SQLite's parser at about 90 operands
+            let isAnd: Bool
+            if case .and = filter { isAnd = true } else { isAnd = false }
+            let parts = try Self.operands(filter, and: isAnd).map { try filterSQL(for: $0, table, &arguments) }
+            return "(" + parts.joined(separator: isAnd ? " AND " : " OR ") + ")"
         case .not(let inner):
             return "NOT (\(try filterSQL(for: inner, table, &arguments)))"
         case .function(let function, let column, let text):

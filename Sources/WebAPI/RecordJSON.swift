@@ -36,6 +36,10 @@ enum RecordJSON {
 
     /// The annotation naming a lookup's target entity.
     static let lookupLogicalName = "Microsoft.Dynamics.CRM.lookuplogicalname"
+    /// The instance annotation on a `$deletedEntity` entry with the deleted record's
+    /// alternate-key values (`{"accountnumber":"A1"}`): a cdsync extension, which other
+    /// clients ignore as they ignore any annotation they do not know.
+    static let deletedKey = "@cdsync.key"
 
     /// `_x_value` → `x`.
     static func logicalColumn(_ name: String) -> String {

@@ -64,8 +64,15 @@ extension WebAPIClient {
             "Prefer": "odata.track-changes,odata.maxpagesize=\(pageSize),odata.include-annotations=\"\(RecordJSON.lookupLogicalName)\"",
         ]), entity: definition.name)
         let json = try JSONValue.parse(response.body)
+        var deletedKeys: [RecordID: [String: String]] = [:]
         var items: [ChangeItem] = try (json["value"]?.arrayValue ?? []).map { row in
             if row["reason"]?.stringValue == "deleted", let id = row["id"]?.stringValue.flatMap(RecordID.init) {
+                if let members = row[RecordJSON.deletedKey]?.objectMembers {
+                    let key = members.reduce(into: [String: String]()) { key, member in
+                        if let value = member.1.stringValue { key[member.0] = value }
+                    }
+                    if !key.isEmpty { deletedKeys[id] = key }
+                }
                 return .removedOrDeleted(EntityReference(definition.name, id: id))
             }
             return .newOrUpdated(try ClientDecoding.record(row, definition))
@@ -73,7 +80,8 @@ extension WebAPIClient {
         try attachRelated(&items, request.expand)
         let next = json["@odata.nextLink"]?.stringValue
         let token = json["@odata.deltaLink"]?.stringValue.flatMap(Self.deltaToken)
-        return EntityChanges(changes: items, moreRecords: next != nil, pagingCookie: next, dataToken: next == nil ? token : nil)
+        return EntityChanges(changes: items, moreRecords: next != nil, pagingCookie: next, dataToken: next == nil ? token : nil,
+                             deletedKeys: deletedKeys)
     }
 
     /// A token for "now": the initial load is read to its end (ids only) for its delta link.

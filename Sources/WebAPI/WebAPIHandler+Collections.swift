@@ -76,8 +76,12 @@ extension WebAPIHandler {
             switch item {
             case .newOrUpdated(let record): return RecordJSON.object(record, definition, select: call.select, lookupNames: call.lookupNames)
             case .removedOrDeleted(let reference):
-                return .object([("@odata.context", .string(deletedContext)),
-                                ("id", .string(reference.id?.description ?? "")), ("reason", .string("deleted"))])
+                var members: [(String, JSONValue)] = [("@odata.context", .string(deletedContext)),
+                                                      ("id", .string(reference.id?.description ?? "")), ("reason", .string("deleted"))]
+                if let id = reference.id, let key = page.deletedKeys[id], !key.isEmpty {
+                    members.append((RecordJSON.deletedKey, .object(key.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value)) })))
+                }
+                return .object(members)
             }
         }
         let isDelta = token.map { !$0.isEmpty } ?? false

@@ -115,6 +115,31 @@ final class RemoteEquivalenceTests: XCTestCase {
             XCTAssertLessThanOrEqual(requests, (rows + 999) / 1000 + 4, overHTTP.stdout)
         }
 
+        // a third run deletes two accounts and reads the feed: over HTTP each deletion carries
+        // the deleted record's alternate key (`change.key`) exactly as embedded
+        let deletions = """
+            cds.delete("account", { accountnumber = "BX100002" })
+            cds.delete("account", { accountnumber = "BX100777" })
+            local out = json.writer(arg[1])
+            for change in cds.changes("account", { token = "to-warehouse" }) do
+              out:write({ op = change.deleted and "delete" or "upsert", entity = change.entity,
+                          accountnumber = change.deleted and change.key and change.key.accountnumber or nil })
+            end
+            out:close()
+            """
+        try deletions.write(to: directory.appendingPathComponent("deletions.lua"), atomically: true, encoding: .utf8)
+        let embeddedDeletions = try CLIRunner.run(["run", "deletions.lua", "--db", "embedded.db", "--quiet", "--", "third-embedded.jsonl"], in: directory)
+        XCTAssertEqual(embeddedDeletions.status, 0, embeddedDeletions.stderr)
+        let httpDeletions = try CLIRunner.run(["run", "deletions.lua"] + remote + ["--quiet", "--", "third-http.jsonl"], in: directory)
+        XCTAssertEqual(httpDeletions.status, 0, httpDeletions.stderr)
+        let embeddedThird = try feed(directory.appendingPathComponent("third-embedded.jsonl"))
+        XCTAssertEqual(embeddedThird.count, 2)
+        for number in ["BX100002", "BX100777"] {
+            XCTAssertEqual(embeddedThird.filter { $0.contains(#""accountnumber":"\#(number)""#) && $0.contains(#""op":"delete""#) }.count, 1,
+                           embeddedThird.joined(separator: "\n"))
+        }
+        XCTAssertEqual(embeddedThird, try feed(directory.appendingPathComponent("third-http.jsonl")))
+
         server.terminate()
         server.waitUntilExit()
         for store in ["embedded", "served"] {
@@ -123,7 +148,7 @@ final class RemoteEquivalenceTests: XCTestCase {
         }
         let embeddedData = try String(contentsOf: directory.appendingPathComponent("embedded-data.jsonl"), encoding: .utf8)
         let servedData = try String(contentsOf: directory.appendingPathComponent("served-data.jsonl"), encoding: .utf8)
-        XCTAssertEqual(embeddedData.split(separator: "\n").count, 3 + 3 + 4 + 6 + extraAccounts)
+        XCTAssertEqual(embeddedData.split(separator: "\n").count, 3 + 3 + 4 + 6 + extraAccounts - 2)
         XCTAssertEqual(embeddedData, servedData)
         XCTAssertTrue(servedData.contains(#""name":"Renamed 500, Ltd""#), String(servedData.prefix(2000)))
     }

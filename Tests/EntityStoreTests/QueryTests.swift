@@ -29,6 +29,20 @@ final class QueryTests: XCTestCase {
         }
     }
 
+    func test_longChainsOfOrAndAndRunAndKeepTheirGrouping() throws {
+        try forEachStore { store in
+            try seed(store)
+            // hundreds of operands (a client reading related records by id sends 100 at once)
+            let numbers = (0..<500).map { "accountnumber eq 'X\($0)'" } + ["accountnumber eq 'A1'", "accountnumber eq 'A3'"]
+            XCTAssertEqual(try names(store, numbers.joined(separator: " or ")), ["Alpha", "O'Brien & Co"])
+            let ands = Array(repeating: "name ne 'Beta'", count: 300) + ["numberofemployees gt 5"]
+            XCTAssertEqual(try names(store, ands.joined(separator: " and ")), ["Alpha", "O'Brien & Co"])
+            XCTAssertEqual(try names(store, "statecode eq 1 or numberofemployees gt 100 and numberofemployees lt 200"), ["Beta"])
+            XCTAssertEqual(try names(store, "(statecode eq 1 or numberofemployees gt 100) and revenue eq null"), ["O'Brien & Co"])
+            XCTAssertEqual(try names(store, "not (statecode eq 1 or numberofemployees eq 10) or name eq 'Beta'"), ["Beta", "O'Brien & Co"])
+        }
+    }
+
     func test_stringFunctionsAreCaseInsensitiveAndQuotesDouble() throws {
         try forEachStore { store in
             try seed(store)

@@ -47,6 +47,34 @@ final class ChangeTrackingOverHTTPTests: WebAPITestCase {
         XCTAssertNotNil(empty.json?["@odata.deltaLink"]?.stringValue)
     }
 
+    func test_deletedEntityCarriesTheDeletedRecordsKeyAsACdsyncAnnotation() async throws {
+        let keyed = try await server.create("accounts", #"{"name":"k","accountnumber":"D1"}"#)
+        let unkeyed = try await server.create("accounts", #"{"name":"no number"}"#)
+        let widget = try await server.create("new_widgets", #"{"new_name":"w","new_region":7,"new_code":"X"}"#)
+        var links: [String] = []
+        for set in ["accounts", "new_widgets"] {
+            let initial = try await server.get("\(set)?$select=\(set == "accounts" ? "name" : "new_name")", headers: track)
+            links.append(try XCTUnwrap(initial.json?["@odata.deltaLink"]?.stringValue))
+        }
+        for path in ["accounts(\(keyed))", "accounts(\(unkeyed))", "new_widgets(\(widget))"] {
+            let deleted = try await server.delete(path)
+            XCTAssertEqual(deleted.status, 204, deleted.text)
+        }
+        let accounts = try await server.get(links[0])
+        XCTAssertEqual(accounts.status, 200, accounts.text)
+        let byID = Dictionary(uniqueKeysWithValues: accounts.rows.compactMap { row in row["id"]?.stringValue.map { ($0, row) } })
+        XCTAssertEqual(byID.count, 2, accounts.text)
+        XCTAssertEqual(byID[keyed]?["reason"]?.stringValue, "deleted")
+        XCTAssertEqual(byID[keyed]?["@cdsync.key"], .object([("accountnumber", .string("D1"))]), accounts.text)
+        // a record whose key columns were empty has no key to give: no annotation
+        XCTAssertEqual(byID[unkeyed]?["reason"]?.stringValue, "deleted")
+        XCTAssertNil(byID[unkeyed]?["@cdsync.key"], accounts.text)
+        let widgets = try await server.get(links[1])
+        XCTAssertEqual(widgets.rows.count, 1, widgets.text)
+        XCTAssertEqual(widgets.rows.first?["id"]?.stringValue, widget)
+        XCTAssertEqual(widgets.rows.first?["@cdsync.key"], .object([("new_code", .string("X")), ("new_region", .string("7"))]), widgets.text)
+    }
+
     func test_CT07_optionsTrackingDoesNotAllowAreRejected() async throws {
         for (option, name) in [("$filter=name%20eq%20'x'", "$filter"), ("$orderby=name", "$orderby"),
                                ("$expand=primarycontactid", "$expand"), ("$top=5", "$top")] {
