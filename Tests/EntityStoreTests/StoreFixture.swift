@@ -3,30 +3,9 @@ import EntityStore
 import Foundation
 import XCTest
 
-/// The SPEC §0 fixture on top of the starter schema.
-let fixtureSchema = """
-entities:
-  - name: account
-    states:
-      - { value: 0, label: Active, default_status: 1, statuses: [ { value: 1, label: Active }, { value: 100000002, label: Pending review } ] }
-      - { value: 1, label: Inactive, default_status: 2, statuses: [ { value: 2, label: Inactive }, { value: 100000001, label: Closed - merged } ] }
-  - name: new_widget
-    primary_name: new_name
-    attributes:
-      - { name: new_name, type: string, max_length: 100 }
-      - { name: new_region, type: integer }
-      - { name: new_code, type: string, max_length: 50 }
-      - { name: new_accountid, type: lookup, targets: [account] }
-    keys:
-      - { name: ak_region_code, columns: [new_region, new_code] }
-      - { name: ak_account_code, columns: [new_accountid, new_code] }
-  - name: new_log
-    change_tracking: false
-    state_model: false
-    attributes:
-      - { name: new_name, type: string, max_length: 100 }
-      - { name: new_text, type: memo }
-"""
+/// The SPEC §0 fixture on top of the starter schema (Tests/Fixtures, shared with WebAPITests).
+let fixtureSchema = (try? String(contentsOfFile: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Fixtures/spec-fixture.yaml").path, encoding: .utf8)) ?? "missing: Tests/Fixtures/spec-fixture.yaml"
 
 /// Runs `body` against a fresh in-memory store and a fresh store in a temporary file.
 func forEachStore(file: StaticString = #filePath, line: UInt = #line, _ body: (EntityStore) throws -> Void) throws {
