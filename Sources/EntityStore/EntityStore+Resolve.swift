@@ -35,13 +35,9 @@ struct StoredRow {
 }
 
 extension EntityStore {
-    /// Characters that a key value may not contain (SPEC §1 rule 11).
-    static let forbiddenKeyCharacters: Set<Character> = ["/", "<", ">", "*", "%", "&", ":", "\\", "?", "+"]
-    /// The same characters as UTF-8 bytes (all ASCII), for a fast scan.
-    static let forbiddenKeyBytes: Set<UInt8> = Set("/<>*%&:\\?+".utf8)
-    /// The same characters as a bit mask over ASCII (bit n set = byte n forbidden): checking a
-    /// key is then a shift per byte, not a hash.
-    static let forbiddenKeyMask: (low: UInt64, high: UInt64) = forbiddenKeyBytes.reduce((UInt64(0), UInt64(0))) { mask, byte in
+    /// The characters a key value may not contain (SPEC §1 rule 11), all ASCII, as a bit
+    /// mask (bit n set = byte n forbidden): checking a key is a shift per byte, not a hash.
+    static let forbiddenKeyMask: (low: UInt64, high: UInt64) = "/<>*%&:\\?+".utf8.reduce((UInt64(0), UInt64(0))) { mask, byte in
         byte < 64 ? (mask.0 | (1 << UInt64(byte)), mask.1) : (mask.0, mask.1 | (1 << UInt64(byte - 64)))
     }
 

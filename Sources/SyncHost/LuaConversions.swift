@@ -82,7 +82,4 @@ enum LuaConversions {
         }
         return true
     }
-
-    /// Pushes a plain Lua value built from a domain value tree (for describe/entities).
-    static func push(_ ctx: LuaCallContext, _ value: LuaValue) { ctx.push(value) }
 }
