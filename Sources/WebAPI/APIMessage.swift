@@ -91,7 +91,7 @@ struct Preferences {
         }
         parts.append(current)
         for part in parts {
-            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let pair = part.split(separator: "=", maxSplits: 1).map { $0.trimmingWhitespace() }
             guard let name = pair.first, !name.isEmpty else { continue }
             values[name.lowercased()] = pair.count > 1 ? pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) : ""
         }
@@ -105,7 +105,7 @@ struct Preferences {
     func includesAnnotation(_ name: String) -> Bool {
         guard let list = values["odata.include-annotations"] else { return false }
         return list.split(separator: ",").contains { pattern in
-            let pattern = pattern.trimmingCharacters(in: .whitespaces)
+            let pattern = pattern.trimmingWhitespace()
             return pattern == "*" || pattern == name || (pattern.hasSuffix(".*") && name.hasPrefix(pattern.dropLast()))
         }
     }

@@ -50,7 +50,7 @@ struct BodyDecoder {
     /// The record a bind URL names: `/contacts(<id>)`, `contacts(emailaddress1='a@x')`, an absolute URL, or `$n`.
     func reference(_ path: String) throws -> EntityReference {
         var text = contentIDs[path] ?? path
-        if let range = text.range(of: ResourcePath.root + "/") { text = String(text[range.upperBound...]) }
+        if let range = text.firstRange(of: ResourcePath.root + "/") { text = String(text[range.upperBound...]) }
         while text.hasPrefix("/") { text.removeFirst() }
         if text.hasPrefix("$") {
             throw ServiceError(.invalidKey, "Content-ID Reference: '\(text)' does not exist in the batch context.")

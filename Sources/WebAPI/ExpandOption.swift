@@ -35,7 +35,7 @@ struct ExpandOption {
         items = []
         guard let text else { return }
         for part in try Self.split(text) {
-            let navigation = String(part.prefix { $0 != "(" }).trimmingCharacters(in: .whitespaces)
+            let navigation = String(part.prefix { $0 != "(" }).trimmingWhitespace()
             guard !navigation.isEmpty else { throw Self.malformed(text) }
             var item = Self.item(navigation, definition)
             if part.count > navigation.count {
@@ -113,9 +113,9 @@ struct ExpandOption {
     /// The nested options of one item: `$select=a,b` (`;`-separated options).
     private static func select(_ inner: String, navigation: String) throws -> [String]? {
         var select: [String]?
-        for option in inner.split(separator: ";").map({ $0.trimmingCharacters(in: .whitespaces) }) where !option.isEmpty {
+        for option in inner.split(separator: ";").map({ $0.trimmingWhitespace() }) where !option.isEmpty {
             if option.hasPrefix("$select=") {
-                select = option.dropFirst("$select=".count).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                select = option.dropFirst("$select=".count).split(separator: ",").map { $0.trimmingWhitespace() }
             } else if option.hasPrefix("$expand=") {
                 throw ServiceError(.notImplemented, "cdsync serve does not expand inside an expanded record ('\(navigation)').")
             } else {
@@ -138,7 +138,7 @@ struct ExpandOption {
         }
         guard depth == 0 else { throw malformed(text) }
         parts.append(current)
-        return parts.map { $0.trimmingCharacters(in: .whitespaces) }
+        return parts.map { $0.trimmingWhitespace() }
     }
 
     private static func malformed(_ text: String) -> ServiceError {

@@ -5,7 +5,8 @@ import Foundation
 import FoundationNetworking
 #endif
 
-/// Blocking HTTP for the synchronous `DataService` client: one request at a time, a bearer
+/// Blocking HTTP for the synchronous `DataService` client (`http://` on a kept-alive socket of its
+/// own, `https://` through URLSession): one request at a time, a bearer
 /// token on each (fixed, or from an OAuth2 token endpoint), `429` and `503` answered by
 /// waiting `Retry-After` seconds out of one budget shared by the whole run.
 final class HTTPTransport: @unchecked Sendable {
@@ -16,6 +17,7 @@ final class HTTPTransport: @unchecked Sendable {
     private var sent = 0
     private var waited = 0.0
     private var accessToken: (value: String, expires: Date)?
+    private let plain = PlainHTTPConnection()
 
     init(credentials: WebAPICredentials, budget: RetryBudget = RetryBudget()) {
         let configuration = URLSessionConfiguration.ephemeral
@@ -129,9 +131,18 @@ final class HTTPTransport: @unchecked Sendable {
         var error: Error?
     }
 
-    /// One HTTP exchange, counted.
+    /// One HTTP exchange, counted: `http://` over a kept-alive socket of our own, others through URLSession.
     private func exchange(_ request: URLRequest) throws -> APIResponse {
         lock.withLock { sent += 1 }
+        if let url = request.url, url.scheme?.lowercased() == "http" {
+            do {
+                let headers = (request.allHTTPHeaderFields ?? [:]).sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+                let (status, fields, body) = try plain.exchange(method: request.httpMethod ?? "GET", url: url, headers: headers, body: request.httpBody)
+                return APIResponse(status: status, headers: fields, body: body)
+            } catch {
+                throw ServiceErrorFactory.unavailable("Cannot reach \(url.absoluteString): \(error)")
+            }
+        }
         let outcome = Outcome()
         let done = DispatchSemaphore(value: 0)
         session.dataTask(with: request) { data, response, error in

@@ -11,7 +11,7 @@ enum KeyPredicate {
     static func parse(_ text: String, entity: String) throws -> KeyPredicate {
         let parts = try splitTopLevel(text, entity: entity)
         if parts.count == 1, !containsEquals(parts[0]) {
-            let value = parts[0].trimmingCharacters(in: .whitespaces)
+            let value = parts[0].trimmingWhitespace()
             if value.hasPrefix("@") { throw aliasError(entity) }
             guard let id = RecordID(value) else { throw invalid(entity, "'\(value)' is not a GUID") }
             return .id(id)
@@ -19,8 +19,8 @@ enum KeyPredicate {
         var values: [String: FieldValue] = [:]
         for part in parts {
             guard let equals = part.firstIndex(of: "=") else { throw invalid(entity, "'\(part)' has no value") }
-            let name = part[..<equals].trimmingCharacters(in: .whitespaces)
-            let literal = part[part.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            let name = part[..<equals].trimmingWhitespace()
+            let literal = part[part.index(after: equals)...].trimmingWhitespace()
             guard !name.isEmpty, values[name] == nil else { throw invalid(entity, "a key property is empty or repeated") }
             values[name] = try value(literal, entity: entity)
         }
@@ -59,7 +59,7 @@ enum KeyPredicate {
         }
         guard !quoted else { throw invalid(entity, "unterminated string literal") }
         parts.append(current)
-        guard !parts.contains(where: { $0.trimmingCharacters(in: .whitespaces).isEmpty }) else {
+        guard !parts.contains(where: { $0.trimmingWhitespace().isEmpty }) else {
             throw invalid(entity, "empty key value")
         }
         return parts
@@ -69,9 +69,7 @@ enum KeyPredicate {
     static func value(_ literal: String, entity: String) throws -> FieldValue {
         if literal.hasPrefix("@") { throw aliasError(entity) }
         if literal.count >= 2, literal.hasPrefix("'"), literal.hasSuffix("'") {
-            let inner = literal.dropFirst().dropLast()
-            let unescaped = inner.replacingOccurrences(of: "''", with: "'")
-            guard !inner.replacingOccurrences(of: "''", with: "").contains("'") else {
+            guard let unescaped = unquoted(literal.dropFirst().dropLast()) else {
                 throw invalid(entity, "a quote inside a string must be doubled")
             }
             return .string(unescaped)
@@ -86,6 +84,19 @@ enum KeyPredicate {
         if let integer = Int64(literal) { return .integer(integer) }
         if let decimal = DecimalNumber(literal) { return .decimal(decimal) }
         throw invalid(entity, "'\(literal)' is not a value")
+    }
+
+    /// The inside of a string literal with each doubled quote made single; nil when a quote is not doubled.
+    private static func unquoted(_ inner: Substring) -> String? {
+        var result = String.UnicodeScalarView()
+        var scalars = inner.unicodeScalars[...]
+        while let scalar = scalars.popFirst() {
+            if scalar == "'" {
+                guard scalars.popFirst() == "'" else { return nil }
+            }
+            result.append(scalar)
+        }
+        return String(result)
     }
 
     static func aliasError(_ entity: String) -> ServiceError {

@@ -131,6 +131,6 @@ struct QueryOptions {
 
     /// The `$select` list, nil when absent.
     var select: [String]? {
-        self["$select"].map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        self["$select"].map { $0.split(separator: ",").map { $0.trimmingWhitespace() } }
     }
 }

@@ -77,7 +77,7 @@ extension WebAPIHandler {
             if char == "," && depth == 0 { parts.append(current); current = "" } else { current.append(char) }
         }
         parts.append(current)
-        for part in parts.map({ $0.trimmingCharacters(in: .whitespaces) }) {
+        for part in parts.map({ $0.trimmingWhitespace() }) {
             let name = String(part.prefix { $0 != "(" })
             guard name == "Keys" || name == "Attributes" else {
                 throw ServiceError(.unknownProperty, "Could not find a property named '\(name)' on type 'Microsoft.Dynamics.CRM.EntityMetadata'.")
@@ -86,7 +86,7 @@ extension WebAPIHandler {
             if part.contains("("), part.hasSuffix(")") {
                 let inner = part.dropFirst(name.count + 1).dropLast()
                 for option in inner.split(separator: ";") where option.hasPrefix("$select=") {
-                    select = option.dropFirst("$select=".count).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+                    select = option.dropFirst("$select=".count).split(separator: ",").map { $0.trimmingWhitespace() }
                 }
             }
             result[name] = .some(select)

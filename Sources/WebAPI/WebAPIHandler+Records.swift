@@ -46,9 +46,9 @@ extension WebAPIHandler {
         let request: ServiceRequest
         if let version = try call.version(inHeader: "if-match") {
             request = .update(reference, fields: fields, ifVersion: version)
-        } else if call.request.header("if-match")?.trimmingCharacters(in: .whitespaces) == "*" {
+        } else if call.request.header("if-match")?.trimmingWhitespace() == "*" {
             request = .upsert(reference, fields: fields, mode: .updateOnly)
-        } else if call.request.header("if-none-match")?.trimmingCharacters(in: .whitespaces) == "*" {
+        } else if call.request.header("if-none-match")?.trimmingWhitespace() == "*" {
             request = .upsert(reference, fields: fields, mode: .createOnly)
         } else {
             request = .upsert(reference, fields: fields, mode: .createOrUpdate)

@@ -135,10 +135,12 @@ struct Call {
         self.contentIDs = contentIDs
         base = origin + ResourcePath.root
         path = try ResourcePath(target: request.target)
+        preferences = request.preferences
     }
 
     var options: QueryOptions { path.options }
-    var preferences: Preferences { request.preferences }
+    /// The `Prefer` header's preferences (parsed once per request).
+    let preferences: Preferences
     var decoder: BodyDecoder { BodyDecoder(catalog: catalog, contentIDs: contentIDs) }
     /// Whether lookups carry `@Microsoft.Dynamics.CRM.lookuplogicalname`.
     var lookupNames: Bool { preferences.includesAnnotation(RecordJSON.lookupLogicalName) }
@@ -161,7 +163,7 @@ struct Call {
     /// The row version an `If-Match`/`If-None-Match` ETag names (`W/"12"`), nil for `*`, `null` or none.
     /// - Throws: `0x80060888` for an ETag that is not a version.
     func version(inHeader name: String) throws -> Int64? {
-        guard let value = request.header(name)?.trimmingCharacters(in: .whitespaces), value != "*", value != "null" else { return nil }
+        guard let value = request.header(name)?.trimmingWhitespace(), value != "*", value != "null" else { return nil }
         let digits = value.replacingOccurrences(of: "W/", with: "").trimmingCharacters(in: CharacterSet(charactersIn: "\""))
         guard let version = Int64(digits) else { throw ServiceError(.invalidKey, "The ETag '\(value)' is not valid.") }
         return version

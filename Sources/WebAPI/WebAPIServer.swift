@@ -94,7 +94,7 @@ public struct WebAPIServer: Sendable {
     /// The token of `Authorization: Bearer <token>` when it is one of the accepted tokens.
     private func bearerToken(_ header: String?) -> String? {
         guard let header, header.lowercased().hasPrefix("bearer ") else { return nil }
-        let given = header.dropFirst("bearer ".count).trimmingCharacters(in: .whitespaces)
+        let given = header.dropFirst("bearer ".count).trimmingWhitespace()
         return configuration.tokens.first { Self.constantTimeEqual($0, given) }
     }
 
