@@ -94,8 +94,8 @@ public final class EntityStore: DataService, @unchecked Sendable {
     /// Reloads entity definitions from the store.
     func loadCatalog() throws {
         let definitions = try queue.read { db in try SystemTables.loadDefinitions(db) }
+        // new compiled tables start with empty lookup caches, so nothing cached survives a reload
         catalog = Dictionary(definitions.map { ($0.name, EntityTable($0)) }, uniquingKeysWith: { _, last in last })
-        clearLookupCache()
     }
 
     /// The compiled table of an entity.
