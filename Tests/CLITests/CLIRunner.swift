@@ -46,6 +46,23 @@ struct CLIRunner {
         return process
     }
 
+    /// Starts `cdsync serve` on a free port with token `t0ken` and returns it with the line it
+    /// printed (`listening on http://127.0.0.1:PORT/api/data/v9.2/`).
+    static func startServe(in directory: URL, extra: [String] = []) throws -> (server: Process, line: String) {
+        let server = try start(["serve", "--db", "served.db", "--port", "0", "--token", "t0ken"] + extra, in: directory)
+        let handle = (server.standardOutput as! Pipe).fileHandleForReading
+        var data = Data()
+        while !data.contains(UInt8(ascii: "\n")) {
+            let chunk = handle.availableData
+            if chunk.isEmpty { break }
+            data.append(chunk)
+        }
+        return (server, String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    /// The API root `startServe`'s server listens on.
+    static func serveRoot(_ line: String) -> String { String(line.dropFirst("listening on ".count)) }
+
     /// A fresh temporary directory.
     static func temporaryDirectory() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdsync-cli-\(UUID().uuidString)")

@@ -64,17 +64,9 @@ final class RemoteEquivalenceTests: XCTestCase {
     }
 
     private func startServer(_ directory: URL) throws -> (Process, String) {
-        let server = try CLIRunner.start(["serve", "--db", "served.db", "--port", "0", "--token", "t0ken"], in: directory)
-        let handle = (server.standardOutput as! Pipe).fileHandleForReading
-        var data = Data()
-        while !data.contains(UInt8(ascii: "\n")) {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            data.append(chunk)
-        }
-        let line = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        let (server, line) = try CLIRunner.startServe(in: directory)
         XCTAssertTrue(line.hasPrefix("listening on "), line)
-        return (server, String(line.dropFirst("listening on ".count)))
+        return (server, CLIRunner.serveRoot(line))
     }
 
     func test_exampleSyncGivesTheSameDataAndChangeFeedsEmbeddedAndOverHTTP() throws {

@@ -4,16 +4,8 @@ import XCTest
 /// `cdsync run --url` options for real services: the retry budget and OAuth2 client credentials.
 final class RemoteRunOptionsTests: XCTestCase {
     private func serve(_ directory: URL, _ extra: [String]) throws -> (Process, String) {
-        let server = try CLIRunner.start(["serve", "--db", "served.db", "--port", "0", "--token", "t0ken"] + extra, in: directory)
-        let handle = (server.standardOutput as! Pipe).fileHandleForReading
-        var data = Data()
-        while !data.contains(UInt8(ascii: "\n")) {
-            let chunk = handle.availableData
-            if chunk.isEmpty { break }
-            data.append(chunk)
-        }
-        let line = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        return (server, String(line.dropFirst("listening on ".count)))
+        let (server, line) = try CLIRunner.startServe(in: directory, extra: extra)
+        return (server, CLIRunner.serveRoot(line))
     }
 
     func test_throttlingPastTheRetryBudgetIsATemporaryFailure() throws {

@@ -5,23 +5,13 @@ import XCTest
 
 /// `cdsync schedule` runs a job whose target is a URL against a real `cdsync serve`.
 final class ScheduleURLTargetTests: XCTestCase {
-    private func firstLine(_ handle: FileHandle) -> String? {
-        var data = Data()
-        while !data.contains(UInt8(ascii: "\n")) {
-            let chunk = handle.availableData
-            if chunk.isEmpty { return data.isEmpty ? nil : String(decoding: data, as: UTF8.self) }
-            data.append(chunk)
-        }
-        return String(decoding: data, as: UTF8.self).split(separator: "\n").first.map(String.init)
-    }
-
     func test_aURLTargetJobRunsThroughTheServerWithItsStateInTheJobsFilesStateStore() throws {
         let directory = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try CLIRunner.start(["serve", "--db", "served.db", "--port", "0", "--token", "t0ken"], in: directory)
+        let (server, line) = try CLIRunner.startServe(in: directory)
         defer { if server.isRunning { server.terminate() } }
-        let line = try XCTUnwrap(firstLine((server.standardOutput as! Pipe).fileHandleForReading), "serve printed nothing")
-        let root = String(line.dropFirst("listening on ".count))
+        XCTAssertFalse(line.isEmpty, "serve printed nothing")
+        let root = CLIRunner.serveRoot(line)
         try """
             for c in cds.changes("account", { token = "from-server" }) do end
             cds.upsert("account", { accountnumber = "SCHED1" }, { name = "scheduled over HTTP" })

@@ -6,16 +6,6 @@ import XCTest
 
 /// `cdsync serve` as a real process: it prints its URL, answers with a token, refuses without one.
 final class ServeCommandTests: XCTestCase {
-    private func readLine(_ handle: FileHandle) -> String? {
-        var data = Data()
-        while !data.contains(UInt8(ascii: "\n")) {
-            let chunk = handle.availableData
-            if chunk.isEmpty { return data.isEmpty ? nil : String(decoding: data, as: UTF8.self) }
-            data.append(chunk)
-        }
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     private func send(_ method: String, _ url: URL, token: String?, body: String? = nil) async throws -> (Int, String, [AnyHashable: Any]) {
         var request = URLRequest(url: url)
         request.httpMethod = method
@@ -32,12 +22,10 @@ final class ServeCommandTests: XCTestCase {
     func test_serveOnPortZeroPrintsItsURLAndServesTheStore() async throws {
         let directory = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let process = try CLIRunner.start(["serve", "--db", "served.db", "--port", "0", "--token", "t0ken"], in: directory)
+        let (process, line) = try CLIRunner.startServe(in: directory)
         defer { if process.isRunning { process.terminate() } }
-        let output = (process.standardOutput as! Pipe).fileHandleForReading
-        let line = try XCTUnwrap(readLine(output), "serve printed nothing")
         XCTAssertTrue(line.hasPrefix("listening on http://127.0.0.1:"), line)
-        let root = try XCTUnwrap(URL(string: String(line.dropFirst("listening on ".count))))
+        let root = try XCTUnwrap(URL(string: CLIRunner.serveRoot(line)))
         XCTAssertNotEqual(root.port, 0)
         XCTAssertTrue(root.path.hasPrefix("/api/data/v9.2"))
 
@@ -59,10 +47,10 @@ final class ServeCommandTests: XCTestCase {
     func test_runWithURLSyncsThroughTheServer() throws {
         let directory = try CLIRunner.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let server = try CLIRunner.start(["serve", "--db", "served.db", "--port", "0", "--token", "t0ken"], in: directory)
+        let (server, line) = try CLIRunner.startServe(in: directory)
         defer { if server.isRunning { server.terminate() } }
-        let line = try XCTUnwrap(readLine((server.standardOutput as! Pipe).fileHandleForReading), "serve printed nothing")
-        let root = String(line.dropFirst("listening on ".count))
+        XCTAssertFalse(line.isEmpty, "serve printed nothing")
+        let root = CLIRunner.serveRoot(line)
         try """
             for i = 1, 5 do
               cds.upsert("account", { accountnumber = "R" .. i }, { name = "Remote " .. i })
