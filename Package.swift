@@ -16,13 +16,15 @@ let package = Package(
     targets: [
         // Pure domain: values, records, references, definitions, requests, errors, the service protocol.
         .target(name: "EntityModel"),
+        // Compact hash tables of byte strings for million-key sets and maps (no String per key).
+        .target(name: "KeyTables"),
         // One C function: process-wide SQLite configuration (sqlite3_config is variadic).
         .target(name: "CSQLiteShims", linkerSettings: [.linkedLibrary("sqlite3")]),
         // The Dataverse-semantics engine on SQLite.
         .target(
             name: "EntityStore",
             dependencies: [
-                "EntityModel", "CSQLiteShims",
+                "EntityModel", "CSQLiteShims", "KeyTables",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API for the hot paths (binding and stepping prepared statements).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -38,7 +40,7 @@ let package = Package(
         // Streaming readers and writers for the file formats analysts use (CSV, JSON lines, JSON).
         .target(name: "DataFiles"),
         // The Lua runtime for sync scripts.
-        .target(name: "SyncHost", dependencies: ["EntityModel", "LuaKit", "DataFiles"]),
+        .target(name: "SyncHost", dependencies: ["EntityModel", "LuaKit", "DataFiles", "KeyTables"]),
         // Scheduled runs: cron expressions, the jobs file, the scheduler loop, run locks.
         .target(name: "Scheduling", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The Dataverse Web API over any DataService (cdsync serve).
@@ -59,6 +61,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "EntityModelTests", dependencies: ["EntityModel"]),
+        .testTarget(name: "KeyTablesTests", dependencies: ["KeyTables"]),
         .testTarget(name: "EntityStoreTests", dependencies: ["EntityModel", "EntityStore"]),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),
         .testTarget(name: "DataFilesTests", dependencies: ["DataFiles"]),

@@ -181,11 +181,14 @@ extension EntityStore {
         var cacheKey: LookupCacheKey?
         // (a key value that is itself a reference depends on another entity's keys: not cached)
         if isWriting, case .keys(let keys) = reference.locator, keys.count == 1, let (column, value) = keys.first, !value.isReference {
-            let key = LookupCacheKey(column: column, value: value)
             if target.lookupCacheEpoch != lookupCacheEpoch {
-                target.lookupCache.removeAll()
+                invalidateLookups(target)
                 target.lookupCacheEpoch = lookupCacheEpoch
             }
+            if let map = target.keyMap, map.column == column, case .string(let text) = value, let id = map.id(for: text) {
+                return (id, reference.entity)
+            }
+            let key = LookupCacheKey(column: column, value: value)
             if let id = target.lookupCache[key] { return (id, reference.entity) }
             cacheKey = key
         }
@@ -201,6 +204,7 @@ extension EntityStore {
             if let cacheKey {
                 if target.lookupCache.count >= Self.lookupCacheLimit { target.lookupCache.removeAll() }
                 target.lookupCache[cacheKey] = id
+                try noteLookupMiss(target, column: cacheKey.column, db)
             }
             return (id, reference.entity)
         }

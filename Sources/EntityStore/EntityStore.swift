@@ -136,6 +136,8 @@ public final class EntityStore: DataService, @unchecked Sendable {
     /// Forgets cached lookup resolutions of an entity (after any write to it).
     func invalidateLookups(_ table: EntityTable) {
         if !table.lookupCache.isEmpty { table.lookupCache.removeAll() }
+        table.keyMap = nil
+        table.lookupMisses = 0
     }
 
     /// Forgets every cached lookup resolution (after a rollback, or another connection's write).

@@ -61,6 +61,11 @@ final class EntityTable: @unchecked Sendable {
     /// `EntityStore.lookupCacheEpoch`); valid only while `lookupCacheEpoch` matches the store's.
     var lookupCache: [LookupCacheKey: RecordID] = [:]
     var lookupCacheEpoch = -1
+    /// Every record's id by one text key, read once lookups keep missing `lookupCache`
+    /// (`EntityStore.noteLookupMiss`); dropped with the cache.
+    var keyMap: LookupKeyMap?
+    /// Lookups of this entity that went to SQL since the cache was last emptied.
+    var lookupMisses = 0
 
     init(_ definition: EntityDefinition) {
         self.definition = definition

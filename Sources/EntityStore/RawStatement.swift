@@ -84,18 +84,33 @@ enum RawStatement {
     /// Calls `body` with each row's values (in the statement's column order).
     static func forEachRow(_ db: Database, _ statement: Statement, _ values: [DatabaseValue],
                            _ body: ([DatabaseValue?]) throws -> Void) throws {
+        let count = sqlite3_column_count(statement.sqliteStatement)
+        var row = [DatabaseValue?](repeating: nil, count: Int(count))
+        try forEachRawRow(db, statement, values) { raw in
+            for index in 0..<count { row[Int(index)] = DatabaseValue(sqliteStatement: raw, index: index) }
+            try body(row)
+        }
+    }
+
+    /// Calls `body` with the statement positioned on each row in turn, to read columns
+    /// straight from SQLite (`sqlite3_column_text` and friends; valid only during the call).
+    static func forEachRawRow(_ db: Database, _ statement: Statement, _ values: [DatabaseValue],
+                              _ body: (SQLiteStatement) throws -> Void) throws {
         let raw = statement.sqliteStatement
         bind(raw, values)
         defer { sqlite3_reset(raw) }
-        let count = sqlite3_column_count(raw)
-        var row = [DatabaseValue?](repeating: nil, count: Int(count))
         while true {
             let code = sqlite3_step(raw)
             if code == SQLITE_DONE { return }
             guard code == SQLITE_ROW else { throw error(db, statement, code) }
-            for index in 0..<count { row[Int(index)] = DatabaseValue(sqliteStatement: raw, index: index) }
-            try body(row)
+            try body(raw)
         }
+    }
+
+    /// The text of a column of the current row as bytes (no copy; valid until the next step); nil for NULL.
+    static func textBytes(_ raw: SQLiteStatement, _ index: Int32) -> UnsafeRawBufferPointer? {
+        guard let text = sqlite3_column_text(raw, index) else { return nil }
+        return UnsafeRawBufferPointer(start: text, count: Int(sqlite3_column_bytes(raw, index)))
     }
 
     private static func error(_ db: Database, _ statement: Statement, _ code: Int32) -> DatabaseError {

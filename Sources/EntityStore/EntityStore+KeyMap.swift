@@ -1,0 +1,99 @@
+import EntityModel
+import Foundation
+import GRDB
+import KeyTables
+
+/// Every value of one single-column text key of a table with its record's id, read in one
+/// scan: what a bulk load's lookups need once they keep missing the lookup cache.
+///
+/// Keys are held exactly as stored, so a hit is the record SQLite would find; a miss (another
+/// spelling, a new record, a bad value) falls back to the SQL path, which decides and reports.
+struct LookupKeyMap {
+    let column: String
+    private let table: ByteKeyTable
+
+    init(column: String, table: ByteKeyTable) {
+        self.column = column
+        self.table = table
+    }
+
+    /// The id stored with `text`, or nil.
+    func id(for text: String) -> RecordID? {
+        guard let entry = table.find(text) else { return nil }
+        return table.withPayload(of: entry) { bytes in
+            RecordID(UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                                 bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15])))
+        }
+    }
+}
+
+extension EntityStore {
+    /// Misses (SQL lookups of one target during writes) before a key map is considered.
+    static let keyMapFirstCheck = 4096
+    /// A key map is read once the misses reach 1/16 of the target's rows: the scan then costs
+    /// at most about as much as the misses so far did, and every later lookup is a hash probe.
+    static let keyMapRowsPerMiss = 16
+    /// Targets with more rows than this keep to the SQL path (a map costs ~65 bytes a row).
+    static let keyMapRowLimit = 2_000_000
+
+    /// Counts a lookup that went to SQL and, when the target's lookups by `column` keep
+    /// missing, reads the key map that answers the following ones.
+    func noteLookupMiss(_ target: EntityTable, column: String, _ db: Database) throws {
+        target.lookupMisses += 1
+        let misses = target.lookupMisses
+        // check at 4096, 8192, 16384 … misses, so counting rows stays rare
+        guard target.keyMap == nil, misses >= Self.keyMapFirstCheck, misses & (misses - 1) == 0,
+              target.singleColumnKeys[column] != nil,
+              let attribute = target.attributeByName[column], attribute.type == .string || attribute.type == .memo
+        else { return }
+        let rows = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM \(target.quotedTable)")) ?? 0
+        guard rows <= misses * Self.keyMapRowsPerMiss, rows <= Self.keyMapRowLimit else { return }
+        target.keyMap = try readKeyMap(target, column: column, rows: rows, db)
+    }
+
+    /// Reads `column` and the primary key of every row. Values a key may not hold (SPEC §1
+    /// rule 11) are left out, so looking them up still fails on the SQL path.
+    private func readKeyMap(_ target: EntityTable, column: String, rows: Int, _ db: Database) throws -> LookupKeyMap {
+        var map = ByteKeyTable(payloadSize: 16, capacity: rows)
+        let sql = "SELECT \(quoteIdentifier(column)), \(quoteIdentifier(target.primaryKey)) FROM \(target.quotedTable) WHERE \(quoteIdentifier(column)) IS NOT NULL"
+        var id = [UInt8](repeating: 0, count: 16)
+        try RawStatement.forEachRawRow(db, db.makeStatement(sql: sql), []) { raw in
+            guard let key = RawStatement.textBytes(raw, 0), let idText = RawStatement.textBytes(raw, 1),
+                  !Self.containsForbiddenKeyCharacter(key), Self.parseGUID(idText, into: &id)
+            else { return }
+            id.withUnsafeBytes { _ = map.insert(key, payload: $0) }
+        }
+        return LookupKeyMap(column: column, table: map)
+    }
+
+    /// True when the bytes hold a character keys cannot contain.
+    static func containsForbiddenKeyCharacter(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        let (low, high) = forbiddenKeyMask
+        for byte in bytes where byte < 128 {
+            if byte < 64 ? (low >> UInt64(byte)) & 1 == 1 : (high >> UInt64(byte - 64)) & 1 == 1 { return true }
+        }
+        return false
+    }
+
+    /// Parses a 36-character GUID into 16 bytes; false when it is not one.
+    static func parseGUID(_ text: UnsafeRawBufferPointer, into bytes: inout [UInt8]) -> Bool {
+        guard text.count == 36 else { return false }
+        var offset = 0
+        for index in 0..<16 {
+            if offset == 8 || offset == 13 || offset == 18 || offset == 23 { offset += 1 }
+            guard let high = hexValue(text[offset]), let low = hexValue(text[offset + 1]) else { return false }
+            bytes[index] = high << 4 | low
+            offset += 2
+        }
+        return true
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+}

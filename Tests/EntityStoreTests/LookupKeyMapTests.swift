@@ -1,0 +1,104 @@
+import EntityModel
+import XCTest
+
+@testable import EntityStore
+
+/// Lookups that keep missing the cache read the target's whole key map once; a hit must be
+/// the record SQLite would find and anything else must still fail as it did before.
+final class LookupKeyMapTests: XCTestCase {
+    private func contact(_ email: String) -> EntityReference {
+        EntityReference("contact", keys: ["emailaddress1": .string(email)])
+    }
+
+    private func account(_ number: String) -> EntityReference {
+        EntityReference("account", keys: ["accountnumber": .string(number)])
+    }
+
+    private func accountPointingAt(_ number: String, _ email: String) -> ServiceRequest {
+        .upsert(account(number), fields: ["name": .string(number), "primarycontactid": .reference(contact(email))], mode: .createOrUpdate)
+    }
+
+    /// 5000 contacts, then 5000 accounts each pointing at one by email (in batches of 1000).
+    private func loadContactsAndAccounts(_ store: EntityStore) throws -> [String: RecordID] {
+        var contactIDs: [String: RecordID] = [:]
+        for start in stride(from: 0, to: 5000, by: 1000) {
+            let creates = (start..<start + 1000).map { index in
+                ServiceRequest.create(entity: "contact", id: nil, fields: ["emailaddress1": .string("c\(index)@x.test"), "lastname": .string("C")])
+            }
+            guard case .batch(false, let items) = try store.execute(.executeMultiple(creates, continueOnError: false, returnResponses: true)) else {
+                throw ServiceError(.invalidArgument, "contacts were not created")
+            }
+            for (offset, item) in items.enumerated() {
+                if case .created(let id)? = item.response { contactIDs["c\(start + offset)@x.test"] = id }
+            }
+        }
+        _ = try store.execute(.create(entity: "contact", id: nil, fields: ["emailaddress1": .string("odd/key@x.test"), "lastname": .string("O")]))
+        for start in stride(from: 0, to: 5000, by: 1000) {
+            let upserts = (start..<start + 1000).map { accountPointingAt("A\($0)", "c\($0)@x.test") }
+            guard case .batch(false, _) = try store.execute(.executeMultiple(upserts, continueOnError: false, returnResponses: false)) else {
+                throw ServiceError(.invalidArgument, "accounts were not written")
+            }
+        }
+        return contactIDs
+    }
+
+    func test_manyLookupMissesReadTheKeyMapAndEveryLookupStillFindsItsOwnRecord() throws {
+        try forEachStore { store in
+            let contactIDs = try loadContactsAndAccounts(store)
+            XCTAssertNotNil(try store.table("contact").keyMap, "5000 misses on 5001 contacts should read the key map")
+            // accounts written after the map was read point at the right contacts too
+            for index in [0, 1, 4095, 4096, 4097, 4999] {
+                let record = try store.retrieve(account("A\(index)"), columns: ["primarycontactid"])
+                XCTAssertEqual(record["primarycontactid"], .reference(EntityReference("contact", id: contactIDs["c\(index)@x.test"]!)), "A\(index)")
+            }
+        }
+    }
+
+    func test_withAKeyMapOtherSpellingsMissingTargetsAndForbiddenCharactersBehaveAsWithout() throws {
+        try forEachStore { store in
+            let contactIDs = try loadContactsAndAccounts(store)
+            XCTAssertNotNil(try store.table("contact").keyMap)
+            // keys compare ignoring case in the store: the map misses, SQL finds it
+            _ = try store.execute(accountPointingAt("B1", "C7@X.TEST"))
+            XCTAssertEqual(try store.retrieve(account("B1"), columns: ["primarycontactid"])["primarycontactid"],
+                           .reference(EntityReference("contact", id: contactIDs["c7@x.test"]!)))
+            let missing = assertServiceError(.recordNotFoundByEntityKey) { try store.execute(self.accountPointingAt("B2", "nobody@x.test")) }
+            XCTAssertEqual(missing?.entity, "contact")
+            // a stored value a key may not hold is still refused as a key
+            assertServiceError(.invalidKey) { try store.execute(self.accountPointingAt("B3", "odd/key@x.test")) }
+            XCTAssertNil(try store.find(account("B2")))
+            XCTAssertNil(try store.find(account("B3")))
+        }
+    }
+
+    func test_writingTheTargetDropsItsKeyMap() throws {
+        try forEachStore { store in
+            _ = try loadContactsAndAccounts(store)
+            XCTAssertNotNil(try store.table("contact").keyMap)
+            _ = try store.execute(.update(contact("c8@x.test"), fields: ["emailaddress1": .string("c8b@x.test")], ifVersion: nil))
+            XCTAssertNil(try store.table("contact").keyMap)
+            assertServiceError(.recordNotFoundByEntityKey) { try store.execute(self.accountPointingAt("D1", "c8@x.test")) }
+            _ = try store.execute(accountPointingAt("D2", "c8b@x.test"))
+            _ = try store.execute(.delete(contact("c9@x.test"), ifVersion: nil))
+            assertServiceError(.recordNotFoundByEntityKey) { try store.execute(self.accountPointingAt("D3", "c9@x.test")) }
+        }
+    }
+
+    func test_aRolledBackBatchDropsTheKeyMapAndItsContactsAreGone() throws {
+        try forEachStore { store in
+            _ = try loadContactsAndAccounts(store)
+            XCTAssertNotNil(try store.table("contact").keyMap)
+            // the transaction creates a contact, points an account at it, then fails: all undone
+            assertServiceError(.recordNotFoundByEntityKey) {
+                try store.execute(.executeTransaction([
+                    .create(entity: "contact", id: nil, fields: ["emailaddress1": .string("temp@x.test")]),
+                    self.accountPointingAt("E1", "temp@x.test"),
+                    self.accountPointingAt("E2", "nobody@x.test"),
+                ], returnResponses: false))
+            }
+            assertServiceError(.recordNotFoundByEntityKey) { try store.execute(self.accountPointingAt("E3", "temp@x.test")) }
+            _ = try store.execute(accountPointingAt("E4", "c10@x.test"))
+            XCTAssertNil(try store.find(account("E1")))
+        }
+    }
+}

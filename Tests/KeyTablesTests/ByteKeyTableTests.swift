@@ -1,0 +1,56 @@
+import KeyTables
+import XCTest
+
+/// The compact byte-string table behind key sets and lookup key maps.
+final class ByteKeyTableTests: XCTestCase {
+    func test_aSetAgreesWithSwiftsSetOverManyKeysThroughSeveralGrowths() {
+        var table = ByteKeyTable()
+        var reference = Set<String>()
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<50_000 {
+            // short, 8-byte-aligned and long keys, with repeats
+            let length = Int.random(in: 0...40, using: &generator)
+            let key = String((0..<length).map { _ in "abcdefghij".randomElement(using: &generator)! })
+            XCTAssertEqual(table.insert(key), reference.insert(key).inserted, key)
+        }
+        XCTAssertEqual(table.count, reference.count)
+        for key in reference { XCTAssertTrue(table.contains(key), key) }
+        for probe in ["zzz", "abcdefghijk-not-there", "A"] { XCTAssertFalse(table.contains(probe)) }
+    }
+
+    func test_theEmptyKeyIsAKeyLikeAnyOther() {
+        var table = ByteKeyTable()
+        XCTAssertFalse(table.contains(""))
+        XCTAssertTrue(table.insert(""))
+        XCTAssertFalse(table.insert(""))
+        XCTAssertTrue(table.contains(""))
+        XCTAssertEqual(table.count, 1)
+    }
+
+    func test_payloadsStayWithTheirKeysAndAreNotReplacedByASecondInsert() {
+        var table = ByteKeyTable(payloadSize: 4)
+        for number in 0..<10_000 {
+            var payload = UInt32(number).littleEndian
+            withUnsafeBytes(of: &payload) { XCTAssertTrue(table.insert("key-\(number)", payload: $0)) }
+        }
+        var other = UInt32(99).littleEndian
+        withUnsafeBytes(of: &other) { XCTAssertFalse(table.insert("key-7", payload: $0)) }
+        for number in [0, 7, 4_096, 9_999] {
+            let entry = try! XCTUnwrap(table.find("key-\(number)"))
+            let stored = table.withPayload(of: entry) { $0.loadUnaligned(as: UInt32.self) }
+            XCTAssertEqual(UInt32(littleEndian: stored), UInt32(number))
+        }
+        XCTAssertNil(table.find("key-10000"))
+    }
+
+    func test_keysAreComparedByteForByte() {
+        var table = ByteKeyTable()
+        table.insert("Alpha")
+        XCTAssertFalse(table.contains("alpha"))
+        XCTAssertFalse(table.contains("Alph"))
+        XCTAssertFalse(table.contains("Alpha "))
+        table.insert("café")
+        XCTAssertTrue(table.contains("café"))
+        XCTAssertFalse(table.contains("cafe"))
+    }
+}
