@@ -76,7 +76,7 @@ extension EntityStore {
         }
     }
 
-    private func filterSQL(for filter: FilterExpression, _ table: EntityTable, _ arguments: inout [DatabaseValue]) throws -> String {
+    func filterSQL(for filter: FilterExpression, _ table: EntityTable, _ arguments: inout [DatabaseValue]) throws -> String {
         switch filter {
         case .and, .or:
             // a chain of one operator (`a or b or c …`) is one parenthesized list: nested

@@ -1,6 +1,7 @@
 import DataFiles
 import EntityModel
 import Foundation
+import KeyTables
 import LuaKit
 
 /// A set of source keys for `cdsync.mirror`, held in Swift: `cds.key_set()` builds one key by
@@ -10,13 +11,38 @@ import LuaKit
 /// by their decimal text (`42` and `"42"` are the same key). nil and `cds.null` are not keys.
 final class KeySetObject: LuaObject {
     static let luaTypeName = "cds.KeySet"
-    private(set) var keys = Set<String>()
+    /// The keys' comparison forms (ASCII letters lower-cased), as bytes: a million keys cost
+    /// tens of megabytes and no String each.
+    private var keys = ByteKeyTable(capacity: 1024)
+    /// Reused to lower-case a key before it is added or looked up.
+    private var folded: [UInt8] = []
+
+    /// The number of keys.
+    var count: Int { keys.count }
 
     /// Adds a normalized key; true when it was new.
     @discardableResult
-    func insert(_ key: String) -> Bool { keys.insert(key).inserted }
+    func insert(_ key: String) -> Bool { keys.insert(key) }
 
     func contains(_ key: String) -> Bool { keys.contains(key) }
+
+    /// Adds a key given as UTF-8 bytes, ignoring ASCII case.
+    func insertFolding(_ bytes: UnsafeRawBufferPointer) {
+        withFolded(bytes) { _ = keys.insert($0) }
+    }
+
+    /// True when the set holds the key given as UTF-8 bytes, ignoring ASCII case.
+    func containsFolding(_ bytes: UnsafeRawBufferPointer) -> Bool {
+        withFolded(bytes) { keys.contains($0) }
+    }
+
+    private func withFolded<R>(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        guard bytes.contains(where: { $0 >= 65 && $0 <= 90 }) else { return body(bytes) }
+        folded.removeAll(keepingCapacity: true)
+        folded.append(contentsOf: bytes)
+        for index in folded.indices where folded[index] >= 65 && folded[index] <= 90 { folded[index] += 32 }
+        return folded.withUnsafeBytes(body)
+    }
 }
 
 enum KeySets {
@@ -34,7 +60,7 @@ enum KeySets {
                 return 1
             },
             "count": CdsModule.guarded { ctx in
-                ctx.push(Int64(try ctx.objectArgument(1, as: KeySetObject.self).keys.count))
+                ctx.push(Int64(try ctx.objectArgument(1, as: KeySetObject.self).count))
                 return 1
             },
         ])
@@ -60,19 +86,7 @@ enum KeySets {
         let extra = ctx.type(ofField: "select", in: options) == .table ? ctx.value(field: "select", in: options).arrayStrings ?? [] : []
         query.columns! += extra.filter { $0 != column }
         try session.queue.flush()
-        var considered = 0, unkeyed = 0
-        var found: [Record] = []
-        var cookie: String?
-        repeat {
-            query.pagingCookie = cookie
-            guard case .records(let page) = try session.read(.retrieveMultiple(query)) else { break }
-            for record in page.records {
-                considered += 1
-                guard let key = normalizedKey(record.fields[column] ?? .null) else { unkeyed += 1; continue }
-                if !set.contains(key) { found.append(record) }
-            }
-            cookie = page.moreRecords ? page.pagingCookie : nil
-        } while cookie != nil
+        let (considered, unkeyed, found) = try compare(query, key: column, extra: extra, with: set, session)
         let result = ctx.pushNewTable(fieldCapacity: 3)
         ctx.push(Int64(considered)); ctx.setField("considered", in: result)
         ctx.push(Int64(unkeyed)); ctx.setField("unkeyed", in: result)
@@ -88,6 +102,34 @@ enum KeySets {
         }
         ctx.setField("missing", in: result)
         return 1
+    }
+
+    /// The rows of `query` whose `key` the set lacks: compared in the store when it can scan the
+    /// column (one statement, no record per row), otherwise page by page as records.
+    private static func compare(_ query: Query, key column: String, extra: [String], with set: KeySetObject,
+                                _ session: SyncSession) throws -> (considered: Int, unkeyed: Int, missing: [Record]) {
+        if let scanner = session.service as? KeyColumnScanning {
+            session.queue.countRequest()
+            if let result = try scanner.scanKeyColumn(entity: query.entity, column: column, columns: extra, filter: query.filter,
+                                                      isKnown: set.containsFolding) {
+                return (result.considered, result.unkeyed, result.missing)
+            }
+        }
+        var query = query
+        var considered = 0, unkeyed = 0
+        var found: [Record] = []
+        var cookie: String?
+        repeat {
+            query.pagingCookie = cookie
+            guard case .records(let page) = try session.read(.retrieveMultiple(query)) else { break }
+            for record in page.records {
+                considered += 1
+                guard let key = normalizedKey(record.fields[column] ?? .null) else { unkeyed += 1; continue }
+                if !set.contains(key) { found.append(record) }
+            }
+            cookie = page.moreRecords ? page.pagingCookie : nil
+        } while cookie != nil
+        return (considered, unkeyed, found)
     }
 
     /// The comparison form of a stored key value, as `normalizedKey(ctx:at:)` gives it for the
@@ -121,21 +163,14 @@ enum KeySets {
         let set = KeySetObject()
         do {
             var reader = try CSVReader(path: path, options: options)
-            var index: Int?
-            while let record = try reader.nextRecord() {
-                if index == nil {
-                    guard let found = record.header.names.firstIndex(of: column) else {
-                        throw LuaError.structured(code: "csv.malformed",
-                            message: "\(fileName): has no column '\(column)' (columns: \(record.header.names.joined(separator: ", ")))")
-                    }
-                    index = found
-                }
-                guard index! < record.fields.count else {
-                    throw LuaError.structured(code: "csv.malformed", message: "\(fileName):\(record.line): the row has no value for '\(column)'",
-                                              fields: ["source": .string("\(fileName):\(record.line)")])
-                }
-                set.insert(asciiLowercased(record.fields[index!]))
+            guard let index = reader.header.names.firstIndex(of: column) else {
+                throw LuaError.structured(code: "csv.malformed",
+                    message: "\(fileName): has no column '\(column)' (columns: \(reader.header.names.joined(separator: ", ")))")
             }
+            // only the key field's bytes are touched: no String or record per row
+            while try reader.nextRecord(visit: { field, bytes, _ in
+                if field == index { set.insertFolding(UnsafeRawBufferPointer(bytes)) }
+            }) != nil {}
         } catch let error as DataFileError {
             let source = "\(fileName):\(error.line ?? 0)"
             throw LuaError.structured(code: error.code.rawValue.hasPrefix("csv") ? "csv.malformed" : error.code.rawValue,

@@ -97,6 +97,25 @@ final class FileAndLimitTests: XCTestCase {
         XCTAssertEqual(left.sorted(), ["M1", "M2", "M4"])
     }
 
+    func test_cdsMissingComparesInTheStoreWithFilterSelectAndUnkeyedRows() throws {
+        let store = try makeStore()
+        try runScript("""
+            for i = 1, 6 do cds.upsert("account", { accountnumber = "K" .. i }, { name = i <= 3 and "keep" or "other" }) end
+            cds.create("account", { name = "keep" })  -- no key: counted, never missing
+            local keys = cds.key_set()
+            keys:add("k1"); keys:add("K4"); keys:add("not-stored")
+            local found = cds.missing("account", keys, { key = "accountnumber", filter = "name eq 'keep'", select = { "statecode", "name" } })
+            assert(found.considered == 4 and found.unkeyed == 1, found.considered .. " " .. found.unkeyed)
+            assert(#found.missing == 2, "missing " .. #found.missing)
+            local first, second = found.missing[1], found.missing[2]
+            assert(first.key == "K2" and second.key == "K3", tostring(first.key) .. " " .. tostring(second.key))
+            assert(first.statecode == 0 and first.name == "keep" and #first.id == 36)
+            local all = cds.missing("account", keys, { key = "accountnumber" })
+            assert(all.considered == 7 and all.unkeyed == 1 and #all.missing == 4, all.considered .. " " .. #all.missing)
+            assert(all.missing[1].name == nil, "only the key and id unless select asks")
+            """, store: store, options: RunOptions())
+    }
+
     func test_jsonWriterAndReaderRoundTripExactDecimals() throws {
         let store = try makeStore()
         let path = try temporaryDirectory().appendingPathComponent("out.jsonl").path
