@@ -16,6 +16,8 @@ final class ChangeCursor: LuaObject {
     private var deletedKeys: [RecordID: [String: String]] = [:]
     private var position = 0
     private var finished = false
+    /// The next page, read while the script works on the current one.
+    private var nextPage: WriteQueue.PendingRead?
     private var finalToken: String?
     /// True when the saved token had expired and the loop restarted as a full sync.
     private(set) var resynced = false
@@ -32,6 +34,7 @@ final class ChangeCursor: LuaObject {
         finished = true
         finalToken = nil
         page = []
+        nextPage = nil  // a read still running finishes on the worker and is dropped
     }
 
     /// The binding: builds the cursor and returns the generic-for values.
@@ -116,7 +119,12 @@ final class ChangeCursor: LuaObject {
     private func loadPage() throws {
         let response: ServiceResponse
         do {
-            response = try session.read(.retrieveChanges(request))
+            if let nextPage {
+                self.nextPage = nil
+                response = try nextPage.wait()
+            } else {
+                response = try session.read(.retrieveChanges(request))
+            }
         } catch let error as ServiceError where error.code == .expiredVersionStamp && resyncWhenExpired && request.token != nil {
             request.token = nil
             request.pagingCookie = nil
@@ -129,6 +137,8 @@ final class ChangeCursor: LuaObject {
         position = 0
         if changes.moreRecords {
             request.pagingCookie = changes.pagingCookie
+            // the page's watermark is fixed, so the next page can be read while this one is used
+            nextPage = try session.startRead(.retrieveChanges(request))
         } else {
             finished = true
             finalToken = changes.dataToken

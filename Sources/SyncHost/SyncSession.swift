@@ -49,6 +49,15 @@ final class SyncSession {
         return try service.execute(request)
     }
 
+    /// Starts a read that runs while the script goes on (after pending writes are sent);
+    /// writes the script makes meanwhile are not seen by it.
+    /// - Throws: `RowFailure` when an earlier record failed and the policy is stop.
+    func startRead(_ request: ServiceRequest) throws -> WriteQueue.PendingRead {
+        try queue.flush()
+        queue.countRequest()
+        return queue.startRead(request)
+    }
+
     /// Saves tokens whose changes have been processed (after all writes are sent).
     /// - Throws: inside `cds.transaction` (its writes are not sent yet), or a row failure.
     func checkpoint() throws -> Int {

@@ -60,6 +60,8 @@ final class WriteQueue {
     private let worker = DispatchQueue(label: "cdsync.write-batches")
     private static let releaser = DispatchQueue(label: "cdsync.release", qos: .utility)
     private var inFlight: InFlight?
+    /// True when a read started by `startRead` may still be running on the worker.
+    private var readInFlight = false
 
     init(service: DataService, options: RunOptions, rejects: RejectsWriter?) {
         self.service = service
@@ -85,10 +87,40 @@ final class WriteQueue {
         if pending.count >= options.batchSize { try send(wait: !options.pipelined) }
     }
 
-    /// Sends every queued write and waits until all are written.
+    /// Sends every queued write and waits until all are written, and until any read started
+    /// with `startRead` is done, so the service is never called from two threads at once.
     /// - Throws: `RowFailure` for the first failed record when the policy is stop.
     func flush() throws {
         try send(wait: true)
+        if readInFlight {
+            worker.sync {}
+            readInFlight = false
+        }
+    }
+
+    /// A read running on the worker while the script goes on; `wait()` gives its response.
+    final class PendingRead: @unchecked Sendable {
+        fileprivate var outcome: Result<ServiceResponse, Error>?
+        private let worker: DispatchQueue
+
+        fileprivate init(worker: DispatchQueue) { self.worker = worker }
+
+        /// Waits for the read and returns its response.
+        /// - Throws: the read's error.
+        func wait() throws -> ServiceResponse {
+            worker.sync {}
+            return try outcome!.get()
+        }
+    }
+
+    /// Starts `request` on the worker, behind anything already sent, and returns at once.
+    /// Writes queued after this call are not seen by the read.
+    func startRead(_ request: ServiceRequest) -> PendingRead {
+        let read = PendingRead(worker: worker)
+        let service = self.service
+        worker.async { read.outcome = Result { try service.execute(request) } }
+        readInFlight = true
+        return read
     }
 
     /// Waits for the batch in flight and applies its results, ignoring its failure (used on

@@ -28,6 +28,42 @@ final class TokenTests: XCTestCase {
         XCTAssertEqual(seen["name"], .string("2"), "the change to A and the previous run's own write are delivered again")
     }
 
+    func test_changesOverManyPagesArriveOnceEachInOrderWhileTheLoopWrites() throws {
+        let store = try makeStore()
+        try runScript("""
+            for i = 1, 23 do cds.upsert("account", { accountnumber = string.format("P%02d", i) }, { name = "n" .. i }) end
+            for c in cds.changes("account", { token = "pages" }) do end
+            for i = 1, 23 do cds.upsert("account", { accountnumber = string.format("P%02d", i) }, { name = "m" .. i }) end
+            cds.delete("account", { accountnumber = "P07" })
+            """, store: store)
+        // pages of 5 are read ahead while the loop body writes other records and reads one back
+        let report = try runScript("""
+            local seen, order = {}, {}
+            for c in cds.changes("account", { token = "pages", page_size = 5, columns = { "accountnumber", "name" } }) do
+              local key = c.deleted and c.key.accountnumber or c.record.accountnumber
+              assert(not seen[key], "delivered twice: " .. key)
+              seen[key] = true
+              order[#order + 1] = key
+              cds.upsert("account", { accountnumber = "LOG-" .. key }, { name = "seen" })
+              assert(cds.get("account", { accountnumber = "LOG-" .. key }).name == "seen")
+            end
+            assert(#order == 23, "changes: " .. #order)
+            assert(order[1] == "P01" and order[22] == "P23" and order[23] == "P07", table.concat(order, ","))
+            """, store: store)
+        XCTAssertEqual(report.tokensAdvanced, ["pages"])
+        XCTAssertEqual(try store.count("account"), 22 + 23)
+        // a loop left early after reading ahead saves nothing, and the next run still gets all of them
+        let early = try runScript("""
+            for c in cds.changes("account", { token = "pages", page_size = 5 }) do break end
+            """, store: store)
+        XCTAssertTrue(early.tokensAdvanced.isEmpty)
+        try runScript("""
+            local n = 0
+            for c in cds.changes("account", { token = "pages", page_size = 5 }) do n = n + 1 end
+            assert(n == 23, "the LOG- records written by the last run: " .. n)
+            """, store: store)
+    }
+
     func test_breakingOutOfTheLoopDoesNotAdvanceTheToken() throws {
         let store = try makeStore()
         for number in ["A", "B", "C"] { try store.execute(.create(entity: "account", id: nil, fields: ["name": .string(number)])) }
