@@ -1,6 +1,6 @@
 /// An exact decimal number (an integer significand and a count of fraction digits).
 /// Money and decimal columns use it so that no value ever passes through a float.
-public struct DecimalNumber: Hashable, Sendable, Comparable, CustomStringConvertible {
+public struct DecimalNumber: Hashable, Sendable, Comparable, CustomStringConvertible, BitwiseCopyable {
     /// The value times 10^scale.
     public let significand: Int64
     /// The number of fraction digits.

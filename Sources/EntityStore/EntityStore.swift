@@ -101,7 +101,8 @@ public final class EntityStore: DataService, @unchecked Sendable {
     /// The compiled table of an entity.
     /// - Throws: `0x8006088a` when the entity does not exist.
     func table(_ entity: String) throws -> EntityTable {
-        guard let table = catalog[entity] else {
+        // one entry under the lock, not a copy of the whole catalog (this runs several times per write)
+        guard let table = catalogLock.withLock({ catalogStorage[entity] }) else {
             throw ServiceError(.resourceNotFound, "The entity '\(entity)' does not exist.", entity: entity)
         }
         return table

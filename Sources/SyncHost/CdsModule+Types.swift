@@ -28,11 +28,11 @@ extension CdsModule {
                 return 1
             },
         ])
-        lua.registerObjectType(DecimalObject.self, metamethods: [
-            "__tostring": { ctx in ctx.push(ctx.object(at: 1, as: DecimalObject.self)?.value.description ?? "?"); return 1 },
+        lua.registerInlineType(DecimalNumber.self, metamethods: [
+            "__tostring": { ctx in ctx.push(ctx.inline(at: 1, as: DecimalNumber.self)?.description ?? "?"); return 1 },
             "__concat": { ctx in
                 let parts = [1, 2].map { index -> String in
-                    if let decimal = ctx.object(at: Int32(index), as: DecimalObject.self) { return decimal.value.description }
+                    if let decimal = ctx.inline(at: Int32(index), as: DecimalNumber.self) { return decimal.description }
                     if ctx.type(at: Int32(index)) == .number { return ctx.isInteger(at: Int32(index)) ? String(ctx.integer(at: Int32(index))!) : String(ctx.number(at: Int32(index))!) }
                     return ctx.string(at: Int32(index)) ?? ""
                 }
@@ -55,7 +55,7 @@ extension CdsModule {
 
     private static func compareDecimals(_ ctx: LuaCallContext, _ compare: (DecimalNumber, DecimalNumber) -> Bool) -> Int32 {
         let values = [Int32(1), 2].map { index -> DecimalNumber? in
-            if let decimal = ctx.object(at: index, as: DecimalObject.self) { return decimal.value }
+            if let decimal = ctx.inline(at: index, as: DecimalNumber.self) { return decimal }
             if ctx.isInteger(at: index), let integer = ctx.integer(at: index) { return DecimalNumber(integer) }
             if ctx.type(at: index) == .string { return DecimalNumber(ctx.string(at: index) ?? "") }
             return nil

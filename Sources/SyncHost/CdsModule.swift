@@ -126,13 +126,13 @@ enum CdsModule {
                 throw LuaError.argument(1, "a float would lose precision; pass the decimal as a string, e.g. cds.decimal(\"12.50\")")
             }
             value = DecimalNumber(integer)
-        case .userdata where ctx.object(at: 1, as: DecimalObject.self) != nil:
-            value = ctx.object(at: 1, as: DecimalObject.self)!.value
+        case .userdata where ctx.inline(at: 1, as: DecimalNumber.self) != nil:
+            value = ctx.inline(at: 1, as: DecimalNumber.self)
         default:
             throw LuaError.argument(1, "string expected, got \(ctx.typeName(at: 1))")
         }
         guard let value else { throw LuaError.argument(1, "'\(ctx.string(at: 1) ?? "")' is not a decimal number") }
-        ctx.push(object: DecimalObject(value))
+        ctx.push(inline: value)
         return 1
     }
 

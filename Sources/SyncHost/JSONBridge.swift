@@ -20,7 +20,7 @@ enum JSONBridge {
             guard number.isFinite else { throw LuaError.message("\(number) cannot be written as JSON") }
             return .number(String(number))
         case .userdata:
-            if let decimal = ctx.object(at: index, as: DecimalObject.self) { return .number(decimal.value.description) }
+            if let decimal = ctx.inline(at: index, as: DecimalNumber.self) { return .number(decimal.description) }
             if let reference = ctx.object(at: index, as: ReferenceObject.self) { return .string(reference.reference.id?.description ?? reference.reference.keyDescription) }
             if ctx.object(at: index, as: NullObject.self) != nil { return .null }
         case .table:
@@ -66,7 +66,7 @@ enum JSONBridge {
         case .string(let text): ctx.push(text)
         case .number(let text):
             if let integer = Int64(text) { ctx.push(integer) } else if let decimal = DecimalNumber(text) {
-                ctx.push(object: DecimalObject(decimal))
+                ctx.push(inline: decimal)
             } else { ctx.push(Double(text) ?? 0) }
         case .array(let items):
             let table = ctx.pushNewTable(arrayCapacity: Int32(items.count))
@@ -91,7 +91,7 @@ enum JSONBridge {
         case .number: return ctx.isInteger(at: index) ? String(ctx.integer(at: index) ?? 0) : String(ctx.number(at: index) ?? 0)
         case .boolean: return ctx.isTruthy(at: index) ? "true" : "false"
         case .userdata:
-            if let decimal = ctx.object(at: index, as: DecimalObject.self) { return decimal.value.description }
+            if let decimal = ctx.inline(at: index, as: DecimalNumber.self) { return decimal.description }
             if let reference = ctx.object(at: index, as: ReferenceObject.self) { return reference.reference.id?.description ?? "" }
             return ""
         default: return ""

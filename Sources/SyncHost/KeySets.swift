@@ -192,7 +192,7 @@ enum KeySets {
             if number.rounded() == number, abs(number) < 9.2e18 { return String(Int64(number)) }
             return String(format: "%.14g", number)
         case .userdata:
-            if let decimal = ctx.object(at: index, as: DecimalObject.self) { return asciiLowercased(decimal.value.description) }
+            if let decimal = ctx.inline(at: index, as: DecimalNumber.self) { return asciiLowercased(decimal.description) }
             if let reference = ctx.object(at: index, as: ReferenceObject.self) { return asciiLowercased(reference.reference.description) }
             return nil
         default:

@@ -15,7 +15,7 @@ enum LuaConversions {
         case .boolean: return .boolean(ctx.isTruthy(at: index))
         case .userdata:
             if let reference = ctx.object(at: index, as: ReferenceObject.self) { return .reference(reference.reference) }
-            if let decimal = ctx.object(at: index, as: DecimalObject.self) { return .decimal(decimal.value) }
+            if let decimal = ctx.inline(at: index, as: DecimalNumber.self) { return .decimal(decimal) }
             if ctx.object(at: index, as: NullObject.self) != nil { return .null }
         default: break
         }
@@ -73,7 +73,7 @@ enum LuaConversions {
         case .null: return false
         case .string(let text): ctx.push(text)
         case .integer(let number): ctx.push(number)
-        case .decimal(let number): ctx.push(object: DecimalObject(number))
+        case .decimal(let number): ctx.push(inline: number)
         case .float(let number): ctx.push(number)
         case .boolean(let flag): ctx.push(flag)
         case .dateTime(let date): ctx.push(ISO8601DateFormatter.cdsync.string(from: date))

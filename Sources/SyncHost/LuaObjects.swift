@@ -13,11 +13,9 @@ final class ReferenceObject: LuaObject {
     }
 }
 
-/// `cds.decimal(text)`: an exact decimal value.
-final class DecimalObject: LuaObject {
-    static let luaTypeName = "cds.Decimal"
-    let value: DecimalNumber
-    init(_ value: DecimalNumber) { self.value = value }
+/// `cds.decimal(text)`: an exact decimal value, held inside its userdata (no finalizer).
+extension DecimalNumber: LuaInlineValue {
+    public static let luaTypeName = "cds.Decimal"
 }
 
 /// `cds.null`: sets a column to null.

@@ -80,6 +80,7 @@ final class BindingTests: XCTestCase {
             assert(cds.ref("contact", "emailaddress1", "ref@x.test") == cds.ref("contact", { emailaddress1 = "ref@x.test" }))
             cds.upsert("account", { accountnumber = "RF1" }, { name = "n", primarycontactid = cds.ref("contact", "emailaddress1", "ref@x.test") })
             assert(cds.get("account", { accountnumber = "RF1" }).primarycontactid.entity == "contact")
+            assert(cds.ref("account", "accountnumber", 42).key == "accountnumber=42")
             local ok, err = pcall(cds.ref, "contact", "emailaddress1", nil)
             assert(not ok and tostring(err):find("nil"), tostring(err))
             -- a key table or a GUID with a stray third argument is still the key form
