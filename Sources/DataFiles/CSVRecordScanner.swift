@@ -116,6 +116,17 @@ struct CSVRecordScanner {
         var index = start
         let count = bytes.count
         let delimiter = self.delimiter
+        // eight bytes at a time while none of them is a delimiter, quote, CR or LF
+        if let base = bytes.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            let delimiters = Self.repeated(delimiter)
+            while index + 8 <= count {
+                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                if Self.hasByte(word, delimiters) || Self.hasByte(word, Self.lineFeeds) || Self.hasByte(word, Self.carriageReturns)
+                    || Self.hasByte(word, Self.quotes) { break }
+                index += 8
+            }
+        }
         while index < count {
             let byte = bytes[index]
             // Fast path: every byte above '"' except the delimiter is ordinary field content.
@@ -134,6 +145,20 @@ struct CSVRecordScanner {
         if index == count && !atEnd { return nil }
         spans.append(CSVFieldSpan(start: start, end: index, kind: .unquoted))
         return index
+    }
+
+    private static let lineFeeds = repeated(lineFeed)
+    private static let carriageReturns = repeated(carriageReturn)
+    private static let quotes = repeated(quote)
+
+    /// `byte` in each of the eight bytes of a word.
+    private static func repeated(_ byte: UInt8) -> UInt64 { UInt64(byte) &* 0x0101_0101_0101_0101 }
+
+    /// True when some byte of `word` equals the byte `pattern` repeats (the classic zero-byte test).
+    @inline(__always)
+    private static func hasByte(_ word: UInt64, _ pattern: UInt64) -> Bool {
+        let x = word ^ pattern
+        return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0
     }
 
     /// Scans a quoted field; returns the index after it, or nil when the closing quote was not found.

@@ -13,27 +13,43 @@ extension EntityStore: KeyColumnScanning {
             let table = try table(entity)
             try checkColumns([column] + columns, table)
             guard let attribute = table.attributeByName[column], attribute.type == .string || attribute.type == .memo else { return nil }
-            var arguments: [DatabaseValue] = []
-            let whereSQL = try filter.map { try filterSQL(for: $0, table, &arguments) } ?? "1"
             let primaryKey = quoteIdentifier(table.primaryKey)
-            let sql = "SELECT \(primaryKey), \(quoteIdentifier(column)) FROM \(table.quotedTable) WHERE \(whereSQL)"
+            let key = quoteIdentifier(column)
             var considered = 0, unkeyed = 0
-            var missingIDs: [String] = []
-            try RawStatement.forEachRawRow(db, db.makeStatement(sql: sql), arguments) { raw in
-                considered += 1
-                guard let key = RawStatement.textBytes(raw, 1) else { unkeyed += 1; return }
-                if !isKnown(key), let id = RawStatement.textBytes(raw, 0) { missingIDs.append(String(decoding: id, as: UTF8.self)) }
+            // rows are found again by rowid (in the key scan) or by primary key (in the table scan)
+            var missingRows: [DatabaseValue] = []
+            if filter == nil, table.singleColumnKeys[column] != nil {
+                // an Active key has a partial index on the column that also holds each row's rowid:
+                // reading it is a fraction of reading the table
+                let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM \(table.quotedTable)")) ?? 0
+                let sql = "SELECT rowid, \(key) FROM \(table.quotedTable) WHERE \(key) IS NOT NULL"
+                try RawStatement.forEachRawRow(db, db.makeStatement(sql: sql), []) { raw in
+                    considered += 1
+                    if let value = RawStatement.textBytes(raw, 1), !isKnown(value) { missingRows.append(RawStatement.integer(raw, 0).databaseValue) }
+                }
+                unkeyed = total - considered
+                considered = total
+            } else {
+                var arguments: [DatabaseValue] = []
+                let whereSQL = try filter.map { try filterSQL(for: $0, table, &arguments) } ?? "1"
+                let sql = "SELECT \(primaryKey), \(key) FROM \(table.quotedTable) WHERE \(whereSQL)"
+                try RawStatement.forEachRawRow(db, db.makeStatement(sql: sql), arguments) { raw in
+                    considered += 1
+                    guard let value = RawStatement.textBytes(raw, 1) else { unkeyed += 1; return }
+                    if !isKnown(value), let id = RawStatement.textBytes(raw, 0) { missingRows.append(String(decoding: id, as: UTF8.self).databaseValue) }
+                }
             }
-            missingIDs.sort()
+            let locator = missingRows.first.map { if case .int64 = $0.storage { return "rowid" } else { return primaryKey } } ?? primaryKey
             let projection = projection([column] + columns, table)
             var missing: [Record] = []
-            missing.reserveCapacity(missingIDs.count)
-            for start in stride(from: 0, to: missingIDs.count, by: Self.idsPerQuery) {
-                let ids = missingIDs[start..<min(start + Self.idsPerQuery, missingIDs.count)]
-                let placeholders = Array(repeating: "?", count: ids.count).joined(separator: ", ")
-                let select = "SELECT \(projection.selectList) FROM \(table.quotedTable) WHERE \(primaryKey) IN (\(placeholders)) ORDER BY \(primaryKey)"
-                missing += try records(db, select, ids.map(\.databaseValue), table, projection)
+            missing.reserveCapacity(missingRows.count)
+            for start in stride(from: 0, to: missingRows.count, by: Self.idsPerQuery) {
+                let chunk = missingRows[start..<min(start + Self.idsPerQuery, missingRows.count)]
+                let placeholders = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                let select = "SELECT \(projection.selectList) FROM \(table.quotedTable) WHERE \(locator) IN (\(placeholders))"
+                missing += try records(db, select, Array(chunk), table, projection)
             }
+            missing.sort { ($0.id?.description ?? "") < ($1.id?.description ?? "") }
             return KeyScanResult(considered: considered, unkeyed: unkeyed, missing: missing)
         }
     }

@@ -107,6 +107,9 @@ enum RawStatement {
         }
     }
 
+    /// An integer column of the current row.
+    static func integer(_ raw: SQLiteStatement, _ index: Int32) -> Int64 { sqlite3_column_int64(raw, index) }
+
     /// The text of a column of the current row as bytes (no copy; valid until the next step); nil for NULL.
     static func textBytes(_ raw: SQLiteStatement, _ index: Int32) -> UnsafeRawBufferPointer? {
         guard let text = sqlite3_column_text(raw, index) else { return nil }

@@ -47,6 +47,28 @@ final class CSVReaderTests: XCTestCase {
         XCTAssertNil(try visited().line)
     }
 
+    func testRandomFieldsOfEveryLengthRoundTripThroughQuotingAndSmallChunks() throws {
+        // fields of 0–40 bytes with delimiters, quotes, CR and LF at every offset, so the
+        // eight-bytes-at-a-time scan meets each special byte in each position of a word
+        var generator = SystemRandomNumberGenerator()
+        let alphabet = Array("abcdefgh,\"\r\né1;")
+        var rows: [[String]] = []
+        for _ in 0..<400 {
+            rows.append((0..<4).map { _ in
+                String((0..<Int.random(in: 0...40, using: &generator)).map { _ in alphabet.randomElement(using: &generator)! })
+            })
+        }
+        func quoted(_ field: String) -> String {
+            field.contains(where: { ",\"\r\n".contains($0) }) ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+        }
+        let text = "a,b,c,d\n" + rows.map { $0.map(quoted).joined(separator: ",") + "\n" }.joined()
+        for chunkSize in [7, 64, 256 * 1024] {
+            var reader = try CSVReader(string: text, options: CSVReader.Options(chunkSize: chunkSize))
+            let records = try reader.readAll()
+            XCTAssertEqual(records.map(\.fields), rows, "chunk size \(chunkSize)")
+        }
+    }
+
     func testCRLFAndLFLineEndingsReadTheSame() throws {
         var crlf = try CSVReader(string: "a,b\r\n1,2\r\n3,4\r\n")
         var lf = try CSVReader(string: "a,b\n1,2\n3,4")
