@@ -25,7 +25,14 @@ extension EntityStore: RunTransactionSupport {
     /// - Throws: `store.unavailable` when the commit fails.
     public func endRunTransaction(commit: Bool) throws {
         try queue.writeWithoutTransaction { db in
-            guard db.isInsideTransaction else { return }
+            guard db.isInsideTransaction else {
+                // SQLite rolls a transaction back by itself after some failures (full disk, I/O error)
+                guard !commit else {
+                    clearLookupCache()
+                    throw ServiceError(.storeUnavailable, "The run's transaction was rolled back by the store after an error; nothing since it began was written.")
+                }
+                return
+            }
             if !commit { clearLookupCache() }
             if commit {
                 do { try db.commit() } catch {

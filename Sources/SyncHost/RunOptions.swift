@@ -36,6 +36,13 @@ public struct RunOptions: Sendable {
     /// Where `--dry-run` outcome lines go (default: standard output).
     public var outcomeLine: @Sendable (String) -> Void = { print($0) }
 
+    /// Consecutive batches share one store transaction, committed after this many writes
+    /// (or `groupCommitSeconds`, and before tokens are saved); 0 = every batch commits alone.
+    /// Only with a store that supports run transactions, and never with `atomic` or `dryRun`.
+    public var groupCommitRows = 0
+    /// The longest a group of batches stays uncommitted, in seconds.
+    public var groupCommitSeconds = 1.0
+
     /// Default options.
     public init() {}
 }

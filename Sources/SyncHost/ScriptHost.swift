@@ -66,6 +66,7 @@ public final class ScriptHost {
             if options.dryRun { session.advancedTokens.removeAll() }
         } catch {
             session.queue.settle()  // nothing reaches the store while a batch is still being written
+            try? session.queue.commitGroup()  // what was written before the failure stays written, as batch by batch
             try? runTransaction?.endRunTransaction(commit: false)
             if options.atomic || options.dryRun { session.advancedTokens.removeAll() }
             return failureReport(error, chunkName: chunkName, start)

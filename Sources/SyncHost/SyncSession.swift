@@ -66,6 +66,7 @@ final class SyncSession {
         }
         if let failure = queue.stopFailure { throw failure }
         try queue.flush()
+        try queue.commitGroup()  // the writes are committed before the tokens that follow them
         let saved = pendingTokens.values.sorted { $0.name < $1.name }
         for token in saved {
             try tokens.saveToken(token)

@@ -63,11 +63,21 @@ final class WriteQueue {
     /// True when a read started by `startRead` may still be running on the worker.
     private var readInFlight = false
 
+    /// Batches sharing store transactions (`RunOptions.groupCommitRows`); nil when each batch commits alone.
+    private let group: GroupCommit?
+    /// A group failure already thrown to the script.
+    private var groupFailureReported = false
+
     init(service: DataService, options: RunOptions, rejects: RejectsWriter?) {
         self.service = service
         self.options = options
         self.rejects = rejects
         pending.reserveCapacity(options.batchSize)
+        if options.groupCommitRows > 0, !options.atomic, !options.dryRun, let store = service as? RunTransactionSupport {
+            group = GroupCommit(store: store, worker: worker, maxRows: options.groupCommitRows, maxAge: options.groupCommitSeconds)
+        } else {
+            group = nil
+        }
     }
 
     var isInTransaction: Bool { transaction != nil }
@@ -96,6 +106,21 @@ final class WriteQueue {
             worker.sync {}
             readInFlight = false
         }
+    }
+
+    /// Commits the writes sent so far that share an open store transaction (before tokens are
+    /// saved, and at the end of a run). Does nothing when batches commit alone.
+    /// - Throws: `store.unavailable` when a group could not be committed (its writes were rolled back).
+    func commitGroup() throws {
+        guard let group else { return }
+        worker.sync { group.commit() }
+        try throwGroupFailure()
+    }
+
+    private func throwGroupFailure() throws {
+        guard let failure = group?.failure, !groupFailureReported else { return }
+        groupFailureReported = true
+        throw failure
     }
 
     /// A read running on the worker while the script goes on; `wait()` gives its response.
@@ -148,7 +173,16 @@ final class WriteQueue {
         let request = ServiceRequest.executeMultiple(flight.batch.map { $0.request }, continueOnError: options.onError == .continue,
                                                      returnResponses: true)
         let service = self.service
-        worker.async { flight.outcome = Result { try service.execute(request) } }
+        let group = self.group
+        let writes = flight.batch.count
+        worker.async {
+            do { try group?.beforeBatch() } catch {
+                flight.outcome = .failure(error)
+                return
+            }
+            flight.outcome = Result { try service.execute(request) }
+            group?.afterBatch(writes: writes)
+        }
         inFlight = flight
         if wait { try collect() }
     }
@@ -159,6 +193,7 @@ final class WriteQueue {
         guard let flight = inFlight else { return }
         worker.sync {}  // serial queue: once this returns, the batch's work is done
         inFlight = nil
+        try throwGroupFailure()
         // freeing a thousand requests is real work: let an idle core do it, off the script's path
         defer { Self.releaser.async { _ = flight } }
         let batch = flight.batch

