@@ -26,9 +26,15 @@ extension EntityStore {
             if cursor.phase == .rows {
                 try checkExpand(request.expand, table)
                 let projection = projection(columnsWithExpanded(request.columns, request.expand), table)
-                let sql = "SELECT \(projection.selectList) FROM \(table.quotedTable) WHERE versionnumber > ? AND versionnumber <= ? ORDER BY versionnumber LIMIT ?"
-                let rows = try records(db, sql, [cursor.last.databaseValue, cursor.watermark.databaseValue, (pageSize + 1).databaseValue],
-                                       table, projection, expand: request.expand)
+                let arguments = [cursor.last.databaseValue, cursor.watermark.databaseValue, (pageSize + 1).databaseValue]
+                let rows: [Record]
+                if request.expand.isEmpty {
+                    let sql = "SELECT \(projection.selectList) FROM \(table.quotedTable) WHERE versionnumber > ? AND versionnumber <= ? ORDER BY versionnumber LIMIT ?"
+                    rows = try records(db, sql, arguments, table, projection)
+                } else {
+                    rows = try recordsJoiningExpanded(db, table, projection, condition: "m.versionnumber > ? AND m.versionnumber <= ?",
+                                                      tail: "ORDER BY m.versionnumber LIMIT ?", arguments, expand: request.expand)
+                }
                 if rows.count > pageSize {
                     let firstPage = rows.prefix(pageSize)
                     let lastVersion = Self.version(of: firstPage.last!)

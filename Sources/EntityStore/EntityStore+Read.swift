@@ -96,7 +96,7 @@ extension EntityStore {
     /// Reads the records the page's expanded lookups point at, in a few `IN (…)` queries per
     /// target entity, and attaches them as `Record.related`.
     /// - Throws: `0x0` when a requested column does not exist in a target.
-    private func attachRelated(_ records: inout [Record], _ expand: [String: [String]], _ db: Database) throws {
+    func attachRelated(_ records: inout [Record], _ expand: [String: [String]], _ db: Database) throws {
         for (column, wanted) in expand.sorted(by: { $0.key < $1.key }) {
             let lookup = logicalColumn(column)
             var idsByTarget: [String: Set<RecordID>] = [:]

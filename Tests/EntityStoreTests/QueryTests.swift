@@ -122,6 +122,38 @@ final class QueryTests: XCTestCase {
         }
     }
 
+    func test_changesJoinExpandedLookupsAcrossPagesOwnersOfBothKindsAndNullLookups() throws {
+        try forEachStore { store in
+            let user = EntityReference("systemuser", keys: ["domainname": .string("ada.corp")])
+            let team = EntityReference("team", keys: ["name": .string("Sales")])
+            _ = try store.execute(.upsert(user, fields: ["fullname": .string("Ada")], mode: .createOrUpdate))
+            _ = try store.execute(.upsert(team, fields: [:], mode: .createOrUpdate))
+            let contact = EntityReference("contact", keys: ["emailaddress1": .string("grace@x.test")])
+            _ = try store.execute(.upsert(contact, fields: ["lastname": .string("Hopper")], mode: .createOrUpdate))
+            try store.createAccount("J0")
+            for index in 1...4 {
+                try store.createAccount("J\(index)", extra: ["primarycontactid": .reference(contact), "ownerid": .reference(user),
+                                                             "parentaccountid": .reference(EntityReference("account", keys: ["accountnumber": .string("J0")]))])
+            }
+            let expand = ["primarycontactid": ["lastname"], "ownerid": ["domainname"], "parentaccountid": ["accountnumber"]]
+            let all = try store.allChanges("account", token: nil, columns: ["accountnumber"], expand: expand, pageSize: 2)
+            let records = all.items.compactMap { item -> Record? in if case .newOrUpdated(let record) = item { return record } else { return nil } }
+            XCTAssertEqual(records.count, 5)
+            for record in records where record.fields["accountnumber"] != .string("J0") {
+                XCTAssertEqual(record.related["primarycontactid"]?.fields["lastname"], .string("Hopper"))
+                XCTAssertEqual(record.related["ownerid"]?.fields["domainname"], .string("ada.corp"))
+                XCTAssertEqual(record.related["parentaccountid"]?.fields["accountnumber"], .string("J0"))
+                XCTAssertEqual(record.related["primarycontactid"]?.id, record.fields["primarycontactid"].flatMap { if case .reference(let r) = $0 { return r.id } else { return nil } })
+            }
+            let root = try XCTUnwrap(records.first { $0.fields["accountnumber"] == .string("J0") })
+            XCTAssertNil(root.related["primarycontactid"], "a null lookup has nothing to expand")
+            XCTAssertNil(root.related["parentaccountid"])
+            // a team has no domainname: asking for it is an error only once a row is owned by a team
+            try store.createAccount("J5", extra: ["ownerid": .reference(team)])
+            assertServiceError(.unknownProperty) { try store.allChanges("account", token: nil, columns: ["accountnumber"], expand: expand) }
+        }
+    }
+
     func test_lookupFilterByGuid() throws {
         try forEachStore { store in
             let parent = try store.createAccount("P", name: "Parent")

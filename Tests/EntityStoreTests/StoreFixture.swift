@@ -56,11 +56,14 @@ extension EntityStore {
     }
 
     /// All changes since a token, following pages.
-    func allChanges(_ entity: String, token: String?, columns: [String]? = nil, pageSize: Int = 5000) throws -> (items: [ChangeItem], token: String) {
+    func allChanges(_ entity: String, token: String?, columns: [String]? = nil, expand: [String: [String]] = [:],
+                    pageSize: Int = 5000) throws -> (items: [ChangeItem], token: String) {
         var items: [ChangeItem] = []
         var cookie: String?
         while true {
-            let page = try changes(ChangesRequest(entity: entity, columns: columns, token: token, pageSize: pageSize, pagingCookie: cookie))
+            var request = ChangesRequest(entity: entity, columns: columns, token: token, pageSize: pageSize, pagingCookie: cookie)
+            request.expand = expand
+            let page = try changes(request)
             items += page.changes
             if !page.moreRecords { return (items, page.dataToken!) }
             cookie = page.pagingCookie
