@@ -67,6 +67,26 @@ public struct RecordID: Hashable, Sendable, Comparable, CustomStringConvertible,
         return String(decoding: text, as: UTF8.self)
     }
 
+    /// Builds an id from 16 raw bytes in GUID text order (as `uuid` holds them), with one
+    /// allocation: the text itself.
+    public init(bytes: UnsafeRawBufferPointer) {
+        precondition(bytes.count == 16, "a GUID has 16 bytes")
+        description = String(unsafeUninitializedCapacity: 36) { text in
+            var offset = 0
+            for index in 0..<16 {
+                if index == 4 || index == 6 || index == 8 || index == 10 {
+                    text[offset] = UInt8(ascii: "-")
+                    offset += 1
+                }
+                let byte = bytes[index]
+                text[offset] = Self.hexDigits[Int(byte >> 4)]
+                text[offset + 1] = Self.hexDigits[Int(byte & 0x0f)]
+                offset += 2
+            }
+            return offset
+        }
+    }
+
     /// Builds an id from 16 raw bytes.
     static func fromBytes(_ bytes: [UInt8]) -> RecordID {
         RecordID(formatted: format(bytes))

@@ -20,10 +20,7 @@ struct LookupKeyMap {
     /// The id stored with `text`, or nil.
     func id(for text: String) -> RecordID? {
         guard let entry = table.find(text) else { return nil }
-        return table.withPayload(of: entry) { bytes in
-            RecordID(UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
-                                 bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15])))
-        }
+        return table.withPayload(of: entry) { RecordID(bytes: $0) }
     }
 }
 

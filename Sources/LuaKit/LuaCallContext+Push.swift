@@ -58,6 +58,16 @@ extension LuaCallContext {
         lua_rawset(luaState, t)
     }
 
+    /// Pops the top value and stores it as `table[key]` with a raw set; `key` is a C string
+    /// that stays at the same address (Lua then finds its interned string by that address
+    /// instead of hashing it again, which matters for a header's names on every row).
+    public func setField(_ key: UnsafePointer<CChar>, in table: Int32) {
+        let t = absolute(table)
+        lua_pushstring(luaState, key)
+        lua_rotate(luaState, -2, 1)
+        lua_rawset(luaState, t)
+    }
+
     /// Pops the top value and stores it as `table[position]` with a raw set.
     public func setIndex(_ position: Int64, in table: Int32) {
         lua_rawseti(luaState, absolute(table), lua_Integer(position))

@@ -8,12 +8,14 @@ final class CSVRowsObject: LuaObject {
     static let luaTypeName = "csv.Rows"
     var reader: CSVReader?
     let fileName: String
-    let columns: [String]
+    /// The header's names as C strings at fixed addresses, for `setField(_:in:)` on every row.
+    let columns: [UnsafeMutablePointer<CChar>]
     init(reader: CSVReader, fileName: String) {
         self.reader = reader
         self.fileName = fileName
-        columns = reader.header.names
+        columns = reader.header.names.map { strdup($0)! }
     }
+    deinit { for column in columns { free(column) } }
     func luaClose() { reader = nil }
 }
 
@@ -122,23 +124,22 @@ enum FileModules {
     private static func nextCSVRow(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
         let rows = try ctx.objectArgument(1, as: CSVRowsObject.self)
         while true {
-            guard var reader = rows.reader else { ctx.pushNil(); return 1 }
+            guard rows.reader != nil else { ctx.pushNil(); return 1 }
             do {
-                // fields go from the file's buffer straight into Lua strings
+                // fields go from the file's buffer straight into Lua strings; the reader is
+                // advanced in place (a copy would copy its buffers on every row)
                 let columns = rows.columns
                 let table = ctx.pushNewTable(fieldCapacity: Int32(columns.count))
-                let line = try reader.nextRecord { index, bytes, isNull in
+                let line = try rows.reader!.nextRecord { index, bytes, isNull in
                     guard !isNull, index < columns.count else { return }
                     ctx.push(bytes: bytes)
                     ctx.setField(columns[index], in: table)
                 }
-                rows.reader = reader
                 guard let line else { ctx.pop(); session.currentSource = nil; ctx.pushNil(); return 1 }
                 session.currentSource = SourcePosition(file: rows.fileName, line: line)
                 return 1
             } catch let error as DataFileError {
                 ctx.pop()
-                rows.reader = reader
                 try reject(error, fileName: rows.fileName, ctx, session)
             }
         }
