@@ -178,6 +178,13 @@ public final class EntityStore: DataService, @unchecked Sendable {
         } }
     }
 
+    /// Closes the connection; SQLite then checkpoints the WAL into the database file and
+    /// removes it, so a run leaves no write-ahead log behind. Nothing may use the store afterwards.
+    /// - Throws: `store.unavailable` when SQLite cannot close it.
+    public func close() throws {
+        try Self.mappingStoreErrors { try queue.close() }
+    }
+
     /// The definitions of all entities, sorted by name.
     public func entityDefinitions() throws -> [EntityDefinition] {
         catalog.values.map(\.definition).sorted { $0.name < $1.name }

@@ -100,6 +100,8 @@ struct RunCommand: ParsableCommand {
                                                                       script: script, holdsLock: jobLock != nil)
             report = host.run(scriptPath: script)
             history?.finish(report)
+            // checkpoint now, in this run, rather than leave the write-ahead log to the next one
+            try? entityStore.close()
         } catch {
             throw ErrorReport.print(error)
         }
