@@ -141,6 +141,8 @@ public protocol RunTransactionSupport: AnyObject {
     /// Commits or rolls back the run's transaction.
     /// - Throws: `ServiceError` when the commit fails (everything is rolled back then).
     func endRunTransaction(commit: Bool) throws
+    /// True while a transaction is open (false after SQLite rolled one back by itself).
+    var isRunTransactionOpen: Bool { get }
 }
 
 /// Where named change tokens are kept between runs (the store itself, or a local state file).

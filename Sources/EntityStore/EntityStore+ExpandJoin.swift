@@ -29,7 +29,7 @@ extension EntityStore {
             let resolved = try (tableColumn.attribute.targets ?? []).map { try self.table($0) }
             // a small target (regions, users) repeats on every page: reading each of its rows
             // once per page with IN (…) beats a join's seek per row
-            guard try resolved.contains(where: { try Self.approximateRows(of: $0, db) >= Self.joinTargetRows }) else {
+            guard try resolved.contains(where: { try Self.approximateRows(of: $0, db) >= expandJoinMinimumRows }) else {
                 notJoined[column] = wanted
                 continue
             }
@@ -79,8 +79,6 @@ extension EntityStore {
         return result
     }
 
-    /// Targets with at least this many rows are joined.
-    static let joinTargetRows: Int64 = 50_000
 
     /// The largest rowid: the row count of a table rows are rarely deleted from, in one seek.
     private static func approximateRows(of table: EntityTable, _ db: Database) throws -> Int64 {

@@ -204,7 +204,8 @@ extension EntityStore {
             if let cacheKey {
                 if target.lookupCache.count >= Self.lookupCacheLimit { target.lookupCache.removeAll() }
                 target.lookupCache[cacheKey] = id
-                try noteLookupMiss(target, column: cacheKey.column, db)
+                // the key map only speeds later lookups: failing to read it must not fail this write
+                try? noteLookupMiss(target, column: cacheKey.column, db)
             }
             return (id, reference.entity)
         }

@@ -21,6 +21,11 @@ extension EntityStore: RunTransactionSupport {
         }
     }
 
+    /// True while a transaction is open on the store's connection.
+    public var isRunTransactionOpen: Bool {
+        (try? queue.inDatabase { $0.isInsideTransaction }) ?? false
+    }
+
     /// Commits (or rolls back) the run's transaction. A failed commit rolls everything back.
     /// - Throws: `store.unavailable` when the commit fails.
     public func endRunTransaction(commit: Bool) throws {

@@ -34,6 +34,9 @@ public final class EntityStore: DataService, @unchecked Sendable {
     static let lookupCacheLimit = 100_000
     /// `PRAGMA data_version` when the cache was last known to be current.
     var lookupCacheDataVersion: Int64?
+    /// Expanded lookups of the change feed whose target has at least this many rows are
+    /// joined into the page's statement; smaller targets are read once per page (tests lower it).
+    var expandJoinMinimumRows: Int64 = 50_000
     /// True while a write runs; reads never use the lookup cache.
     var isWriting = false
     /// The clock; tests move it to exercise token expiry.

@@ -17,6 +17,9 @@ extension LuaState {
         balanced { ctx in
             _ = luaL_newmetatable(luaState, T.luaTypeName)
             let metatable = ctx.top
+            // indexing a value gives nil (as for objects), unless `metamethods` say otherwise
+            _ = ctx.pushNewTable()
+            ctx.setField("__index", in: metatable)
             for (name, body) in metamethods {
                 pushBinding(body)
                 ctx.setField(name, in: metatable)

@@ -18,6 +18,9 @@ final class ChangeCursor: LuaObject {
     private var finished = false
     /// The next page, read while the script works on the current one.
     private var nextPage: WriteQueue.PendingRead?
+    /// `WriteQueue.writesQueued` when the next page was read ahead: if the loop body wrote
+    /// since, the page is read again, so what the loop delivers never depends on the read-ahead.
+    private var writesAtReadAhead = 0
     private var finalToken: String?
     /// True when the saved token had expired and the loop restarted as a full sync.
     private(set) var resynced = false
@@ -119,10 +122,14 @@ final class ChangeCursor: LuaObject {
     private func loadPage() throws {
         let response: ServiceResponse
         do {
-            if let nextPage {
+            if let nextPage, session.queue.writesQueued == writesAtReadAhead {
                 self.nextPage = nil
                 response = try nextPage.wait()
             } else {
+                if let nextPage {
+                    self.nextPage = nil
+                    _ = try? nextPage.wait()  // read before the loop body's writes: dropped
+                }
                 response = try session.read(.retrieveChanges(request))
             }
         } catch let error as ServiceError where error.code == .expiredVersionStamp && resyncWhenExpired && request.token != nil {
@@ -139,6 +146,7 @@ final class ChangeCursor: LuaObject {
             request.pagingCookie = changes.pagingCookie
             // the page's watermark is fixed, so the next page can be read while this one is used
             nextPage = try session.startRead(.retrieveChanges(request))
+            writesAtReadAhead = session.queue.writesQueued
         } else {
             finished = true
             finalToken = changes.dataToken

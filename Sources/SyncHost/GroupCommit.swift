@@ -8,7 +8,7 @@ import EntityModel
 /// write lock is never held for long while the script does other work.
 ///
 /// Everything here runs on the write worker's serial queue, like the batches themselves;
-/// the script thread reads `failure` only after waiting for that queue.
+/// the script thread reads `failure` inside that queue too (the age timer runs on it).
 final class GroupCommit: @unchecked Sendable {
     private let store: RunTransactionSupport
     private let worker: DispatchQueue
@@ -33,6 +33,14 @@ final class GroupCommit: @unchecked Sendable {
     /// - Throws: the failure of an earlier group, or `store.unavailable` when the store cannot begin one.
     func beforeBatch() throws {
         if let failure { throw failure }
+        if isOpen && !store.isRunTransactionOpen {
+            // SQLite rolled the group back by itself (full disk, I/O error): nothing more may
+            // be written as if it were part of it
+            isOpen = false
+            failure = ServiceError(.storeUnavailable,
+                "The store rolled back the last \(rows) writes after an error, so they were not written; run the script again (upserts make that safe).")
+            throw failure!
+        }
         guard !isOpen else { return }
         try store.beginRunTransaction()
         isOpen = true

@@ -66,10 +66,20 @@ public final class ScriptHost {
             if options.dryRun { session.advancedTokens.removeAll() }
         } catch {
             session.queue.settle()  // nothing reaches the store while a batch is still being written
-            try? session.queue.commitGroup()  // what was written before the failure stays written, as batch by batch
+            // what was sent before the failure stays written, as batch by batch; if even that
+            // is lost, the report says so and the run is a temporary failure
+            var lostGroup: ServiceError?
+            do { try session.queue.commitGroup() } catch let loss as ServiceError where error as? ServiceError != loss {
+                lostGroup = loss
+            } catch {}
             try? runTransaction?.endRunTransaction(commit: false)
             if options.atomic || options.dryRun { session.advancedTokens.removeAll() }
-            return failureReport(error, chunkName: chunkName, start)
+            var failed = failureReport(error, chunkName: chunkName, start)
+            if let lostGroup {
+                failed.error = (failed.error.map { $0 + "\n" } ?? "") + "\(chunkName): error: \(lostGroup.message) [\(lostGroup.code.value)]"
+                failed.outcome = .temporaryFailure
+            }
+            return failed
         }
         let rejected = options.onError == .continue && session.queue.counters.failed > 0
         return report(rejected ? .rowsRejected : .succeeded, start, error: nil, code: nil)

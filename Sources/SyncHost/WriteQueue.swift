@@ -62,11 +62,11 @@ final class WriteQueue {
     private var inFlight: InFlight?
     /// True when a read started by `startRead` may still be running on the worker.
     private var readInFlight = false
+    /// Writes the script has queued so far; a read made ahead is used only if this has not moved.
+    private(set) var writesQueued = 0
 
     /// Batches sharing store transactions (`RunOptions.groupCommitRows`); nil when each batch commits alone.
     private let group: GroupCommit?
-    /// A group failure already thrown to the script.
-    private var groupFailureReported = false
 
     init(service: DataService, options: RunOptions, rejects: RejectsWriter?) {
         self.service = service
@@ -85,6 +85,7 @@ final class WriteQueue {
     /// Queues a write; sends the batch when it is full (without waiting for it).
     /// - Throws: `RowFailure` when a record of an earlier batch failed and the policy is stop.
     func enqueue(_ write: Pending) throws {
+        writesQueued += 1
         if transaction != nil {
             guard transaction!.count < Self.maxTransactionWrites else {
                 throw ServiceError(.invalidArgument, "A cds.transaction holds at most \(Self.maxTransactionWrites) writes.")
@@ -117,10 +118,12 @@ final class WriteQueue {
         try throwGroupFailure()
     }
 
+    /// Throws a group's failure, every time once it happened (like a stop failure): nothing
+    /// may be reported as written, and no token saved, after writes were rolled back.
     private func throwGroupFailure() throws {
-        guard let failure = group?.failure, !groupFailureReported else { return }
-        groupFailureReported = true
-        throw failure
+        guard let group else { return }
+        // read on the worker: its age timer may be committing right now
+        if let failure = worker.sync(execute: { group.failure }) { throw failure }
     }
 
     /// A read running on the worker while the script goes on; `wait()` gives its response.
@@ -152,6 +155,8 @@ final class WriteQueue {
     /// the way out of a failed run, which reports the failure it already has).
     func settle() {
         do { try collect() } catch {}
+        worker.sync {}  // and any read made ahead
+        readInFlight = false
     }
 
     private func send(wait: Bool) throws {
@@ -193,7 +198,13 @@ final class WriteQueue {
         guard let flight = inFlight else { return }
         worker.sync {}  // serial queue: once this returns, the batch's work is done
         inFlight = nil
+        try apply(flight)
+        // the batch's own results first (its rejects, its result objects), then a lost group
         try throwGroupFailure()
+    }
+
+    /// Counts a finished batch's results, fills its result objects and writes its rejects.
+    private func apply(_ flight: InFlight) throws {
         // freeing a thousand requests is real work: let an idle core do it, off the script's path
         defer { Self.releaser.async { _ = flight } }
         let batch = flight.batch

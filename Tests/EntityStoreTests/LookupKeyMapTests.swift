@@ -84,6 +84,35 @@ final class LookupKeyMapTests: XCTestCase {
         }
     }
 
+    func test_aKeyMapReadInsideATransactionThatRollsBackIsDropped() throws {
+        try forEachStore { store in
+            var contactIDs: [String: RecordID] = [:]
+            for start in stride(from: 0, to: 5000, by: 1000) {
+                let creates = (start..<start + 1000).map { index in
+                    ServiceRequest.create(entity: "contact", id: nil, fields: ["emailaddress1": .string("r\(index)@x.test"), "lastname": .string("R")])
+                }
+                guard case .batch(false, let items) = try store.execute(.executeMultiple(creates, continueOnError: false, returnResponses: true)) else {
+                    return XCTFail("contacts were not created")
+                }
+                for (offset, item) in items.enumerated() { if case .created(let id)? = item.response { contactIDs["r\(start + offset)@x.test"] = id } }
+            }
+            // a run transaction whose lookups read the map, then rolls back: all of it is undone
+            try store.beginRunTransaction()
+            for start in stride(from: 0, to: 5000, by: 1000) {
+                let upserts = (start..<start + 1000).map { accountPointingAt("T\($0)", "r\($0)@x.test") }
+                _ = try store.execute(.executeMultiple(upserts, continueOnError: false, returnResponses: false))
+            }
+            XCTAssertNotNil(try store.table("contact").keyMap, "the map was read inside the transaction")
+            try store.endRunTransaction(commit: false)
+            XCTAssertEqual(try store.count("account"), 0)
+            // the map belonged to the rolled-back transaction's epoch: it is gone, and lookups still work
+            _ = try store.execute(accountPointingAt("U1", "r4999@x.test"))
+            XCTAssertNil(try store.table("contact").keyMap)
+            XCTAssertEqual(try store.retrieve(account("U1"), columns: ["primarycontactid"])["primarycontactid"],
+                           .reference(EntityReference("contact", id: contactIDs["r4999@x.test"]!)))
+        }
+    }
+
     func test_aRolledBackBatchDropsTheKeyMapAndItsContactsAreGone() throws {
         try forEachStore { store in
             _ = try loadContactsAndAccounts(store)

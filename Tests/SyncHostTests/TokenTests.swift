@@ -64,6 +64,28 @@ final class TokenTests: XCTestCase {
             """, store: store)
     }
 
+    func test_aLoopBodyThatWritesLaterRecordsOfThePageAfterNextSeesThemAsWithoutReadAhead() throws {
+        let store = try makeStore()
+        try runScript("""
+            for i = 1, 12 do cds.upsert("account", { accountnumber = string.format("W%02d", i) }, { name = "n" .. i }) end
+            """, store: store)
+        // pages of 3: while on W01 the next page (W04-W06) has been read ahead; the body then
+        // deletes W05 and renames W06, so neither may come in this loop (their versions are
+        // past the watermark, or they are gone), exactly as when pages are read one by one
+        try runScript("""
+            local seen = {}
+            for c in cds.changes("account", { token = "ahead", page_size = 3, columns = { "accountnumber", "name" } }) do
+              local key = c.record.accountnumber
+              seen[#seen + 1] = key
+              if key == "W01" then
+                cds.delete("account", { accountnumber = "W05" })
+                cds.update("account", { accountnumber = "W06" }, { name = "renamed" })
+              end
+            end
+            assert(table.concat(seen, ",") == "W01,W02,W03,W04,W07,W08,W09,W10,W11,W12", table.concat(seen, ","))
+            """, store: store)
+    }
+
     func test_breakingOutOfTheLoopDoesNotAdvanceTheToken() throws {
         let store = try makeStore()
         for number in ["A", "B", "C"] { try store.execute(.create(entity: "account", id: nil, fields: ["name": .string(number)])) }
