@@ -8,12 +8,7 @@ import XCTest
 final class ExpandJoinTests: XCTestCase {
     func test_joinedExpansionMatchesReadingByIdForSingleAndTypedLookups() throws {
         try forEachStore { store in
-            let user = EntityReference("systemuser", keys: ["domainname": .string("ada.corp")])
-            let team = EntityReference("team", keys: ["name": .string("Sales")])
-            _ = try store.execute(.upsert(user, fields: ["fullname": .string("Ada")], mode: .createOrUpdate))
-            _ = try store.execute(.upsert(team, fields: [:], mode: .createOrUpdate))
-            let contact = EntityReference("contact", keys: ["emailaddress1": .string("grace@x.test")])
-            _ = try store.execute(.upsert(contact, fields: ["lastname": .string("Hopper")], mode: .createOrUpdate))
+            let (user, team, contact) = try store.createExpansionTargets()
             try store.createAccount("K0")
             try store.createAccount("K1", extra: ["primarycontactid": .reference(contact), "ownerid": .reference(user)])
             try store.createAccount("K2", extra: ["ownerid": .reference(team)])

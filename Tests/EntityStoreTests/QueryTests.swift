@@ -124,12 +124,7 @@ final class QueryTests: XCTestCase {
 
     func test_changesJoinExpandedLookupsAcrossPagesOwnersOfBothKindsAndNullLookups() throws {
         try forEachStore { store in
-            let user = EntityReference("systemuser", keys: ["domainname": .string("ada.corp")])
-            let team = EntityReference("team", keys: ["name": .string("Sales")])
-            _ = try store.execute(.upsert(user, fields: ["fullname": .string("Ada")], mode: .createOrUpdate))
-            _ = try store.execute(.upsert(team, fields: [:], mode: .createOrUpdate))
-            let contact = EntityReference("contact", keys: ["emailaddress1": .string("grace@x.test")])
-            _ = try store.execute(.upsert(contact, fields: ["lastname": .string("Hopper")], mode: .createOrUpdate))
+            let (user, team, contact) = try store.createExpansionTargets()
             try store.createAccount("J0")
             for index in 1...4 {
                 try store.createAccount("J\(index)", extra: ["primarycontactid": .reference(contact), "ownerid": .reference(user),

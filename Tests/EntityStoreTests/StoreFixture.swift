@@ -49,6 +49,18 @@ extension EntityStore {
         return id
     }
 
+    /// A user (`ada.corp`), a team (`Sales`) and a contact (`grace@x.test`, last name Hopper)
+    /// for expansion tests: owners of both kinds and a contact lookup target.
+    func createExpansionTargets() throws -> (user: EntityReference, team: EntityReference, contact: EntityReference) {
+        let user = EntityReference("systemuser", keys: ["domainname": .string("ada.corp")])
+        let team = EntityReference("team", keys: ["name": .string("Sales")])
+        let contact = EntityReference("contact", keys: ["emailaddress1": .string("grace@x.test")])
+        _ = try execute(.upsert(user, fields: ["fullname": .string("Ada")], mode: .createOrUpdate))
+        _ = try execute(.upsert(team, fields: [:], mode: .createOrUpdate))
+        _ = try execute(.upsert(contact, fields: ["lastname": .string("Hopper")], mode: .createOrUpdate))
+        return (user, team, contact)
+    }
+
     /// Retrieves a record by key or id, or nil when missing.
     func find(_ reference: EntityReference) throws -> Record? {
         do { return try retrieve(reference, columns: nil) } catch let error as ServiceError
