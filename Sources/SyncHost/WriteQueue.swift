@@ -99,7 +99,7 @@ final class WriteQueue {
     }
 
     /// Sends every queued write and waits until all are written, and until any read started
-    /// with `startRead` is done, so the service is never called from two threads at once.
+    /// with `startRead` is done, so the script's own calls to the service never run beside one.
     /// - Throws: `RowFailure` for the first failed record when the policy is stop.
     func flush() throws {
         try send(wait: true)
