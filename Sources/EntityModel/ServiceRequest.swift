@@ -143,6 +143,9 @@ public protocol RunTransactionSupport: AnyObject {
     func endRunTransaction(commit: Bool) throws
     /// True while a transaction is open (false after SQLite rolled one back by itself).
     var isRunTransactionOpen: Bool { get }
+    /// True when the open transaction's changes no longer fit the page cache (they started
+    /// spilling to the log before the commit) since the last time this was asked.
+    func runTransactionOutgrewCache() -> Bool
 }
 
 /// Where named change tokens are kept between runs (the store itself, or a local state file).

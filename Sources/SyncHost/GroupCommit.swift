@@ -43,6 +43,7 @@ final class GroupCommit: @unchecked Sendable {
         }
         guard !isOpen else { return }
         try store.beginRunTransaction()
+        _ = store.runTransactionOutgrewCache()  // count spills of this group only
         isOpen = true
         rows = 0
         generation &+= 1
@@ -52,10 +53,12 @@ final class GroupCommit: @unchecked Sendable {
         }
     }
 
-    /// Counts a batch's writes and commits when the group is full. On the worker.
+    /// Counts a batch's writes and commits when the group is full, or as soon as its changes
+    /// outgrow the page cache (scattered deletes and updates then write pages to the log again
+    /// and again, which costs more than the commits saved). On the worker.
     func afterBatch(writes: Int) {
         rows += writes
-        if rows >= maxRows { commit() }
+        if rows >= maxRows || store.runTransactionOutgrewCache() { commit() }
     }
 
     /// Commits the open group, if any. On the worker.

@@ -131,3 +131,26 @@ final class LookupKeyMapTests: XCTestCase {
         }
     }
 }
+
+/// What group commit asks the store: whether an open transaction outgrew the page cache.
+final class RunTransactionSpillTests: XCTestCase {
+    func test_aTransactionLargerThanThePageCacheIsReportedOnceAsOutgrowingIt() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdsync-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try EntityStore(path: directory.appendingPathComponent("store.db").path)
+        try store.queue.inDatabase { try $0.execute(sql: "PRAGMA cache_size = 32") }  // 32 pages
+        try store.beginRunTransaction()
+        XCTAssertFalse(store.runTransactionOutgrewCache())
+        _ = try store.execute(.create(entity: "account", id: nil, fields: ["name": .string("small")]))
+        XCTAssertFalse(store.runTransactionOutgrewCache(), "one row fits")
+        let creates = (0..<1000).map { index in  // names of 120 characters (the column allows 160)
+            ServiceRequest.create(entity: "account", id: nil, fields: ["name": .string(String(repeating: "x", count: 120)), "accountnumber": .string("S\(index)")])
+        }
+        _ = try store.execute(.executeMultiple(creates, continueOnError: false, returnResponses: false))
+        XCTAssertTrue(store.runTransactionOutgrewCache(), "1000 rows of 120 characters do not fit 32 pages")
+        XCTAssertFalse(store.runTransactionOutgrewCache(), "the count starts again after each question")
+        try store.endRunTransaction(commit: true)
+        XCTAssertEqual(try store.count("account"), 1001)
+    }
+}
