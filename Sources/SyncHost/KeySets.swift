@@ -45,6 +45,47 @@ final class KeySetObject: LuaObject {
     }
 }
 
+/// Keys read from a file, packed end to end, on their way to a key set.
+struct KeyChunk: Sendable {
+    static let capacity = 8192
+    private(set) var bytes: [UInt8] = []
+    private(set) var ends: [Int] = []
+    var count: Int { ends.count }
+
+    init() {
+        bytes.reserveCapacity(Self.capacity * 16)
+        ends.reserveCapacity(Self.capacity)
+    }
+
+    mutating func append(_ key: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: key)
+        ends.append(bytes.count)
+    }
+}
+
+/// Adds chunks of keys to a set on a serial queue of its own.
+private final class KeyInserter: @unchecked Sendable {
+    private let set: KeySetObject
+    private let queue = DispatchQueue(label: "cdsync.csv-keys")
+
+    init(_ set: KeySetObject) { self.set = set }
+
+    func insert(_ chunk: KeyChunk) {
+        queue.async { [self] in
+            chunk.bytes.withUnsafeBytes { all in
+                var start = 0
+                for end in chunk.ends {
+                    set.insertFolding(UnsafeRawBufferPointer(rebasing: all[start..<end]))
+                    start = end
+                }
+            }
+        }
+    }
+
+    /// Waits until every chunk is in the set.
+    func finish() { queue.sync {} }
+}
+
 enum KeySets {
     static func register(_ lua: LuaState, _ session: SyncSession) {
         lua.registerObjectType(KeySetObject.self, methods: [
@@ -167,10 +208,21 @@ enum KeySets {
                 throw LuaError.structured(code: "csv.malformed",
                     message: "\(fileName): has no column '\(column)' (columns: \(reader.header.names.joined(separator: ", ")))")
             }
-            // only the key field's bytes are touched: no String or record per row
+            // only the key field's bytes are touched: no String or record per row. Hashing runs
+            // on a second thread, a chunk of keys at a time, while this one parses the file; the
+            // set is touched only there until `inserter.sync` (also on the way out of an error)
+            let inserter = KeyInserter(set)
+            defer { inserter.finish() }
+            var chunk = KeyChunk()
             while try reader.nextRecord(visit: { field, bytes, _ in
-                if field == index { set.insertFolding(UnsafeRawBufferPointer(bytes)) }
-            }) != nil {}
+                if field == index { chunk.append(UnsafeRawBufferPointer(bytes)) }
+            }) != nil {
+                if chunk.count == KeyChunk.capacity {
+                    inserter.insert(chunk)
+                    chunk = KeyChunk()
+                }
+            }
+            inserter.insert(chunk)
         } catch let error as DataFileError {
             let source = "\(fileName):\(error.line ?? 0)"
             throw LuaError.structured(code: error.code.rawValue.hasPrefix("csv") ? "csv.malformed" : error.code.rawValue,

@@ -67,6 +67,25 @@ final class FileAndLimitTests: XCTestCase {
             """, store: store, options: options)
     }
 
+    func test_csvKeysOfAFileLongerThanOneChunkHoldsEveryKeyOnce() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        // 20,000 rows (several chunks of 8192 keys), every key twice in two spellings, a bad row last
+        var text = "number,name\n"
+        for index in 0..<20_000 { text += "K\(index),a\nk\(index),b\n" }
+        options.arguments = [try writeCSV(text)]
+        try runScript("""
+            local keys = csv.keys(arg[1], "number")
+            assert(keys:count() == 20000, "count " .. keys:count())
+            assert(keys:has("k0") and keys:has("K8191") and keys:has("k8192") and keys:has("K19999"))
+            assert(not keys:has("k20000"))
+            """, store: store, options: options)
+        options.arguments = [try writeCSV(text + "K1,too,many\n")]
+        let malformed = try runScript("csv.keys(arg[1], 'number')", store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(malformed.errorCode, "csv.malformed")
+        XCTAssertTrue(malformed.error?.contains("accounts.csv:40002:") ?? false, malformed.error ?? "")
+    }
+
     func test_csvKeysRefusesAMissingColumnAndAMalformedRowEvenUnderContinue() throws {
         let store = try makeStore()
         var options = RunOptions()
