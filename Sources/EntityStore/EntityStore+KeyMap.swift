@@ -63,15 +63,6 @@ extension EntityStore {
         return LookupKeyMap(column: column, table: map)
     }
 
-    /// True when the bytes hold a character keys cannot contain.
-    static func containsForbiddenKeyCharacter(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        let (low, high) = forbiddenKeyMask
-        for byte in bytes where byte < 128 {
-            if byte < 64 ? (low >> UInt64(byte)) & 1 == 1 : (high >> UInt64(byte - 64)) & 1 == 1 { return true }
-        }
-        return false
-    }
-
     /// Parses a 36-character GUID into 16 bytes; false when it is not one.
     static func parseGUID(_ text: UnsafeRawBufferPointer, into bytes: inout [UInt8]) -> Bool {
         guard text.count == 36 else { return false }

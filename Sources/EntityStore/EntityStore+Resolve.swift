@@ -43,8 +43,14 @@ extension EntityStore {
 
     /// True when the text holds a character keys cannot contain.
     static func containsForbiddenKeyCharacter(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { containsForbiddenKeyCharacter(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// True when the bytes hold a character keys cannot contain.
+    static func containsForbiddenKeyCharacter(_ bytes: UnsafeRawBufferPointer) -> Bool {
         let (low, high) = forbiddenKeyMask
-        for byte in text.utf8 where byte < 128 {
+        for byte in bytes where byte < 128 {
             if byte < 64 ? (low >> UInt64(byte)) & 1 == 1 : (high >> UInt64(byte - 64)) & 1 == 1 { return true }
         }
         return false
