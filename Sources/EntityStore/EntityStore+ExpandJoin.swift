@@ -79,7 +79,6 @@ extension EntityStore {
         return result
     }
 
-
     /// The largest rowid: the row count of a table rows are rarely deleted from, in one seek.
     private static func approximateRows(of table: EntityTable, _ db: Database) throws -> Int64 {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(rowid) FROM \(table.quotedTable)")) ?? 0

@@ -16,9 +16,11 @@ extension EntityStore: KeyColumnScanning {
             let primaryKey = quoteIdentifier(table.primaryKey)
             let key = quoteIdentifier(column)
             var considered = 0, unkeyed = 0
-            // rows are found again by rowid (in the key scan) or by primary key (in the table scan)
+            // the missing rows, found again by rowid (the key scan) or by primary key (the table scan)
             var missingRows: [DatabaseValue] = []
+            let locator: String
             if filter == nil, table.singleColumnKeys[column] != nil {
+                locator = "rowid"
                 // an Active key has a partial index on the column that also holds each row's rowid:
                 // reading it is a fraction of reading the table
                 let total = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM \(table.quotedTable)")) ?? 0
@@ -30,6 +32,7 @@ extension EntityStore: KeyColumnScanning {
                 unkeyed = total - considered
                 considered = total
             } else {
+                locator = primaryKey
                 var arguments: [DatabaseValue] = []
                 let whereSQL = try filter.map { try filterSQL(for: $0, table, &arguments) } ?? "1"
                 let sql = "SELECT \(primaryKey), \(key) FROM \(table.quotedTable) WHERE \(whereSQL)"
@@ -39,7 +42,6 @@ extension EntityStore: KeyColumnScanning {
                     if !isKnown(value), let id = RawStatement.textBytes(raw, 0) { missingRows.append(String(decoding: id, as: UTF8.self).databaseValue) }
                 }
             }
-            let locator = missingRows.first.map { if case .int64 = $0.storage { return "rowid" } else { return primaryKey } } ?? primaryKey
             let projection = projection([column] + columns, table)
             var missing: [Record] = []
             missing.reserveCapacity(missingRows.count)
