@@ -58,7 +58,11 @@ let package = Package(
             dependencies: [
                 "EntityModel", "EntityStore", "SyncHost", "Scheduling", "WebAPI", "CEditLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]
+            ],
+            // mimalloc (MIT) replaces glibc's malloc in the binary: the write pipeline frees on
+            // one thread what another allocated, and glibc's arena locks made the threads wait
+            // (docs/performance.md has the measurement)
+            linkerSettings: [.linkedLibrary("mimalloc")]
         ),
         .testTarget(name: "EntityModelTests", dependencies: ["EntityModel"]),
         .testTarget(name: "KeyTablesTests", dependencies: ["KeyTables"]),
