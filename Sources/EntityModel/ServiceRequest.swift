@@ -20,6 +20,9 @@ public enum ServiceRequest: Sendable {
     case update(EntityReference, fields: [String: FieldValue], ifVersion: Int64?)
     /// Creates or updates a record found by GUID or alternate key.
     case upsert(EntityReference, fields: [String: FieldValue], mode: UpsertMode)
+    /// `upsert` with its values in a shared shape's column order (bulk loads from scripts);
+    /// `RowUpsert.request` is its general form.
+    case upsertRow(RowUpsert)
     /// Deletes a record.
     case delete(EntityReference, ifVersion: Int64?)
     /// Runs a query.
@@ -46,6 +49,7 @@ public enum ServiceRequest: Sendable {
         case .retrieve(let reference, _), .update(let reference, _, _), .upsert(let reference, _, _),
              .delete(let reference, _):
             return reference.entity
+        case .upsertRow(let row): return row.entity
         case .retrieveMultiple(let query): return query.entity
         case .retrieveChanges(let request): return request.entity
         case .executeMultiple, .executeTransaction: return nil

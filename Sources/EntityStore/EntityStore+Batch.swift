@@ -49,7 +49,7 @@ extension EntityStore {
     /// INSERT or UPDATE, so a failure leaves nothing to roll back and needs no savepoint.
     static func isSingleStatementWrite(_ request: ServiceRequest) -> Bool {
         switch request {
-        case .create, .update, .upsert: return true
+        case .create, .update, .upsert, .upsertRow: return true
         default: return false
         }
     }

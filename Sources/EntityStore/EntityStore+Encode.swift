@@ -21,16 +21,22 @@ extension EntityStore {
             if column.isReadOnly {
                 throw ServiceError(.payloadError, "The column '\(column.attribute.name)' of '\(table.name)' is read-only.", entity: table.name)
             }
-            if value.isNull && column.attribute.isRequired {
-                throw ServiceError(.invalidArgument, "Attribute: \(column.attribute.name) cannot be set to NULL", entity: table.name)
-            }
-            if column.attribute.type.isReference {
-                try encodeLookup(value, column, table, db, into: &values)
-            } else {
-                values.values[column.index] = try ValueCodec.storageValue(value, for: column.attribute, entity: table.name)
-            }
+            try encodeValue(value, column, table, db, into: &values)
         }
         return values
+    }
+
+    /// Checks and converts one value of a writable column into `values`.
+    func encodeValue(_ value: FieldValue, _ column: EntityTable.Column, _ table: EntityTable, _ db: Database,
+                     into values: inout StoredRow) throws {
+        if value.isNull && column.attribute.isRequired {
+            throw ServiceError(.invalidArgument, "Attribute: \(column.attribute.name) cannot be set to NULL", entity: table.name)
+        }
+        if column.attribute.type.isReference {
+            try encodeLookup(value, column, table, db, into: &values)
+        } else {
+            values.values[column.index] = try ValueCodec.storageValue(value, for: column.attribute, entity: table.name)
+        }
     }
 
     private func encodeLookup(_ value: FieldValue, _ column: EntityTable.Column, _ table: EntityTable,

@@ -145,14 +145,20 @@ extension EntityStore {
     }
 
     private func checkKeyValue(_ value: FieldValue, entity: String, reference: EntityReference) throws {
+        try checkKeyValue(value, entity: entity, key: reference.keyDescription)
+    }
+
+    /// Refuses a null key value or one with a character keys cannot hold; `key` names the
+    /// record in the error.
+    func checkKeyValue(_ value: FieldValue, entity: String, key: @autoclosure () -> String) throws {
         if case .null = value {
-            throw ServiceError(.invalidKey, "A key value for '\(entity)' is null; null cannot address a record (\(reference.keyDescription)).",
-                               entity: entity, key: reference.keyDescription)
+            throw ServiceError(.invalidKey, "A key value for '\(entity)' is null; null cannot address a record (\(key())).",
+                               entity: entity, key: key())
         }
         if case .string(let text) = value, Self.containsForbiddenKeyCharacter(text) {
             throw ServiceError(.invalidKey,
                 "The key value '\(text)' for '\(entity)' contains a character that cannot be used in a key (/ < > * % & : \\ ? +). Query with a filter and address the record by its id instead.",
-                entity: entity, key: reference.keyDescription)
+                entity: entity, key: key())
         }
     }
 

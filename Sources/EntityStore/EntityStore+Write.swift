@@ -18,6 +18,8 @@ extension EntityStore {
             return .updated(id: result.id, changed: result.changed, version: result.version)
         case .upsert(let reference, let fields, let mode):
             return try upsert(reference, fields: fields, mode: mode, context)
+        case .upsertRow(let row):
+            return try upsertRow(row, context)
         case .delete(let reference, let ifVersion):
             return .deleted(try delete(reference, ifVersion: ifVersion, context))
         case .createMultiple(let entity, let targets):
@@ -44,9 +46,16 @@ extension EntityStore {
             let encodedKeys = try encode(missingKeys, table, context.db)
             for (index, value) in encodedKeys.values.enumerated() where value != nil { values.values[index] = value }
         }
+        return try insert(table, id: id, values, nullState: Self.setsNullState(fields), context)
+    }
+
+    /// Inserts an encoded new row: its id, state and status, version and timestamps are added here.
+    func insert(_ table: EntityTable, id: RecordID?, _ encoded: StoredRow, nullState: Bool,
+                _ context: WriteContext) throws -> RecordID {
+        var values = encoded
         let recordID = try newID(id, values, table)
         values.values[table.primaryKeyIndex] = recordID.description.databaseValue
-        try applyState(fields, current: nil, table, &values)
+        try applyState(nullState: nullState, current: nil, table, &values)
         values["versionnumber"] = try context.nextVersion().databaseValue
         values["createdon"] = context.nowMillis.databaseValue
         values["modifiedon"] = context.nowMillis.databaseValue
@@ -66,11 +75,18 @@ extension EntityStore {
     /// Updates a found row with the values that differ; returns whether it changed and its version.
     func update(_ table: EntityTable, _ row: StoredRow, fields: [String: FieldValue],
                 _ context: WriteContext, skipping keyColumns: [String] = []) throws -> (id: RecordID, changed: Bool, version: Int64) {
-        let id = try Self.rowID(row, table)
         // an upsert's key columns address the row; they are not updated (nor checked)
-        var values = try encode(fields, table, context.db, skipping: keyColumns)
+        let values = try encode(fields, table, context.db, skipping: keyColumns)
+        return try update(table, row, encoded: values, nullState: Self.setsNullState(fields), context)
+    }
+
+    /// Updates a found row with the encoded values that differ from it.
+    func update(_ table: EntityTable, _ row: StoredRow, encoded: StoredRow, nullState: Bool,
+                _ context: WriteContext) throws -> (id: RecordID, changed: Bool, version: Int64) {
+        let id = try Self.rowID(row, table)
+        var values = encoded
         values.values[table.primaryKeyIndex] = nil
-        try applyState(fields, current: currentState(row), table, &values)
+        try applyState(nullState: nullState, current: currentState(row), table, &values)
         var positions: [Int] = []
         var arguments: [DatabaseValue] = []
         for (index, value) in values.values.enumerated() {
@@ -214,12 +230,18 @@ extension EntityStore {
         return (state, status)
     }
 
-    private func applyState(_ fields: [String: FieldValue], current: (state: Int64, status: Int64)?,
+    /// True when the fields set state or status to null (which no record may have).
+    static func setsNullState(_ fields: [String: FieldValue]) -> Bool {
+        (fields["statecode"]?.isNull ?? false) || (fields["statuscode"]?.isNull ?? false)
+    }
+
+    /// Fills in state and status by the entity's state model; `nullState`: the request set either to null.
+    private func applyState(nullState: Bool, current: (state: Int64, status: Int64)?,
                             _ table: EntityTable, _ values: inout StoredRow) throws {
         guard table.definition.hasStateModel else { return }
         let state = values["statecode"].flatMap(Int64.fromDatabaseValue)
         let status = values["statuscode"].flatMap(Int64.fromDatabaseValue)
-        if (fields["statecode"]?.isNull ?? false) || (fields["statuscode"]?.isNull ?? false) {
+        if nullState {
             throw ServiceError(.invalidStateCodeStatusCode,
                 "State code is invalid or state code is valid but status code is invalid for a specified state code.", entity: table.name)
         }

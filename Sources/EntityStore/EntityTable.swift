@@ -57,6 +57,8 @@ final class EntityTable: @unchecked Sendable {
     let singleColumnKeys: [String: AlternateKeyDefinition]
     /// UPDATE statements by the positions of the columns they set.
     var updateSQL: [[Int]: String] = [:]
+    /// Compiled upsert shapes by shape (`EntityStore.upsertRow`); nil for shapes that take the general path.
+    var rowPlans: [ObjectIdentifier: (shape: RowShape, plan: RowPlan?)] = [:]
     /// Records of this entity found by a single-column key during writes (see
     /// `EntityStore.lookupCacheEpoch`); valid only while `lookupCacheEpoch` matches the store's.
     var lookupCache: [LookupCacheKey: RecordID] = [:]

@@ -41,6 +41,14 @@ public struct LuaCallContext {
         return String(decoding: buffer, as: UTF8.self)
     }
 
+    /// True when the value at `index` is a Lua string with exactly these bytes (no copy made).
+    public func stringEquals(at index: Int32, _ bytes: [UInt8]) -> Bool {
+        guard lua_type(luaState, index) == LUA_TSTRING else { return false }
+        var length = 0
+        guard let chars = lua_tolstring(luaState, index, &length), length == bytes.count else { return false }
+        return bytes.withUnsafeBytes { $0.elementsEqual(UnsafeRawBufferPointer(start: chars, count: length)) }
+    }
+
     /// The raw bytes of the string at `index`, only if it is a Lua string.
     public func bytes(at index: Int32) -> [UInt8]? {
         guard lua_type(luaState, index) == LUA_TSTRING else { return nil }

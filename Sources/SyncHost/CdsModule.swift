@@ -10,8 +10,13 @@ enum CdsModule {
         let bind = { (name: String, body: @escaping (LuaCallContext) throws -> Int32) in
             lua.register(module: "cds", name: name, guarded(body))
         }
+        let shaper = RowShaper()
         bind("upsert") { ctx in try write(ctx, session) { entity in
             let mode = try upsertMode(ctx, options: 4)
+            if ctx.type(at: 2) == .table, ctx.type(at: 3) == .table {
+                // by key table: values by position in a shape shared with the calls before
+                return .upsertRow(try shaper.upsert(ctx, entity: entity, keys: 2, fields: 3, mode: mode))
+            }
             return .upsert(try LuaConversions.reference(ctx, entity: entity, at: 2),
                            fields: try LuaConversions.fields(ctx, table: try ctx.tableArgument(3), argument: 3), mode: mode)
         } }

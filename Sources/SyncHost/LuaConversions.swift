@@ -6,7 +6,7 @@ import LuaKit
 enum LuaConversions {
     /// The value of a column from the Lua value at `index`.
     /// - Throws: `LuaError.message` naming the column for values that are not column values.
-    static func fieldValue(_ ctx: LuaCallContext, at index: Int32, column: String) throws -> FieldValue {
+    static func fieldValue(_ ctx: LuaCallContext, at index: Int32, column: @autoclosure () -> String) throws -> FieldValue {
         switch ctx.type(at: index) {
         case .string: return .string(ctx.string(at: index) ?? "")
         case .number:
@@ -19,7 +19,7 @@ enum LuaConversions {
             if ctx.object(at: index, as: NullObject.self) != nil { return .null }
         default: break
         }
-        throw LuaError.message("'\(column)' cannot be set to a \(ctx.typeName(at: index)); use a string, number, boolean, cds.decimal(...), cds.ref(...) or cds.null")
+        throw LuaError.message("'\(column())' cannot be set to a \(ctx.typeName(at: index)); use a string, number, boolean, cds.decimal(...), cds.ref(...) or cds.null")
     }
 
     /// The fields of a Lua table (string keys only).

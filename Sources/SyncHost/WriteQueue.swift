@@ -354,6 +354,7 @@ final class WriteQueue {
     static func keyText(_ request: ServiceRequest, definition: EntityDefinition? = nil) -> String {
         switch request {
         case .upsert(let reference, _, _), .update(let reference, _, _), .delete(let reference, _): return reference.keyDescription
+        case .upsertRow(let row): return row.reference.keyDescription
         case .create(let entity, let id, let fields):
             if let id { return id.description }
             let present = { (column: String) in fields[column].map { !$0.isNull } ?? false }

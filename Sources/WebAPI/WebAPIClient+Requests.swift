@@ -33,6 +33,8 @@ extension WebAPIClient {
             return try writePlan(reference, fields, definition, conditions: conditions) { record, status in
                 .upserted(id: record.id!, created: status == 201, changed: true)
             }
+        case .upsertRow(let row):
+            return try plan(row.request)
         case .delete(let reference, let ifVersion):
             let definition = try self.definition(reference.entity)
             let id = try resolveID(reference, definition)

@@ -1,0 +1,109 @@
+import EntityModel
+import GRDB
+
+/// A `RowShape` compiled for one table: the key it addresses, where each value goes, and the
+/// columns an upsert reads. Built once per shape and table (`EntityTable.rowPlans`).
+final class RowPlan {
+    /// The Active key the key columns name.
+    let key: AlternateKeyDefinition
+    /// For each column of `key`, in the key's order: the position of its value and its attribute.
+    let keyValues: [(position: Int, attribute: AttributeDefinition)]
+    /// The column of each field value.
+    let columns: [EntityTable.Column]
+    /// True for the field values that are also key columns: an update leaves those alone.
+    let isKeyColumn: [Bool]
+    /// Key columns the fields do not set, with the index of their value in the key's order:
+    /// a new record gets them from the key.
+    let keyOnly: [(keyIndex: Int, column: EntityTable.Column)]
+    /// The stored columns an upsert reads: the ones it sets, plus id, version, state and keys.
+    let readMask: [Bool]
+    /// Positions of `statecode` and `statuscode` among the field values.
+    let statePositions: [Int]
+
+    /// Nil when the shape needs the general path: an unknown, aliased or read-only column, a
+    /// key that is not one Active key of plain columns, or the primary key used as a key.
+    init?(_ shape: RowShape, _ table: EntityTable) {
+        let keyColumns = shape.keyColumns
+        guard !keyColumns.isEmpty, keyColumns != [table.primaryKey], let key = table.activeKey(columns: keyColumns) else { return nil }
+        var keyValues: [(Int, AttributeDefinition)] = []
+        for column in key.columns {
+            guard let position = keyColumns.firstIndex(of: column), let attribute = table.columnByName[column]?.attribute,
+                  !attribute.type.isReference else { return nil }
+            keyValues.append((position, attribute))
+        }
+        var columns: [EntityTable.Column] = []
+        var mask = table.writeCheckMask
+        for name in shape.fieldColumns {
+            guard let column = table.columnByName[name], !column.isReadOnly else { return nil }
+            columns.append(column)
+            mask[column.index] = true
+            if let typeIndex = column.typeIndex { mask[typeIndex] = true }
+        }
+        self.key = key
+        self.keyValues = keyValues
+        self.columns = columns
+        isKeyColumn = shape.fieldColumns.map { key.columns.contains($0) }
+        keyOnly = key.columns.enumerated().compactMap { index, name in
+            shape.fieldColumns.contains(name) ? nil : table.columnByName[name].map { (index, $0) }
+        }
+        readMask = mask
+        statePositions = shape.fieldColumns.indices.filter { ["statecode", "statuscode"].contains(shape.fieldColumns[$0]) }
+    }
+
+    /// True when the values set state or status to null.
+    func setsNullState(_ values: [FieldValue]) -> Bool {
+        statePositions.contains { values[$0].isNull }
+    }
+}
+
+extension EntityStore {
+    /// Plans kept per table before the cache starts over (shapes come from scripts; few differ).
+    static let rowPlanLimit = 64
+
+    /// An upsert in a shape's column order: the same checks, errors and writes as `.upsert`,
+    /// with no dictionary built or read per record. Shapes the plan does not cover take the
+    /// general path.
+    func upsertRow(_ row: RowUpsert, _ context: WriteContext) throws -> ServiceResponse {
+        let table = try table(row.entity)
+        guard let plan = rowPlan(row.shape, table) else { return try perform(row.request, context) }
+        let db = context.db
+        var keyStorage: [DatabaseValue] = []
+        keyStorage.reserveCapacity(plan.keyValues.count)
+        for (position, attribute) in plan.keyValues {
+            let value = row.keyValues[position]
+            try checkKeyValue(value, entity: table.name, key: row.reference.keyDescription)
+            keyStorage.append(try ValueCodec.storageValue(value, for: attribute, entity: table.name))
+        }
+        let found = try fetchRow(db, table.keySQL[plan.key.name]!.selectRow, keyStorage, table, reading: plan.readMask)
+        if let found {
+            if row.mode == .createOnly {
+                throw ServiceError(.duplicateRecord, "A record with matching key values already exists.",
+                                   entity: table.name, key: row.reference.keyDescription)
+            }
+            var values = StoredRow(table)
+            for (index, column) in plan.columns.enumerated() where !plan.isKeyColumn[index] {
+                try encodeValue(row.values[index], column, table, db, into: &values)
+            }
+            let result = try update(table, found, encoded: values, nullState: plan.setsNullState(row.values), context)
+            return .upserted(id: result.id, created: false, changed: result.changed)
+        }
+        if row.mode == .updateOnly { throw notFound(row.reference) }
+        var values = StoredRow(table)
+        for (index, column) in plan.columns.enumerated() {
+            try encodeValue(row.values[index], column, table, db, into: &values)
+        }
+        for (keyIndex, column) in plan.keyOnly { values.values[column.index] = keyStorage[keyIndex] }
+        let id = try insert(table, id: nil, values, nullState: plan.setsNullState(row.values), context)
+        return .upserted(id: id, created: true, changed: true)
+    }
+
+    /// The table's plan for a shape, compiled on first use; nil when the shape needs the general path.
+    private func rowPlan(_ shape: RowShape, _ table: EntityTable) -> RowPlan? {
+        let id = ObjectIdentifier(shape)
+        if let cached = table.rowPlans[id] { return cached.plan }
+        if table.rowPlans.count >= Self.rowPlanLimit { table.rowPlans.removeAll() }
+        let plan = RowPlan(shape, table)
+        table.rowPlans[id] = (shape, plan)  // the entry holds the shape: its identity is not reused meanwhile
+        return plan
+    }
+}
