@@ -17,6 +17,7 @@ extension LuaState {
         balanced { ctx in
             _ = luaL_newmetatable(luaState, T.luaTypeName)
             let metatable = ctx.top
+            shim_keep_metatable(luaState, metatable, metatableKey(T.self))
             // indexing a value gives nil (as for objects), unless `metamethods` say otherwise
             _ = ctx.pushNewTable()
             ctx.setField("__index", in: metatable)
@@ -35,12 +36,12 @@ extension LuaCallContext {
     public func push<T: LuaInlineValue>(inline value: T) {
         let raw = lua_newuserdatauv(luaState, MemoryLayout<T>.size, 0)!
         raw.storeBytes(of: value, as: T.self)
-        luaL_setmetatable(luaState, T.luaTypeName)
+        shim_setmetatable_keyed(luaState, metatableKey(T.self))
     }
 
     /// The value at `index` if it is a userdata of inline type `T` (never raises).
     public func inline<T: LuaInlineValue>(at index: Int32, as type: T.Type = T.self) -> T? {
-        guard let raw = luaL_testudata(luaState, index, T.luaTypeName) else { return nil }
+        guard let raw = shim_testudata_keyed(luaState, index, metatableKey(T.self)) else { return nil }
         return raw.loadUnaligned(as: T.self)
     }
 }

@@ -28,6 +28,7 @@ extension LuaState {
         balanced { ctx in
             _ = luaL_newmetatable(luaState, T.luaTypeName)
             let metatable = ctx.top
+            shim_keep_metatable(luaState, metatable, metatableKey(T.self))
             ctx.pushNewTable(fieldCapacity: Int32(methods.count))
             for (name, body) in methods {
                 pushBinding(body)
@@ -60,7 +61,7 @@ enum LuaObjectSlot<T: LuaObject> {
     static var nextKey: String { "__luakit_next" }
 
     static func slot(_ ctx: LuaCallContext, _ index: Int32) -> UnsafeMutablePointer<UnsafeMutableRawPointer?>? {
-        guard let raw = luaL_testudata(ctx.luaState, index, T.luaTypeName) else { return nil }
+        guard let raw = shim_testudata_keyed(ctx.luaState, index, metatableKey(T.self)) else { return nil }
         return raw.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
     }
 
@@ -88,7 +89,7 @@ extension LuaCallContext {
         let raw = lua_newuserdatauv(luaState, size, 0)!
         raw.assumingMemoryBound(to: UnsafeMutableRawPointer?.self).pointee =
             Unmanaged.passRetained(object).toOpaque()
-        luaL_setmetatable(luaState, T.luaTypeName)
+        shim_setmetatable_keyed(luaState, metatableKey(T.self))
     }
 
     /// The object at `index` if it is an open userdata of type `T` (never raises).
@@ -130,4 +131,10 @@ extension LuaCallContext {
         pushCopy(of: -2)
         return 4
     }
+}
+
+/// The registry key of a LuaKit type's metatable: the address of the Swift type, unique per
+/// type and fixed for the process (see `shim_keep_metatable`).
+func metatableKey(_ type: Any.Type) -> UnsafeRawPointer {
+    unsafeBitCast(type, to: UnsafeRawPointer.self)
 }

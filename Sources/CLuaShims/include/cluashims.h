@@ -87,6 +87,25 @@ static inline void shim_remove(lua_State *L, int idx) { lua_remove(L, idx); }
 static inline int shim_getmetatable_named(lua_State *L, const char *name) {
     return luaL_getmetatable(L, name);
 }
+/* LuaKit types also keep their metatable in the registry under a light-userdata key (the
+   Swift type's address), so checking or setting a userdata's type is a pointer lookup rather
+   than the string lookup of luaL_testudata/luaL_setmetatable. None of these can raise. */
+static inline void shim_keep_metatable(lua_State *L, int metatable, const void *key) {
+    lua_pushvalue(L, metatable);
+    lua_rawsetp(L, LUA_REGISTRYINDEX, key);
+}
+static inline void *shim_testudata_keyed(lua_State *L, int index, const void *key) {
+    void *block = lua_touserdata(L, index);
+    if (block == NULL || !lua_getmetatable(L, index)) return NULL;
+    lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+    int same = lua_rawequal(L, -1, -2);
+    lua_settop(L, -3);
+    return same ? block : NULL;
+}
+static inline void shim_setmetatable_keyed(lua_State *L, const void *key) {
+    lua_rawgetp(L, LUA_REGISTRYINDEX, key);
+    lua_setmetatable(L, -2);
+}
 static inline int shim_registry_get(lua_State *L, const char *key) {
     return lua_getfield(L, LUA_REGISTRYINDEX, key);
 }
