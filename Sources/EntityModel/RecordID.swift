@@ -14,6 +14,11 @@ public struct RecordID: Hashable, Sendable, Comparable, CustomStringConvertible,
 
     /// Parses a GUID string (any case, with or without braces); nil when it is not a GUID.
     public init?(_ text: String) {
+        // ids read back from the store are already in canonical form: keep the text as it is
+        if Self.isCanonical(text) {
+            description = text
+            return
+        }
         var utf8 = Substring(text).utf8[...]
         if utf8.first == UInt8(ascii: "{") && utf8.last == UInt8(ascii: "}") { utf8 = utf8.dropFirst().dropLast() }
         guard utf8.count == 36 else { return nil }
@@ -32,6 +37,21 @@ public struct RecordID: Hashable, Sendable, Comparable, CustomStringConvertible,
             }
         }
         description = String(decoding: lowered, as: UTF8.self)
+    }
+
+    /// True for 36 characters of lowercase hex digits with dashes at 8, 13, 18 and 23.
+    private static func isCanonical(_ text: String) -> Bool {
+        guard text.utf8.count == 36 else { return false }
+        return text.utf8.withContiguousStorageIfAvailable { bytes in
+            for (offset, byte) in bytes.enumerated() {
+                if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                    if byte != UInt8(ascii: "-") { return false }
+                } else if !(byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) && !(byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f")) {
+                    return false
+                }
+            }
+            return true
+        } ?? false
     }
 
     /// The GUID as a UUID value.

@@ -21,4 +21,22 @@ final class RecordIDTests: XCTestCase {
             XCTAssertNil(RecordID(bad), bad)
         }
     }
+
+    func test_canonicalTextIsKeptAndEveryNearMissIsJudgedByTheFullParser() {
+        let canonical = "9c7b2f1e-0000-4000-8000-00000000000a"
+        XCTAssertEqual(RecordID(canonical)?.description, canonical)
+        // one character changed at every position: a dash moved, a non-hex letter, upper case
+        for offset in 0..<36 {
+            var bytes = Array(canonical.utf8)
+            let isDash = [8, 13, 18, 23].contains(offset)
+            bytes[offset] = isDash ? UInt8(ascii: "0") : UInt8(ascii: "g")
+            XCTAssertNil(RecordID(String(decoding: bytes, as: UTF8.self)), "offset \(offset)")
+            if !isDash {
+                bytes[offset] = UInt8(ascii: "B")
+                XCTAssertEqual(RecordID(String(decoding: bytes, as: UTF8.self))?.description.utf8.filter { $0 == UInt8(ascii: "B") }.count, 0)
+            }
+        }
+        XCTAssertNil(RecordID(canonical + "0"))
+        XCTAssertNil(RecordID(String(canonical.dropLast()) + "é"))
+    }
 }
