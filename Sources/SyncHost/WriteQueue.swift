@@ -198,6 +198,7 @@ final class WriteQueue {
         guard let flight = inFlight else { return }
         worker.sync {}  // serial queue: once this returns, the batch's work is done
         inFlight = nil
+        defer { Self.releaseLater(flight) }
         try apply(flight)
         // the batch's own results first (its rejects, its result objects), then a lost group
         try throwGroupFailure()
@@ -205,8 +206,6 @@ final class WriteQueue {
 
     /// Counts a finished batch's results, fills its result objects and writes its rejects.
     private func apply(_ flight: InFlight) throws {
-        // freeing a thousand requests is real work: let an idle core do it, off the script's path
-        defer { Self.releaser.async { _ = flight } }
         let batch = flight.batch
         let continueOnError = options.onError == .continue
         let response: ServiceResponse
@@ -242,6 +241,15 @@ final class WriteQueue {
                 "Not sent: an earlier record of the same batch failed (script line \(firstFailure.line)) and the error policy is stop."))
             throw firstFailure
         }
+    }
+
+    /// Frees a finished batch on the releaser queue: freeing a thousand requests is real work,
+    /// and an idle core can do it off the script's path. The queue is handed a reference of
+    /// its own (not a capture of the caller's), so the caller's local is not the last one to go
+    /// however soon the queue runs.
+    private static func releaseLater(_ flight: InFlight) {
+        let owned = Unmanaged.passRetained(flight)
+        releaser.async { owned.release() }
     }
 
     /// Gives writes that never reached the store an error, so reading their result says so.
