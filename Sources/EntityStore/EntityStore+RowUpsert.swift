@@ -1,5 +1,6 @@
 import EntityModel
 import GRDB
+import GRDBSQLite
 
 /// A `RowShape` compiled for one table: the key it addresses, where each value goes, and the
 /// columns an upsert reads. Built once per shape and table (`EntityTable.rowPlans`).
@@ -74,27 +75,80 @@ extension EntityStore {
             try checkKeyValue(value, entity: table.name, key: row.reference.keyDescription)
             keyStorage.append(try ValueCodec.storageValue(value, for: attribute, entity: table.name))
         }
-        let found = try fetchRow(db, table.keySQL[plan.key.name]!.selectRow, keyStorage, table, reading: plan.readMask)
-        if let found {
+        // The fields are encoded before the row is read, so an unchanged row can be compared as
+        // SQLite holds it, column by column, without building its values. An encoding error
+        // waits until after the checks `.upsert` makes first (an existing row under create-only,
+        // a missing row under update-only), so the same error is reported.
+        var encoded = StoredRow(table)
+        var encodingError: Error?
+        do {
+            for (index, column) in plan.columns.enumerated() where !plan.isKeyColumn[index] {
+                try encodeValue(row.values[index], column, table, db, into: &encoded)
+            }
+        } catch {
+            encodingError = error
+        }
+        let nullState = plan.setsNullState(row.values)
+        let existing: ExistingRow? = try RawStatement.withFirstRow(db, db.cachedStatement(sql: table.keySQL[plan.key.name]!.selectRow),
+                                                                   keyStorage) { raw in
             if row.mode == .createOnly {
                 throw ServiceError(.duplicateRecord, "A record with matching key values already exists.",
                                    entity: table.name, key: row.reference.keyDescription)
             }
-            var values = StoredRow(table)
-            for (index, column) in plan.columns.enumerated() where !plan.isKeyColumn[index] {
-                try encodeValue(row.values[index], column, table, db, into: &values)
-            }
-            let result = try update(table, found, encoded: values, nullState: plan.setsNullState(row.values), context)
+            if let encodingError { throw encodingError }
+            return try compare(raw, encoded, nullState: nullState, plan, table)
+        }
+        switch existing {
+        case .unchanged(let id)?:
+            return .upserted(id: id, created: false, changed: false)
+        case .changed(let found)?:
+            let result = try update(table, found, encoded: encoded, nullState: nullState, context)
             return .upserted(id: result.id, created: false, changed: result.changed)
+        case nil:
+            break
         }
         if row.mode == .updateOnly { throw notFound(row.reference) }
-        var values = StoredRow(table)
-        for (index, column) in plan.columns.enumerated() {
-            try encodeValue(row.values[index], column, table, db, into: &values)
+        if let encodingError { throw encodingError }
+        for (index, column) in plan.columns.enumerated() where plan.isKeyColumn[index] {
+            try encodeValue(row.values[index], column, table, db, into: &encoded)
         }
-        for (keyIndex, column) in plan.keyOnly { values.values[column.index] = keyStorage[keyIndex] }
-        let id = try insert(table, id: nil, values, nullState: plan.setsNullState(row.values), context)
+        for (keyIndex, column) in plan.keyOnly { encoded.values[column.index] = keyStorage[keyIndex] }
+        let id = try insert(table, id: nil, encoded, nullState: nullState, context)
         return .upserted(id: id, created: true, changed: true)
+    }
+
+    /// What the existing row of an upsert needs: nothing when no value differs, else its
+    /// columns (those the plan reads) for `update`, which checks and writes as `.upsert` does.
+    private enum ExistingRow {
+        case unchanged(RecordID)
+        case changed(StoredRow)
+    }
+
+    /// Compares the encoded values, after the state model has filled in state and status, with
+    /// the row the statement is on (the table's SELECT list, so positions match `StoredRow`).
+    /// Only a row whose every value is surely equal is reported unchanged here; any other row
+    /// is built and handed to `update`, which decides and writes exactly as `.upsert` does.
+    private func compare(_ raw: SQLiteStatement, _ encoded: StoredRow, nullState: Bool, _ plan: RowPlan,
+                         _ table: EntityTable) throws -> ExistingRow {
+        let materialized = { StoredRow(table, values: (0..<Int32(table.storedColumns.count)).map { index in
+            plan.readMask[Int(index)] ? DatabaseValue(sqliteStatement: raw, index: index) : nil
+        }) }
+        guard let idText = RawStatement.textBytes(raw, Int32(table.primaryKeyIndex)),
+              let id = RecordID(String(decoding: idText, as: UTF8.self)) else { return .changed(materialized()) }
+        var values = encoded
+        values.values[table.primaryKeyIndex] = nil
+        if table.definition.hasStateModel {
+            // a state or status that is not a plain integer: `update` reads it as it always has
+            guard let state = table.columnIndex["statecode"].map(Int32.init), let status = table.columnIndex["statuscode"].map(Int32.init),
+                  sqlite3_column_type(raw, state) == SQLITE_INTEGER, sqlite3_column_type(raw, status) == SQLITE_INTEGER
+            else { return .changed(materialized()) }
+            try applyState(nullState: nullState, current: (sqlite3_column_int64(raw, state), sqlite3_column_int64(raw, status)), table, &values)
+        }
+        for (index, value) in values.values.enumerated() {
+            // anything not surely equal goes to `update`, which compares built values as ever
+            if let value, !RawStatement.column(raw, Int32(index), isSurely: value) { return .changed(materialized()) }
+        }
+        return .unchanged(id)
     }
 
     /// The table's plan for a shape, compiled on first use; nil when the shape needs the general path.

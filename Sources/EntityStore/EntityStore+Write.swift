@@ -236,7 +236,7 @@ extension EntityStore {
     }
 
     /// Fills in state and status by the entity's state model; `nullState`: the request set either to null.
-    private func applyState(nullState: Bool, current: (state: Int64, status: Int64)?,
+    func applyState(nullState: Bool, current: (state: Int64, status: Int64)?,
                             _ table: EntityTable, _ values: inout StoredRow) throws {
         guard table.definition.hasStateModel else { return }
         let state = values["statecode"].flatMap(Int64.fromDatabaseValue)

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import GRDBSQLite
 
@@ -61,6 +62,40 @@ enum RawStatement {
             }
             return row
         } ?? nil
+    }
+
+    /// Binds `values`, steps once and hands the statement, positioned on the first row, to
+    /// `read`, which may throw; nil when there is no row. The statement is reset afterwards.
+    static func withFirstRow<T>(_ db: Database, _ statement: Statement, _ values: [DatabaseValue],
+                                throwing read: (SQLiteStatement) throws -> T) throws -> T? {
+        let raw = statement.sqliteStatement
+        bind(raw, values)
+        defer { sqlite3_reset(raw) }
+        let code = sqlite3_step(raw)
+        if code == SQLITE_DONE { return nil }
+        guard code == SQLITE_ROW else { throw error(db, statement, code) }
+        return try read(raw)
+    }
+
+    /// True when a column of the current row holds exactly `value`: NULL, the same integer, or
+    /// text with the same bytes, read in place. False means "not known to be equal" (other
+    /// types, or text that differs in bytes, which Swift may still find canonically equal): the
+    /// caller then compares built values.
+    static func column(_ raw: SQLiteStatement, _ index: Int32, isSurely value: DatabaseValue) -> Bool {
+        let type = sqlite3_column_type(raw, index)
+        switch value.storage {
+        case .null:
+            return type == SQLITE_NULL
+        case .int64(let number):
+            return type == SQLITE_INTEGER && sqlite3_column_int64(raw, index) == number
+        case .string(var text):
+            guard type == SQLITE_TEXT, let stored = textBytes(raw, index) else { return false }
+            return text.withUTF8 { given in
+                given.count == stored.count && (given.isEmpty || memcmp(given.baseAddress!, stored.baseAddress!, given.count) == 0)
+            }
+        default:
+            return false
+        }
     }
 
     /// The first column of the first row as text; nil when there is no row or it is NULL.

@@ -78,6 +78,22 @@ final class RowUpsertTests: XCTestCase {
         ])
     }
 
+    func test_unchangedRowsAreComparedAsStoredValuesCompare() throws {
+        let key = ("accountnumber", FieldValue.string("N1"))
+        try check([
+            step([key], [("name", .string("Zürich")), ("statecode", .integer(1)), ("numberofemployees", .integer(5)), ("address1_city", .string(""))]),
+            // canonically equivalent text (decomposed ü) compares equal, as Swift strings do
+            step([key], [("name", .string("Zu\u{308}rich")), ("statecode", .integer(1)), ("numberofemployees", .integer(5)), ("address1_city", .string(""))]),
+            // the same state again: its default status is what is stored, so nothing changes
+            step([key], [("statecode", .integer(1))]),
+            step([key], [("numberofemployees", .integer(6))]),
+            step([key], [("address1_city", .null)]),
+            step([key], [("address1_city", .null), ("name", .string("ZÜRICH"))]),
+            step([key], [("revenue", .integer(12)), ("description", .string(String(repeating: "ä", count: 40)))]),
+            step([key], [("revenue", .decimal(DecimalNumber("12.00")!)), ("description", .string(String(repeating: "ä", count: 40)))]),
+        ])
+    }
+
     func test_stateStatusAndLookupsByKey() throws {
         let contact = FieldValue.reference(EntityReference("contact", keys: ["emailaddress1": .string("grace@x.test")]))
         let missing = FieldValue.reference(EntityReference("contact", keys: ["emailaddress1": .string("nobody@x.test")]))
