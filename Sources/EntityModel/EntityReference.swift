@@ -7,38 +7,87 @@ public enum RecordLocator: Hashable, Sendable {
 }
 
 /// A reference to a record of an entity, by GUID or by alternate key.
+///
+/// A reference by one key column (`cds.ref("contact", "emailaddress1", email)`, made once per
+/// lookup of a bulk load) keeps its column and value as they are: `locator` builds the
+/// one-entry dictionary only when asked, and the store's lookups read `singleKey` instead.
+/// Equality and hashing go by `locator`, so both forms of the same key are the same reference.
 public struct EntityReference: Hashable, Sendable, CustomStringConvertible {
+    private enum Storage: Sendable {
+        case locator(RecordLocator)
+        indirect case singleKey(String, FieldValue)
+    }
+
     /// The entity's logical name.
     public var entity: String
+    private var storage: Storage
+
     /// How the record is found.
-    public var locator: RecordLocator
+    public var locator: RecordLocator {
+        get {
+            switch storage {
+            case .locator(let locator): return locator
+            case .singleKey(let column, let value): return .keys([column: value])
+            }
+        }
+        set { storage = .locator(newValue) }
+    }
 
     /// A reference by GUID.
     public init(_ entity: String, id: RecordID) {
         self.entity = entity
-        self.locator = .id(id)
+        storage = .locator(.id(id))
     }
 
     /// A reference by alternate-key values.
     public init(_ entity: String, keys: [String: FieldValue]) {
         self.entity = entity
-        self.locator = .keys(keys)
+        storage = .locator(.keys(keys))
+    }
+
+    /// A reference by the value of one key column.
+    public init(_ entity: String, key column: String, value: FieldValue) {
+        self.entity = entity
+        storage = .singleKey(column, value)
+    }
+
+    /// The column and value when the reference is by exactly one key column (either form).
+    public var singleKey: (column: String, value: FieldValue)? {
+        switch storage {
+        case .singleKey(let column, let value): return (column, value)
+        case .locator(.keys(let keys)) where keys.count == 1: return keys.first.map { ($0.key, $0.value) }
+        case .locator: return nil
+        }
     }
 
     /// The GUID, when the reference is by id.
-    public var id: RecordID? { if case .id(let id) = locator { return id } else { return nil } }
+    public var id: RecordID? { if case .locator(.id(let id)) = storage { return id } else { return nil } }
 
     /// The key as people read it: `accountnumber='A1'`, `new_region=7,new_code='X'`, or the GUID.
     public var keyDescription: String {
-        switch locator {
-        case .id(let id): return id.description
-        case .keys(let values):
+        switch storage {
+        case .singleKey(let column, let value): return "\(column)=\(value.displayText)"
+        case .locator(.id(let id)): return id.description
+        case .locator(.keys(let values)):
             return values.keys.sorted().map { "\($0)=\(values[$0]!.displayText)" }.joined(separator: ",")
         }
     }
 
     /// `entity(key)`, e.g. `account(accountnumber='A1')`.
     public var description: String { "\(entity)(\(keyDescription))" }
+
+    public static func == (lhs: EntityReference, rhs: EntityReference) -> Bool {
+        if lhs.entity != rhs.entity { return false }
+        if case .singleKey(let leftColumn, let leftValue) = lhs.storage, case .singleKey(let rightColumn, let rightValue) = rhs.storage {
+            return leftColumn == rightColumn && leftValue == rightValue
+        }
+        return lhs.locator == rhs.locator
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        hasher.combine(entity)
+        hasher.combine(locator)
+    }
 }
 
 /// A record: an entity name, an optional id, and column values.

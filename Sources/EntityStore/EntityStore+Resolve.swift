@@ -99,13 +99,13 @@ extension EntityStore {
 
     /// Turns key values into a GUID or the columns and storage values of one Active key.
     func normalizedLocator(_ reference: EntityReference, _ table: EntityTable, _ db: Database) throws -> NormalizedLocator {
-        guard case .keys(let values) = reference.locator else { return .id(reference.id!) }
+        if let id = reference.id { return .id(id) }
         let entity = table.name
-        if values.count == 1, let (column, value) = values.first, column == table.primaryKey {
+        if let (column, value) = reference.singleKey, column == table.primaryKey {
             if case .guid(let id) = value { return .id(id) }
             if case .string(let text) = value, let id = RecordID(text) { return .id(id) }
         }
-        if values.count == 1, let (name, value) = values.first {
+        if let (name, value) = reference.singleKey {
             let column = name.hasPrefix("_") && name.hasSuffix("_value") ? String(name.dropFirst().dropLast(6)) : name
             if let key = table.singleColumnKeys[column] {
                 // the common case: one Active single-column key, no dictionary to build
@@ -115,6 +115,7 @@ extension EntityStore {
                 return .keys(key, [try ValueCodec.storageValue(value, for: attribute, entity: entity)])
             }
         }
+        guard case .keys(let values) = reference.locator else { return .id(reference.id!) }
         var given: [String: FieldValue] = [:]
         given.reserveCapacity(values.count)
         for (name, value) in values {
@@ -192,7 +193,7 @@ extension EntityStore {
         let target = try self.table(reference.entity)
         var cacheKey: LookupCacheKey?
         // (a key value that is itself a reference depends on another entity's keys: not cached)
-        if isWriting, case .keys(let keys) = reference.locator, keys.count == 1, let (column, value) = keys.first, !value.isReference {
+        if isWriting, let (column, value) = reference.singleKey, !value.isReference {
             if target.lookupCacheEpoch != lookupCacheEpoch {
                 invalidateLookups(target)
                 target.lookupCacheEpoch = lookupCacheEpoch

@@ -39,11 +39,12 @@ enum CdsModule {
         bind("rows") { ctx in try QueryCursor.open(ctx, session) }
         bind("ref") { ctx in
             let entity = try ctx.stringArgument(1)
-            if ctx.top >= 3, ctx.type(at: 2) == .string, let column = ctx.string(at: 2), RecordID(column) == nil {
+            if ctx.top >= 3, ctx.type(at: 2) == .string, let column = ctx.string(at: 2),
+               column.utf8.count < 36 || RecordID(column) == nil {
                 // cds.ref(entity, column, value): one key column, no key table to build and read
                 guard ctx.type(at: 3) != .nil else { throw LuaError.argument(3, "the value of key column '\(column)' is nil") }
                 let value = try LuaConversions.fieldValue(ctx, at: 3, column: column)
-                ctx.push(object: ReferenceObject(EntityReference(entity, keys: [column: value])))
+                ctx.push(object: ReferenceObject(EntityReference(entity, key: column, value: value)))
                 return 1
             }
             ctx.push(object: ReferenceObject(try LuaConversions.reference(ctx, entity: entity, at: 2)))
