@@ -60,6 +60,8 @@ final class WriteQueue {
     private let worker = DispatchQueue(label: "cdsync.write-batches")
     private static let releaser = DispatchQueue(label: "cdsync.release", qos: .utility)
     private var inFlight: InFlight?
+    /// The last finished batch, freed once the next one finishes (`retire`).
+    private var retired: Unmanaged<InFlight>?
     /// True when a read started by `startRead` may still be running on the worker.
     private var readInFlight = false
     /// Writes the script has queued so far; a read made ahead is used only if this has not moved.
@@ -198,7 +200,7 @@ final class WriteQueue {
         guard let flight = inFlight else { return }
         worker.sync {}  // serial queue: once this returns, the batch's work is done
         inFlight = nil
-        defer { Self.releaseLater(flight) }
+        defer { retire(flight) }
         try apply(flight)
         // the batch's own results first (its rejects, its result objects), then a lost group
         try throwGroupFailure()
@@ -243,13 +245,18 @@ final class WriteQueue {
         }
     }
 
-    /// Frees a finished batch on the releaser queue: freeing a thousand requests is real work,
-    /// and an idle core can do it off the script's path. The queue is handed a reference of
-    /// its own (not a capture of the caller's), so the caller's local is not the last one to go
-    /// however soon the queue runs.
-    private static func releaseLater(_ flight: InFlight) {
-        let owned = Unmanaged.passRetained(flight)
-        releaser.async { owned.release() }
+    /// Frees finished batches on the releaser queue: freeing a thousand requests is real work,
+    /// and an idle core can do it off the script's path. A batch is kept (as an unmanaged
+    /// reference) until the next one finishes and only then handed over, so no reference of
+    /// the script's thread is left to be the last one, however soon the releaser runs (a woken
+    /// thread often runs first on a busy core).
+    private func retire(_ flight: InFlight) {
+        if let previous = retired { Self.releaser.async { previous.release() } }
+        retired = Unmanaged.passRetained(flight)
+    }
+
+    deinit {
+        retired?.release()
     }
 
     /// Gives writes that never reached the store an error, so reading their result says so.
