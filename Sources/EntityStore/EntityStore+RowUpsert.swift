@@ -135,18 +135,24 @@ extension EntityStore {
         }) }
         guard let idText = RawStatement.textBytes(raw, Int32(table.primaryKeyIndex)),
               let id = RecordID(String(decoding: idText, as: UTF8.self)) else { return .changed(materialized()) }
-        var values = encoded
-        values.values[table.primaryKeyIndex] = nil
+        // state and status as the state model leaves them, compared in their own positions
+        var resolved: (state: Int64, status: Int64)?
         if table.definition.hasStateModel {
             // a state or status that is not a plain integer: `update` reads it as it always has
-            guard let state = table.columnIndex["statecode"].map(Int32.init), let status = table.columnIndex["statuscode"].map(Int32.init),
+            guard let state = table.stateIndex.map(Int32.init), let status = table.statusIndex.map(Int32.init),
                   sqlite3_column_type(raw, state) == SQLITE_INTEGER, sqlite3_column_type(raw, status) == SQLITE_INTEGER
             else { return .changed(materialized()) }
-            try applyState(nullState: nullState, current: (sqlite3_column_int64(raw, state), sqlite3_column_int64(raw, status)), table, &values)
+            resolved = try resolvedState(nullState: nullState, current: (sqlite3_column_int64(raw, state), sqlite3_column_int64(raw, status)),
+                                         table, encoded)
+            if let resolved, sqlite3_column_int64(raw, state) != resolved.state || sqlite3_column_int64(raw, status) != resolved.status {
+                return .changed(materialized())
+            }
         }
-        for (index, value) in values.values.enumerated() {
+        for (index, value) in encoded.values.enumerated() where index != table.primaryKeyIndex {
+            guard let value else { continue }
+            if resolved != nil && (index == table.stateIndex || index == table.statusIndex) { continue }
             // anything not surely equal goes to `update`, which compares built values as ever
-            if let value, !RawStatement.column(raw, Int32(index), isSurely: value) { return .changed(materialized()) }
+            if !RawStatement.column(raw, Int32(index), isSurely: value) { return .changed(materialized()) }
         }
         return .unchanged(id)
     }

@@ -237,17 +237,24 @@ extension EntityStore {
 
     /// Fills in state and status by the entity's state model; `nullState`: the request set either to null.
     func applyState(nullState: Bool, current: (state: Int64, status: Int64)?,
-                            _ table: EntityTable, _ values: inout StoredRow) throws {
-        guard table.definition.hasStateModel else { return }
-        let state = values["statecode"].flatMap(Int64.fromDatabaseValue)
-        let status = values["statuscode"].flatMap(Int64.fromDatabaseValue)
+                    _ table: EntityTable, _ values: inout StoredRow) throws {
+        guard let resolved = try resolvedState(nullState: nullState, current: current, table, values) else { return }
+        values["statecode"] = resolved.state.databaseValue
+        values["statuscode"] = resolved.status.databaseValue
+    }
+
+    /// The state and status a write leaves by the entity's state model (nil: it sets neither
+    /// and none applies); `values` are the write's encoded values.
+    /// - Throws: `0x8004431a` for a null or invalid state or status.
+    func resolvedState(nullState: Bool, current: (state: Int64, status: Int64)?, _ table: EntityTable,
+                       _ values: StoredRow) throws -> (state: Int64, status: Int64)? {
+        guard table.definition.hasStateModel else { return nil }
+        let state = table.stateIndex.flatMap { values.values[$0] }.flatMap(Int64.fromDatabaseValue)
+        let status = table.statusIndex.flatMap { values.values[$0] }.flatMap(Int64.fromDatabaseValue)
         if nullState {
             throw ServiceError(.invalidStateCodeStatusCode,
                 "State code is invalid or state code is valid but status code is invalid for a specified state code.", entity: table.name)
         }
-        guard let resolved = try StateRules.resolve(state: state, status: status, current: current,
-                                                    model: table.definition.states, entity: table.name) else { return }
-        values["statecode"] = resolved.state.databaseValue
-        values["statuscode"] = resolved.status.databaseValue
+        return try StateRules.resolve(state: state, status: status, current: current, model: table.definition.states, entity: table.name)
     }
 }

@@ -40,6 +40,9 @@ final class EntityTable: @unchecked Sendable {
     let columns: [Column]
     /// Position of the primary key in a row.
     let primaryKeyIndex: Int
+    /// Positions of `statecode` and `statuscode`, when the table has them.
+    let stateIndex: Int?
+    let statusIndex: Int?
 
     /// `SELECT <stored columns> … WHERE pk = ?`, built once.
     let selectByIDSQL: String
@@ -94,6 +97,8 @@ final class EntityTable: @unchecked Sendable {
         self.columnByName = columnByName
         self.columns = columns
         primaryKeyIndex = columnByName[definition.primaryIdAttribute]?.index ?? 0
+        stateIndex = columnByName["statecode"]?.index
+        statusIndex = columnByName["statuscode"]?.index
         columnIndex = Dictionary(storedColumns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let table = quoteIdentifier(definition.name)
         let primaryKey = quoteIdentifier(definition.primaryIdAttribute)
