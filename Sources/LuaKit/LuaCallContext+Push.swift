@@ -149,7 +149,13 @@ extension LuaCallContext {
     /// The body must leave the stack as it found it and must not modify the table. To read a
     /// key that may be a number, use `integer(at:)`/`number(at:)`, never `string(at:)` on it
     /// (which refuses non-strings anyway).
-    public func forEachEntry(in table: Int32, _ body: (_ key: Int32, _ value: Int32) throws -> Void) rethrows {
+    ///
+    /// The iteration makes room for its key and value first: a binding has only `LUA_MINSTACK`
+    /// free slots, and nested iterations (JSON of nested tables) would otherwise write past the
+    /// stack.
+    /// - Throws: `LuaError.message` when the stack cannot grow; what `body` throws.
+    public func forEachEntry(in table: Int32, _ body: (_ key: Int32, _ value: Int32) throws -> Void) throws {
+        guard lua_checkstack(luaState, 3) != 0 else { throw LuaError.message("the Lua stack is full (values nested too deeply)") }
         let t = absolute(table)
         let base = lua_gettop(luaState)
         lua_pushnil(luaState)

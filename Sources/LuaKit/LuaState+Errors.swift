@@ -59,7 +59,7 @@ extension LuaState {
     private func tableError(_ ctx: LuaCallContext, source: LuaTracebackSource) -> LuaScriptError {
         let table = ctx.absolute(-1)
         var fields: [String: String] = [:]
-        ctx.forEachEntry(in: table) { key, value in
+        try? ctx.forEachEntry(in: table) { key, value in
             guard let name = ctx.string(at: key) else { return }
             switch ctx.type(at: value) {
             case .string: fields[name] = ctx.string(at: value)

@@ -68,7 +68,7 @@ final class BindingRoundTripTests: XCTestCase {
             ctx.push(ctx.string(field: "count", in: table) ?? "<not a string>")
             ctx.push(ctx.integer(field: "count", in: table) ?? -1)
             var keys = 0
-            ctx.forEachEntry(in: table) { key, _ in if ctx.string(at: key) != nil { keys += 1 } }
+            try ctx.forEachEntry(in: table) { key, _ in if ctx.string(at: key) != nil { keys += 1 } }
             ctx.push(keys)
             return 4
         }
