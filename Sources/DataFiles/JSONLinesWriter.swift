@@ -37,6 +37,26 @@ public final class JSONLinesWriter {
         try sink.flushIfFull()
     }
 
+    /// True when the writer escapes non-ASCII text (`JSONText` writes it as it is).
+    public var escapesNonASCII: Bool { serializer.escapeNonASCII }
+
+    /// Writes one line that `build` appends as JSON text (see `JSONText`); when `build` throws,
+    /// nothing of the line is written. The caller is responsible for the text being one valid
+    /// compact JSON value.
+    /// - Throws: what `build` throws, `file.write_failed` or `file.writer_closed`.
+    public func writeLine(_ build: (inout [UInt8]) throws -> Void) throws {
+        try sink.checkOpen()
+        let mark = sink.pending.count
+        do {
+            try build(&sink.pending)
+        } catch {
+            sink.pending.removeSubrange(mark...)
+            throw error
+        }
+        sink.pending.append(UInt8(ascii: "\n"))
+        try sink.flushIfFull()
+    }
+
     /// Writes buffered bytes to the file.
     /// - Throws: `DataFileError` with code `file.write_failed`.
     public func flush() throws { try sink.flush() }

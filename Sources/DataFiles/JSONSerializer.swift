@@ -87,7 +87,7 @@ struct JSONSerializer {
         output.append(UInt8(ascii: "\""))
     }
 
-    private func appendEscaped(_ byte: UInt8, to output: inout [UInt8]) {
+    func appendEscaped(_ byte: UInt8, to output: inout [UInt8]) {
         switch byte {
         case UInt8(ascii: "\""), UInt8(ascii: "\\"): output.append(contentsOf: [UInt8(ascii: "\\"), byte])
         case 0x0A: output.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])

@@ -41,6 +41,15 @@ public struct LuaCallContext {
         return String(decoding: buffer, as: UTF8.self)
     }
 
+    /// Calls `body` with the bytes of the Lua string at `index` (no copy; valid only during the
+    /// call); nil when the value is not a string.
+    public func withStringBytes<T>(at index: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T? {
+        guard lua_type(luaState, index) == LUA_TSTRING else { return nil }
+        var length = 0
+        guard let chars = lua_tolstring(luaState, index, &length) else { return nil }
+        return try body(UnsafeRawBufferPointer(start: chars, count: length))
+    }
+
     /// True when the value at `index` is a Lua string with exactly these bytes (no copy made).
     public func stringEquals(at index: Int32, _ bytes: [UInt8]) -> Bool {
         guard lua_type(luaState, index) == LUA_TSTRING else { return false }

@@ -67,7 +67,11 @@ enum FileModules {
             "write": CdsModule.guarded { ctx in
                 let object = try ctx.objectArgument(1, as: JSONWriterObject.self)
                 guard let writer = object.writer else { throw LuaError.message("the JSON writer is closed") }
-                try writer.write(try JSONBridge.json(ctx, at: 2, depth: 0))
+                if writer.escapesNonASCII {
+                    try writer.write(try JSONBridge.json(ctx, at: 2, depth: 0))
+                } else {
+                    try writer.writeLine { output in try JSONBridge.write(ctx, at: 2, depth: 0, into: &output) }
+                }
                 return 0
             },
             "close": { ctx in ctx.close(objectAt: 1, as: JSONWriterObject.self); return 0 },

@@ -58,6 +58,103 @@ enum JSONBridge {
         return .object(members.sorted { $0.0 < $1.0 })
     }
 
+    /// Appends the JSON text of the Lua value at `index`: the same text as serializing
+    /// `json(ctx, at:depth:)`, and the same errors, without building the `JSONValue` tree or a
+    /// Swift string per text (`json.writer`'s hot path: a line per record).
+    static func write(_ ctx: LuaCallContext, at index: Int32, depth: Int, into output: inout [UInt8]) throws {
+        guard depth < maxDepth else { throw LuaError.message("value nested deeper than \(maxDepth) levels cannot be written as JSON") }
+        switch ctx.type(at: index) {
+        case .nil, .none: output.append(contentsOf: "null".utf8)
+        case .boolean: output.append(contentsOf: (ctx.isTruthy(at: index) ? "true" : "false").utf8)
+        case .string:
+            ctx.withStringBytes(at: index) { bytes in
+                if JSONText.isValidUTF8(bytes) {
+                    JSONText.appendString(bytes, to: &output)
+                } else {
+                    JSONText.appendString(String(decoding: bytes, as: UTF8.self), to: &output)  // repaired, as json() does
+                }
+            }
+        case .table:
+            try writeTable(ctx, at: ctx.absolute(index), depth: depth, into: &output)
+        default:
+            // numbers and userdata: few per line, so their text comes from json() itself
+            try appendScalar(try json(ctx, at: index, depth: depth), into: &output)
+        }
+    }
+
+    private static func appendScalar(_ value: JSONValue, into output: inout [UInt8]) throws {
+        switch value {
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .string(let text): JSONText.appendString(text, to: &output)
+        case .number(let text):
+            guard JSONText.isValidNumber(text) else { throw DataFileError(code: .jsonInvalidNumber, file: "<line>", message: "'\(text)' is not a valid JSON number") }
+            output.append(contentsOf: text.utf8)
+        case .array, .object:
+            output.append(contentsOf: try value.serializedData())
+        }
+    }
+
+    /// A table as `table(ctx:at:depth:)` reads it: an object with its members in key order
+    /// (each member's text made in `lua_next` order, as `table` converts them), or an array.
+    private static func writeTable(_ ctx: LuaCallContext, at index: Int32, depth: Int, into output: inout [UInt8]) throws {
+        let length = ctx.rawLength(of: index)
+        // members: key text and value text, side by side in one scratch buffer
+        var scratch: [UInt8] = []
+        var members: [(key: Range<Int>, value: Range<Int>)] = []
+        var ascii = true
+        var isArray = true
+        var count = 0
+        try ctx.forEachEntry(in: index) { key, value in
+            count += 1
+            if ctx.type(at: key) == .string {
+                isArray = false
+                let keyStart = scratch.count
+                ctx.withStringBytes(at: key) { bytes in
+                    if !bytes.allSatisfy({ $0 < 0x80 }) { ascii = false }
+                    scratch.append(contentsOf: bytes)
+                }
+                let valueStart = scratch.count
+                try write(ctx, at: value, depth: depth + 1, into: &scratch)
+                members.append((keyStart..<valueStart, valueStart..<scratch.count))
+            } else if !(ctx.isInteger(at: key) && (1...max(length, 1)).contains(ctx.integer(at: key) ?? 0)) {
+                throw LuaError.message("JSON object keys must be strings")
+            }
+        }
+        if count == 0 {
+            output.append(contentsOf: "{}".utf8)
+            return
+        }
+        if isArray && count == Int(length) {
+            output.append(UInt8(ascii: "["))
+            for position in 1...length {
+                if position > 1 { output.append(UInt8(ascii: ",")) }
+                _ = ctx.pushIndex(position, in: index)
+                defer { ctx.pop() }
+                try write(ctx, at: -1, depth: depth + 1, into: &output)
+            }
+            output.append(UInt8(ascii: "]"))
+            return
+        }
+        guard !isArray, members.count == count else { throw LuaError.message("a table mixing array items and named fields cannot be written as JSON") }
+        let keyText = { (member: (key: Range<Int>, value: Range<Int>)) in String(decoding: scratch[member.key], as: UTF8.self) }
+        // ASCII keys sort the same by bytes as Swift strings do; others are sorted as strings
+        let ordered = ascii ? members.sorted { scratch[$0.key].lexicographicallyPrecedes(scratch[$1.key]) }
+                            : members.sorted { keyText($0) < keyText($1) }
+        output.append(UInt8(ascii: "{"))
+        for (position, member) in ordered.enumerated() {
+            if position > 0 { output.append(UInt8(ascii: ",")) }
+            if ascii {
+                scratch[member.key].withUnsafeBytes { JSONText.appendString($0, to: &output) }
+            } else {
+                JSONText.appendString(keyText(member), to: &output)
+            }
+            output.append(UInt8(ascii: ":"))
+            output.append(contentsOf: scratch[member.value])
+        }
+        output.append(UInt8(ascii: "}"))
+    }
+
     /// Pushes a JSON value as Lua (objects and arrays become tables; null becomes nil).
     static func push(_ ctx: LuaCallContext, _ value: JSONValue) {
         switch value {

@@ -154,6 +154,59 @@ final class FileAndLimitTests: XCTestCase {
                        "{\"amount\":12345678901234.5678,\"id\":1,\"name\":\"Łódź\",\"tags\":[\"a\",\"b\"]}\n")
     }
 
+    func test_jsonWriterWritesWhatJsonEncodeWritesAndFailsAlike() throws {
+        let store = try makeStore()
+        let directory = try temporaryDirectory()
+        var options = RunOptions()
+        options.arguments = [directory.appendingPathComponent("out.jsonl").path, directory.appendingPathComponent("expected.jsonl").path]
+        try runScript("""
+            cds.upsert("account", { accountnumber = "A1" }, { name = "x" })
+            local ref = cds.ref("account", "accountnumber", "A1")
+            local deep = {}
+            local node = deep
+            for i = 1, 120 do node.next = {}; node = node.next end
+            -- 90 levels: valid JSON, and more than a binding's free stack slots (it once wrote past them)
+            local nested, array = { leaf = "x" }, { "x" }
+            for i = 1, 90 do nested = { next = nested }; array = { array } end
+            local values = {
+              { b = 1, a = "two", c = { 1, 2, { z = true, y = false } } },
+              { ["zé"] = 1, ["ze"] = 2, ["Z"] = 3, ["é"] = "\\u{301}e" },
+              { text = "quote \\" backslash \\\\ newline \\n tab \\t nul \\0 bell \\7 ü 😀" },
+              { bad = "\\xff\\xfe ok" }, { ["k\\xff"] = 1 },
+              { n = 1.5, i = -7, big = 2^53, tiny = 1e-300, d = cds.decimal("0.10"), r = ref, null = cds.null },
+              {}, { {}, {} }, "plain", 42, true, cds.decimal("-12.3400"), nested, array,
+            }
+            local failing = {
+              { f = print }, { 1, 2, x = 3 }, { [1.5] = "x" }, { [0] = "x" }, { 0/0 }, { x = 1/0 }, deep, { 1, nil, 3 },
+            }
+            local out = json.writer(arg[1])
+            local expected = {}
+            for _, value in ipairs(values) do
+              out:write(value)
+              expected[#expected + 1] = json.encode(value)
+            end
+            for _, value in ipairs(failing) do
+              local ok1, e1 = pcall(out.write, out, value)
+              local ok2, e2 = pcall(json.encode, value)
+              assert(not ok1 and not ok2, "both fail")
+              assert(tostring(e1):gsub("^.-: ", "") == tostring(e2):gsub("^.-: ", ""), tostring(e1) .. " / " .. tostring(e2))
+            end
+            out:close()
+            local texts = json.writer(arg[2])
+            for _, text in ipairs(expected) do texts:write(text) end
+            texts:close()
+            """, store: store, options: options)
+        // what json.encode wrote, each as a JSON string, read back with Foundation's parser
+        let written = try String(contentsOfFile: options.arguments[0], encoding: .utf8).split(separator: "\n").map(String.init)
+        let expected = try String(contentsOfFile: options.arguments[1], encoding: .utf8).split(separator: "\n").map { line in
+            try JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed]) as? String
+        }
+        XCTAssertEqual(written.count, 14)
+        XCTAssertEqual(written[12].count, 90 * 9 + 12)  // {"next": … } around {"leaf":"x"}
+        XCTAssertEqual(written, expected.map { $0 ?? "?" })
+        XCTAssertEqual(written.first, #"{"a":"two","b":1,"c":[1,2,{"y":false,"z":true}]}"#)
+    }
+
     func test_runawayMemoryStopsTheScriptAndPcallCannotCatchIt() throws {
         let store = try makeStore()
         var options = RunOptions()
