@@ -115,7 +115,7 @@ enum FileModules {
         })
         lua.register(module: "json", name: "decode", CdsModule.guarded { ctx in
             let text = try ctx.stringArgument(1)
-            do { JSONBridge.push(ctx, try JSONValue.parse(text)) } catch let error as DataFileError {
+            do { try JSONBridge.push(ctx, try JSONValue.parse(text)) } catch let error as DataFileError {
                 throw LuaError.structured(code: "json.malformed", message: error.description)
             }
             return 1
@@ -161,7 +161,7 @@ enum FileModules {
                 lines.reader = reader
                 guard let record else { ctx.pushNil(); return 1 }
                 session.currentSource = SourcePosition(file: lines.fileName, line: record.line)
-                JSONBridge.push(ctx, record.value)
+                try JSONBridge.push(ctx, record.value)
                 return 1
             } catch let error as DataFileError {
                 lines.reader = reader

@@ -156,7 +156,10 @@ enum JSONBridge {
     }
 
     /// Pushes a JSON value as Lua (objects and arrays become tables; null becomes nil).
-    static func push(_ ctx: LuaCallContext, _ value: JSONValue) {
+    /// - Throws: `LuaError.message` when Lua's stack cannot hold the nesting (each level of a
+    ///   nested array or object holds a slot while its members are pushed).
+    static func push(_ ctx: LuaCallContext, _ value: JSONValue) throws {
+        guard ctx.reserve(3) else { throw LuaError.message("the JSON value is nested too deeply for Lua's stack") }
         switch value {
         case .null: ctx.pushNil()
         case .bool(let flag): ctx.push(flag)
@@ -168,14 +171,14 @@ enum JSONBridge {
         case .array(let items):
             let table = ctx.pushNewTable(arrayCapacity: Int32(items.count))
             for (offset, item) in items.enumerated() {
-                push(ctx, item)
+                try push(ctx, item)
                 ctx.setIndex(Int64(offset + 1), in: table)
             }
         case .object(let members):
             let table = ctx.pushNewTable(fieldCapacity: Int32(members.count))
             for (name, member) in members {
                 if case .null = member { continue }
-                push(ctx, member)
+                try push(ctx, member)
                 ctx.setField(name, in: table)
             }
         }

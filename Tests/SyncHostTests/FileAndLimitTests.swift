@@ -207,6 +207,31 @@ final class FileAndLimitTests: XCTestCase {
         XCTAssertEqual(written.first, #"{"a":"two","b":1,"c":[1,2,{"y":false,"z":true}]}"#)
     }
 
+    func test_deeplyNestedJSONDecodesWithinLuasStack() throws {
+        let store = try makeStore()
+        let path = try temporaryDirectory().appendingPathComponent("deep.jsonl").path
+        let depth = 400
+        try (String(repeating: "[", count: depth) + "1" + String(repeating: "]", count: depth) + "\n"
+             + String(repeating: "{\"a\":", count: depth) + "2" + String(repeating: "}", count: depth) + "\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        var options = RunOptions()
+        options.arguments = [path, String(depth)]
+        try runScript("""
+            local depth = tonumber(arg[2])
+            local function bottom(value, key)
+              for _ = 1, depth do value = value[key] end
+              return value
+            end
+            local text = string.rep("[", depth) .. "1" .. string.rep("]", depth)
+            assert(bottom(json.decode(text), 1) == 1)
+            local values = {}
+            for value in json.lines(arg[1]) do values[#values + 1] = value end
+            assert(bottom(values[1], 1) == 1 and bottom(values[2], "a") == 2)
+            cds.upsert("new_item", { new_code = "AFTER" }, { new_name = "still fine" })
+            """, store: store, options: options)
+        XCTAssertEqual(try store.count("new_item"), 1)
+    }
+
     func test_runawayMemoryStopsTheScriptAndPcallCannotCatchIt() throws {
         let store = try makeStore()
         var options = RunOptions()
