@@ -41,13 +41,13 @@ public struct LuaCallContext {
         return String(decoding: buffer, as: UTF8.self)
     }
 
-    /// Calls `body` with the bytes of the Lua string at `index` (no copy; valid only during the
-    /// call); nil when the value is not a string.
-    public func withStringBytes<T>(at index: Int32, _ body: (UnsafeRawBufferPointer) throws -> T) rethrows -> T? {
+    /// The bytes of the Lua string at `index`, in place (no copy); nil when the value is not a
+    /// string. Valid only while that value stays on the stack: read them before popping it.
+    public func stringBytes(at index: Int32) -> UnsafeRawBufferPointer? {
         guard lua_type(luaState, index) == LUA_TSTRING else { return nil }
         var length = 0
         guard let chars = lua_tolstring(luaState, index, &length) else { return nil }
-        return try body(UnsafeRawBufferPointer(start: chars, count: length))
+        return UnsafeRawBufferPointer(start: chars, count: length)
     }
 
     /// True when the value at `index` is a Lua string with exactly these bytes (no copy made).

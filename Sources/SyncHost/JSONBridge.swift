@@ -67,12 +67,11 @@ enum JSONBridge {
         case .nil, .none: output.append(contentsOf: "null".utf8)
         case .boolean: output.append(contentsOf: (ctx.isTruthy(at: index) ? "true" : "false").utf8)
         case .string:
-            ctx.withStringBytes(at: index) { bytes in
-                if JSONText.isValidUTF8(bytes) {
-                    JSONText.appendString(bytes, to: &output)
-                } else {
-                    JSONText.appendString(String(decoding: bytes, as: UTF8.self), to: &output)  // repaired, as json() does
-                }
+            guard let bytes = ctx.stringBytes(at: index) else { break }
+            if JSONText.isValidUTF8(bytes) {
+                JSONText.appendString(bytes, to: &output)
+            } else {
+                JSONText.appendString(String(decoding: bytes, as: UTF8.self), to: &output)  // repaired, as json() does
             }
         case .table:
             try writeTable(ctx, at: ctx.absolute(index), depth: depth, into: &output)
@@ -101,7 +100,9 @@ enum JSONBridge {
         let length = ctx.rawLength(of: index)
         // members: key text and value text, side by side in one scratch buffer
         var scratch: [UInt8] = []
+        scratch.reserveCapacity(512)
         var members: [(key: Range<Int>, value: Range<Int>)] = []
+        members.reserveCapacity(16)
         var ascii = true
         var isArray = true
         var count = 0
@@ -110,7 +111,7 @@ enum JSONBridge {
             if ctx.type(at: key) == .string {
                 isArray = false
                 let keyStart = scratch.count
-                ctx.withStringBytes(at: key) { bytes in
+                if let bytes = ctx.stringBytes(at: key) {
                     if !bytes.allSatisfy({ $0 < 0x80 }) { ascii = false }
                     scratch.append(contentsOf: bytes)
                 }
@@ -139,10 +140,13 @@ enum JSONBridge {
         guard !isArray, members.count == count else { throw LuaError.message("a table mixing array items and named fields cannot be written as JSON") }
         let keyText = { (member: (key: Range<Int>, value: Range<Int>)) in String(decoding: scratch[member.key], as: UTF8.self) }
         // ASCII keys sort the same by bytes as Swift strings do; others are sorted as strings
-        let ordered = ascii ? members.sorted { scratch[$0.key].lexicographicallyPrecedes(scratch[$1.key]) }
-                            : members.sorted { keyText($0) < keyText($1) }
+        if ascii {
+            members.sort { scratch[$0.key].lexicographicallyPrecedes(scratch[$1.key]) }
+        } else {
+            members.sort { keyText($0) < keyText($1) }
+        }
         output.append(UInt8(ascii: "{"))
-        for (position, member) in ordered.enumerated() {
+        for (position, member) in members.enumerated() {
             if position > 0 { output.append(UInt8(ascii: ",")) }
             if ascii {
                 scratch[member.key].withUnsafeBytes { JSONText.appendString($0, to: &output) }
