@@ -54,9 +54,11 @@ public final class EntityStore: DataService, @unchecked Sendable {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA cache_size = -\(Self.pageCacheKiB)")
-            // Checkpoint the WAL every ~40 MB rather than every 4 MB: a bulk load rewrites the
-            // same index pages in many transactions, and a later checkpoint copies each only once.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
+            // Checkpoint the WAL every ~160 MB rather than every 4 MB: a bulk load rewrites the
+            // same index pages in many transactions, and a later checkpoint copies each only once
+            // (10,000 → 40,000 pages: N = 1,000,000 initial 25.9 s → 24.5 s, delta 12.7 s → 12.2 s,
+            // back to back)
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 40000")
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
         }
         configuration.busyMode = .timeout(10)
