@@ -25,8 +25,16 @@ final class ChangeCursor: LuaObject {
     /// True when the saved token had expired and the loop restarted as a full sync.
     private(set) var resynced = false
 
+    /// The page size asked for; the first pages are smaller (`firstPageSize`, then four times
+    /// as large each time), so the script starts sooner while the next, larger page is read.
+    private let fullPageSize: Int
+    static let firstPageSize = 500
+
     private init(session: SyncSession, request: ChangesRequest, tokenName: String?, resyncWhenExpired: Bool) {
         self.session = session
+        fullPageSize = request.pageSize
+        var request = request
+        request.pageSize = min(request.pageSize, Self.firstPageSize)
         self.request = request
         self.tokenName = tokenName
         self.resyncWhenExpired = resyncWhenExpired
@@ -139,11 +147,16 @@ final class ChangeCursor: LuaObject {
             return try loadPage()
         }
         guard case .changes(let changes) = response else { finished = true; return }
+        // the page just used is freed off the script's path (thousands of records)
+        var used: [ChangeItem] = []
+        swap(&used, &page)
+        WriteQueue.releaseLater(consume used)
         page = changes.changes
         deletedKeys = changes.deletedKeys
         position = 0
         if changes.moreRecords {
             request.pagingCookie = changes.pagingCookie
+            request.pageSize = min(request.pageSize * 4, fullPageSize)
             // the page's watermark is fixed, so the next page can be read while this one is used
             nextPage = try session.startRead(.retrieveChanges(request))
             writesAtReadAhead = session.queue.writesQueued

@@ -259,6 +259,18 @@ final class WriteQueue {
         retired?.release()
     }
 
+    /// Frees `value` on the releaser queue. The caller hands over its only reference
+    /// (`consume`), so the queue's is the last one, whenever it runs.
+    static func releaseLater<T>(_ value: consuming T) {
+        let box = Unmanaged.passRetained(ReleaseBox(value))
+        releaser.async { box.release() }
+    }
+
+    private final class ReleaseBox<T>: @unchecked Sendable {
+        let value: T
+        init(_ value: consuming T) { self.value = value }
+    }
+
     /// Gives writes that never reached the store an error, so reading their result says so.
     private func markNotSent(_ writes: ArraySlice<Pending>, _ error: ServiceError) {
         for write in writes where write.box?.response == nil && write.box?.error == nil {

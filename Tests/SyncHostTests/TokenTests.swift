@@ -64,6 +64,32 @@ final class TokenTests: XCTestCase {
             """, store: store)
     }
 
+    func test_pagesGrowFromASmallFirstOneAndDeliverEveryChangeOnce() throws {
+        let store = try makeStore()
+        // 3,000 changes: a first page of 500, then 2,000, then the full size (default or page_size)
+        try runScript("""
+            for _, name in ipairs({ "nil", "700", "5000", "1" }) do cds.start_tracking("account", "grow-" .. name) end
+            """, store: store)
+        try runScript("""
+            for i = 1, 3000 do cds.upsert("account", { accountnumber = string.format("G%04d", i) }, { name = "n" .. i }) end
+            for i = 1, 40 do cds.delete("account", { accountnumber = string.format("G%04d", i * 50) }) end
+            """, store: store)
+        for pageSize in ["nil", "700", "5000", "1"] {
+            try runScript("""
+                local seen, count, deleted, previous = {}, 0, 0, ""
+                for c in cds.changes("account", { token = "grow-\(pageSize)", page_size = \(pageSize), columns = { "accountnumber" } }) do
+                  local key = c.deleted and c.key.accountnumber or c.record.accountnumber
+                  assert(not seen[key], "delivered twice: " .. key)
+                  seen[key] = true
+                  count = count + 1
+                  if c.deleted then deleted = deleted + 1 else assert(key > previous, key .. " after " .. previous); previous = key end
+                end
+                assert(count == 3000 and deleted == 40, count .. " changes, " .. deleted .. " deleted")
+                -- (a created-then-deleted record is a deletion only: 2,960 rows and 40 deletions)
+                """, store: store)
+        }
+    }
+
     func test_aLoopBodyThatWritesLaterRecordsOfThePageAfterNextSeesThemAsWithoutReadAhead() throws {
         let store = try makeStore()
         try runScript("""
