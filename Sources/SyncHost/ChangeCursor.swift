@@ -25,8 +25,10 @@ final class ChangeCursor: LuaObject {
     /// True when the saved token had expired and the loop restarted as a full sync.
     private(set) var resynced = false
 
-    /// The page size asked for; the first pages are smaller (`firstPageSize`, then four times
-    /// as large each time), so the script starts sooner while the next, larger page is read.
+    /// The page size asked for. With a local store the first pages are smaller
+    /// (`firstPageSize`, then four times as large each time), so the script starts sooner while
+    /// the next, larger page is read; over the network every page costs a round trip (and an
+    /// expansion request), so pages are full from the start.
     private let fullPageSize: Int
     static let firstPageSize = 500
 
@@ -34,7 +36,7 @@ final class ChangeCursor: LuaObject {
         self.session = session
         fullPageSize = request.pageSize
         var request = request
-        request.pageSize = min(request.pageSize, Self.firstPageSize)
+        if !(session.service is RequestCounting) { request.pageSize = min(request.pageSize, Self.firstPageSize) }
         self.request = request
         self.tokenName = tokenName
         self.resyncWhenExpired = resyncWhenExpired
