@@ -101,6 +101,11 @@ extension EntityStore {
     /// Deletes tombstones older than the retention window; tokens older than them then expire.
     public func purgeExpiredTombstones() throws {
         let cutoff = Int64((clock().timeIntervalSince1970 - Double(changeRetentionDays) * 86_400) * 1000)
+        // looked for with a read first: most opens have nothing to purge and need no write lock
+        let due = try read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(SystemTables.tombstones) WHERE deleted_at < ?)", arguments: [cutoff])
+        } ?? false
+        guard due else { return }
         try write { context in
             let db = context.db
             guard let newest = try Int64.fetchOne(db, sql: "SELECT max(version) FROM \(SystemTables.tombstones) WHERE deleted_at < ?",

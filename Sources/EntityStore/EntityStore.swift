@@ -73,7 +73,11 @@ public final class EntityStore: DataService, @unchecked Sendable {
             } else {
                 queue = try DatabaseQueue(configuration: configuration)
             }
-            try queue.write { db in try SystemTables.create(db) }
+            // a store that is already set up opens with reads only: a run writing meanwhile
+            // holds the write lock most of the time, and opening must not wait for it
+            if try !queue.read({ db in try SystemTables.isCurrent(db) }) {
+                try queue.write { db in try SystemTables.create(db) }
+            }
             try loadCatalog()
             if catalog.isEmpty {
                 try applySchema(StarterSchema.entities)

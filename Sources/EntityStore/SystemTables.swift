@@ -9,6 +9,18 @@ enum SystemTables {
     static let tokens = "_cdsync_tokens"
     static let runs = "_cdsync_runs"
 
+    /// True when every system table, index, column and meta row `create` makes is there, so
+    /// opening a store needs no write (and does not wait for a run that is writing).
+    static func isCurrent(_ db: Database) throws -> Bool {
+        let names = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'index')"))
+        let wanted = [StoreMeta.table, entities, tombstones, "_cdsync_tombstones_entity", tokens, runs, "_cdsync_runs_job"]
+        guard wanted.allSatisfy(names.contains) else { return false }
+        let tombstoneColumns = try Row.fetchAll(db, sql: "PRAGMA table_info(\(tombstones))").map { $0["name"] as String }
+        guard tombstoneColumns.contains("key") else { return false }
+        let metaKeys = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(StoreMeta.table) WHERE key IN ('version', 'purged_version', 'format')") ?? 0
+        return metaKeys == 3
+    }
+
     static func create(_ db: Database) throws {
         try db.execute(sql: """
             CREATE TABLE IF NOT EXISTS \(StoreMeta.table) (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
