@@ -75,6 +75,7 @@ extension EntityStore {
     /// Updates a found row with the values that differ; returns whether it changed and its version.
     func update(_ table: EntityTable, _ row: StoredRow, fields: [String: FieldValue],
                 _ context: WriteContext, skipping keyColumns: [String] = []) throws -> (id: RecordID, changed: Bool, version: Int64) {
+        _ = try Self.rowID(row, table)  // a damaged row is reported before the fields are checked
         // an upsert's key columns address the row; they are not updated (nor checked)
         let values = try encode(fields, table, context.db, skipping: keyColumns)
         return try update(table, row, encoded: values, nullState: Self.setsNullState(fields), context)

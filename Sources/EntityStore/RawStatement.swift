@@ -90,8 +90,10 @@ enum RawStatement {
             return type == SQLITE_INTEGER && sqlite3_column_int64(raw, index) == number
         case .string(var text):
             guard type == SQLITE_TEXT, let stored = textBytes(raw, index) else { return false }
+            // stored text with a NUL byte reads back cut at the NUL as a built value: not "sure"
             return text.withUTF8 { given in
                 given.count == stored.count && (given.isEmpty || memcmp(given.baseAddress!, stored.baseAddress!, given.count) == 0)
+                    && (stored.isEmpty || memchr(stored.baseAddress!, 0, stored.count) == nil)
             }
         default:
             return false

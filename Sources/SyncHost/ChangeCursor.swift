@@ -34,9 +34,9 @@ final class ChangeCursor: LuaObject {
 
     private init(session: SyncSession, request: ChangesRequest, tokenName: String?, resyncWhenExpired: Bool) {
         self.session = session
-        fullPageSize = request.pageSize
+        fullPageSize = max(request.pageSize, 1)
         var request = request
-        if !(session.service is RequestCounting) { request.pageSize = min(request.pageSize, Self.firstPageSize) }
+        request.pageSize = session.service is RequestCounting ? fullPageSize : min(fullPageSize, Self.firstPageSize)
         self.request = request
         self.tokenName = tokenName
         self.resyncWhenExpired = resyncWhenExpired
@@ -158,7 +158,8 @@ final class ChangeCursor: LuaObject {
         position = 0
         if changes.moreRecords {
             request.pagingCookie = changes.pagingCookie
-            request.pageSize = min(request.pageSize * 4, fullPageSize)
+            // (compared before multiplying: page_size may be any integer a script passes)
+            request.pageSize = request.pageSize >= fullPageSize / 4 ? fullPageSize : request.pageSize * 4
             // the page's watermark is fixed, so the next page can be read while this one is used
             nextPage = try session.startRead(.retrieveChanges(request))
             writesAtReadAhead = session.queue.writesQueued

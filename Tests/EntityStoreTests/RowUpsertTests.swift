@@ -37,8 +37,13 @@ final class RowUpsertTests: XCTestCase {
         var lines: [String] = []
         for case .records(let page) in [accounts, widgets] {
             for record in page.records {
-                let fields = record.fields.filter { !["accountid", "new_widgetid", "createdon", "modifiedon", "ownerid", "owneridtype", "primarycontactid", "parentaccountid", "new_accountid"].contains($0.key) }
-                lines.append("\(record.entity) " + fields.keys.sorted().map { "\($0)=\(fields[$0]!.displayText)" }.joined(separator: " "))
+                let fields = record.fields.filter { !["accountid", "new_widgetid", "createdon", "modifiedon"].contains($0.key) }
+                // lookups by the target's entity only: the two stores issue different ids
+                let text = { (value: FieldValue) -> String in
+                    if case .reference(let reference) = value { return "ref:\(reference.entity)" }
+                    return value.displayText
+                }
+                lines.append("\(record.entity) " + fields.keys.sorted().map { "\($0)=\(text(fields[$0]!))" }.joined(separator: " "))
             }
         }
         return lines.sorted()
@@ -49,8 +54,7 @@ final class RowUpsertTests: XCTestCase {
         let positional = try EntityStore(path: nil)
         for store in [general, positional] {
             try store.applySchemaFile(fixtureSchema)
-            _ = try store.execute(.upsert(EntityReference("contact", keys: ["emailaddress1": .string("grace@x.test")]),
-                                          fields: ["lastname": .string("Hopper")], mode: .createOrUpdate))
+            _ = try store.createExpansionTargets()  // user ada.corp, team Sales, contact grace@x.test
         }
         var shapes: [String: RowShape] = [:]
         for (index, step) in steps.enumerated() {
@@ -135,6 +139,70 @@ final class RowUpsertTests: XCTestCase {
             step([("accountid", .string("8e1d0f7c-3a52-4e2b-9a51-1c2d3e4f5a6b"))], [("name", .string("by id"))]),
             step([("accountnumber", .string("B1"))], [("name", .string("fine"))]),
         ])
+    }
+
+    func test_ownersOfEitherTargetType() throws {
+        let user = FieldValue.reference(EntityReference("systemuser", key: "domainname", value: .string("ada.corp")))
+        let team = FieldValue.reference(EntityReference("team", keys: ["name": .string("Sales")]))
+        let key = ("accountnumber", FieldValue.string("O1"))
+        try check([
+            step([key], [("name", .string("o")), ("ownerid", user)]),
+            step([key], [("name", .string("o")), ("ownerid", user)]),
+            step([key], [("name", .string("o")), ("ownerid", team)]),
+            step([key], [("ownerid", team)]),
+            step([key], [("ownerid", .reference(EntityReference("contact", key: "emailaddress1", value: .string("grace@x.test"))))]),
+            step([key], [("ownerid", .null)]),
+        ])
+    }
+
+    func test_moreShapesThanThePlanCacheHolds() throws {
+        // 70 shapes (more than a table keeps plans for), used twice over: evicted plans are rebuilt
+        let columns = ["name", "telephone1", "emailaddress1", "address1_city", "description", "numberofemployees", "revenue"]
+        var steps: [Step] = []
+        for round in 0..<2 {
+            for shape in 0..<70 {
+                var fields: [(String, FieldValue)] = []
+                for (bit, column) in columns.enumerated() where shape & (1 << bit) != 0 {
+                    fields.append((column, column == "numberofemployees" || column == "revenue" ? .integer(Int64(shape + round)) : .string("\(column)-\(shape)-\(round)")))
+                }
+                steps.append(step([("accountnumber", .string("S\(shape % 9)"))], fields))
+            }
+        }
+        try check(steps)
+    }
+
+    func test_insideBatchesAndTransactions() throws {
+        func requests(_ positional: Bool) -> [ServiceRequest] {
+            let shape = RowShape(keyColumns: ["accountnumber"], fieldColumns: ["name", "numberofemployees"])
+            let rows: [(String, FieldValue, FieldValue)] = [("T1", .string("a"), .integer(1)), ("T2", .string("b"), .string("bad")),
+                                                             ("T1", .string("c"), .integer(3)), ("T/3", .string("d"), .integer(4))]
+            return rows.map { key, name, count in
+                positional ? .upsertRow(RowUpsert(entity: "account", shape: shape, keyValues: [.string(key)], values: [name, count], mode: .createOrUpdate))
+                           : .upsert(account(key), fields: ["name": name, "numberofemployees": count], mode: .createOrUpdate)
+            }
+        }
+        func describe(_ response: ServiceResponse) -> String {
+            guard case .batch(let faulted, let items) = response else { return "\(response)" }
+            return "faulted=\(faulted) " + items.map { item in
+                if let fault = item.fault { return "\(item.requestIndex): \(fault.code.value) \(fault.message)" }
+                if case .upserted(_, let created, let changed)? = item.response { return "\(item.requestIndex): \(created) \(changed)" }
+                return "\(item.requestIndex): ?"
+            }.joined(separator: "; ")
+        }
+        for continueOnError in [true, false] {
+            var outcomes: [String] = []
+            for positional in [false, true] {
+                let store = try EntityStore(path: nil)
+                try store.applySchemaFile(fixtureSchema)
+                let batch = try store.execute(.executeMultiple(requests(positional), continueOnError: continueOnError, returnResponses: true))
+                var transaction = "ok"
+                do { _ = try store.execute(.executeTransaction(requests(positional), returnResponses: true)) } catch let error as ServiceError {
+                    transaction = "\(error.code.value) \(error.requestIndex ?? -1) \(error.message)"
+                }
+                outcomes.append(describe(batch) + " | " + transaction + " | \(try snapshot(store))")
+            }
+            XCTAssertEqual(outcomes[1], outcomes[0])
+        }
     }
 
     func test_compositeKeys() throws {

@@ -68,13 +68,13 @@ final class TokenTests: XCTestCase {
         let store = try makeStore()
         // 3,000 changes: a first page of 500, then 2,000, then the full size (default or page_size)
         try runScript("""
-            for _, name in ipairs({ "nil", "700", "5000", "1" }) do cds.start_tracking("account", "grow-" .. name) end
+            for _, name in ipairs({ "nil", "700", "5000", "1", "0", "-1", "math.maxinteger" }) do cds.start_tracking("account", "grow-" .. name) end
             """, store: store)
         try runScript("""
             for i = 1, 3000 do cds.upsert("account", { accountnumber = string.format("G%04d", i) }, { name = "n" .. i }) end
             for i = 1, 40 do cds.delete("account", { accountnumber = string.format("G%04d", i * 50) }) end
             """, store: store)
-        for pageSize in ["nil", "700", "5000", "1"] {
+        for pageSize in ["nil", "700", "5000", "1", "0", "-1", "math.maxinteger"] {
             try runScript("""
                 local seen, count, deleted, previous = {}, 0, 0, ""
                 for c in cds.changes("account", { token = "grow-\(pageSize)", page_size = \(pageSize), columns = { "accountnumber" } }) do
