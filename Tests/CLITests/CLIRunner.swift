@@ -46,6 +46,18 @@ struct CLIRunner {
         return process
     }
 
+    /// Stops a started process if the test left it running (a failed assertion or a thrown
+    /// error): SIGTERM first, so a scheduler stops its run too, then SIGKILL after 10 seconds.
+    /// Scripts of these tests loop forever; left alone they would outlive the test run.
+    static func stop(_ process: Process) {
+        guard process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
     /// Starts `cdsync serve` on a free port with token `t0ken` and returns it with the line it
     /// printed (`listening on http://127.0.0.1:PORT/api/data/v9.2/`).
     static func startServe(in directory: URL, extra: [String] = []) throws -> (server: Process, line: String) {

@@ -92,6 +92,7 @@ final class KillRecoveryTests: XCTestCase {
             while true do i = i + 1; if i % 1000 == 0 then cds.upsert("account", { accountnumber = "L" .. i }, { name = "x" }) end end
             """.write(to: directory.appendingPathComponent("loop.lua"), atomically: true, encoding: .utf8)
         let process = try CLIRunner.start(["run", "loop.lua", "--db", "store.db", "--json", "--batch-size", "1000"], in: directory)
+        defer { CLIRunner.stop(process) }
         Thread.sleep(forTimeInterval: 1.0)
         XCTAssertTrue(process.isRunning)
         kill(process.processIdentifier, SIGTERM)

@@ -43,6 +43,7 @@ final class ScheduleCommandTests: XCTestCase {
         let directory = try CLIRunner.temporaryDirectory()
         try loopScripts(directory)
         let first = try CLIRunner.start(["run", "spin.lua", "--lock", "nightly", "--db", "store.db"], in: directory)
+        defer { CLIRunner.stop(first) }
         let lockFile = directory.appendingPathComponent("store.db.locks/nightly.lock")
         try waitUntil("the first run to hold the lock and record its start") {
             let holder = (try? String(contentsOf: lockFile, encoding: .utf8)) ?? ""
@@ -175,6 +176,7 @@ final class ScheduleCommandTests: XCTestCase {
         try store.recordRunEnd(id: old, endedAt: Date().addingTimeInterval(-730 * 86_400), outcome: "succeeded", exitCode: 0,
                                counts: RunHistoryCounts(), tokensAfter: [:], error: nil)
         let scheduler = try CLIRunner.start(["schedule", "jobs.yaml"], in: directory)
+        defer { CLIRunner.stop(scheduler) }
         try waitUntil("the catch-up run to start") { try history(directory, job: "yearly").first?.outcome == "running" }
         kill(scheduler.processIdentifier, SIGTERM)
         let log = String(decoding: (scheduler.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
