@@ -25,12 +25,14 @@ public struct RowFailure: Error, Sendable {
 ///
 /// Batches are pipelined: a full batch is handed to a serial worker queue and the script goes
 /// on filling the next one while the service writes it, so the Lua side and the store use
-/// both cores. At most one batch is in flight. Its results are applied on the script's thread
-/// before the next batch is sent and before anything else reaches the service (reads,
-/// tokens, transactions, the end of the run), so a failure under `stop` still means nothing
-/// after the failing record is written: the writes queued while it was in flight are marked
-/// not sent. Waiting is `DispatchQueue.sync` on the worker (as GRDB waits on its own queue),
-/// never a semaphore and never Swift concurrency.
+/// both cores. Up to `pipelineDepth` batches are in flight (one being written, one waiting), so
+/// the store does not wait while the script has a slow stretch (a garbage collection, a long
+/// row). Their results are applied on the script's thread, in order, before more than that is
+/// sent and before anything else reaches the service (reads, tokens, transactions, the end of
+/// the run). A failure under `stop` still means nothing after the failing record is written:
+/// the worker skips a batch queued behind a failed one (`Halt`), and its writes, and those the
+/// script queued meanwhile, are marked not sent. Waiting is `DispatchQueue.sync` on the worker
+/// (as GRDB waits on its own queue), never a semaphore and never Swift concurrency.
 final class WriteQueue {
     struct Pending {
         var request: ServiceRequest
@@ -55,13 +57,25 @@ final class WriteQueue {
     private final class InFlight: @unchecked Sendable {
         let batch: [Pending]
         var outcome: Result<ServiceResponse, Error>?
+        /// Set on the worker when the batch was not sent because one before it failed.
+        var skipped = false
         init(_ batch: [Pending]) { self.batch = batch }
     }
     private let worker = DispatchQueue(label: "cdsync.write-batches")
     private static let releaser = DispatchQueue(label: "cdsync.release", qos: .utility)
-    private var inFlight: InFlight?
-    /// The last finished batch, freed once the next one finishes (`retire`).
-    private var retired: Unmanaged<InFlight>?
+    /// Batches sent and not yet applied, oldest first.
+    private var inFlight: [InFlight] = []
+    /// Batches in flight before the script waits for them.
+    static let pipelineDepth = 2
+    /// Set on the worker when a batch failed as `apply` will report it (any failure, or a
+    /// failed record under stop); batches queued behind it are then skipped, not written. The
+    /// script clears it (on the worker) once it has seen the failure.
+    private final class Halt: @unchecked Sendable {
+        var halted = false
+    }
+    private let halt = Halt()
+    /// The last finished batches, freed once the next ones finish (`retire`).
+    private var retired: [Unmanaged<InFlight>] = []
     /// True when a read started by `startRead` may still be running on the worker.
     private var readInFlight = false
     /// Writes the script has queued so far; a read made ahead is used only if this has not moved.
@@ -163,13 +177,12 @@ final class WriteQueue {
 
     private func send(wait: Bool) throws {
         do {
-            try collect()
+            // wait only once the pipeline is full (and always before the last batch of a flush)
+            if inFlight.count >= Self.pipelineDepth || wait { try collect() }
         } catch {
-            // the batch in flight failed (a record under stop, or the whole batch): what the
+            // a batch in flight failed (a record under stop, or the whole batch): what the
             // script queued meanwhile comes after the failure and is never sent
-            let reason = (error as? RowFailure).map { "an earlier record failed (script line \($0.line)) and the error policy is stop" }
-                ?? "the batch before it failed (\((error as? ServiceError)?.message ?? "\(error)"))"
-            markNotSent(pending[...], ServiceError(.notSent, "Not sent: \(reason)."))
+            markNotSent(pending[...], ServiceError(.notSent, "Not sent: \(Self.notSentReason(error))."))
             pending.removeAll(keepingCapacity: true)
             throw error
         }
@@ -177,33 +190,72 @@ final class WriteQueue {
         let flight = InFlight(pending)
         pending.removeAll(keepingCapacity: true)
         counters.requests += 1
-        let request = ServiceRequest.executeMultiple(flight.batch.map { $0.request }, continueOnError: options.onError == .continue,
+        let continueOnError = options.onError == .continue
+        let request = ServiceRequest.executeMultiple(flight.batch.map { $0.request }, continueOnError: continueOnError,
                                                      returnResponses: true)
         let service = self.service
         let group = self.group
+        let halt = self.halt
         let writes = flight.batch.count
         worker.async {
+            guard !halt.halted else {
+                flight.skipped = true
+                return
+            }
             do { try group?.beforeBatch() } catch {
                 flight.outcome = .failure(error)
+                halt.halted = true
                 return
             }
             flight.outcome = Result { try service.execute(request) }
             group?.afterBatch(writes: writes)
+            if Self.fails(flight.outcome, continueOnError: continueOnError) { halt.halted = true }
         }
-        inFlight = flight
+        inFlight.append(flight)
         if wait { try collect() }
+    }
+
+    /// True when `apply` reports a batch with this outcome as failed: the batch failed as a
+    /// whole, or a record failed under stop.
+    private static func fails(_ outcome: Result<ServiceResponse, Error>?, continueOnError: Bool) -> Bool {
+        switch outcome {
+        case .failure?: return true
+        case .success(.batch(_, let items))?: return !continueOnError && items.contains { $0.fault != nil }
+        default: return false
+        }
     }
 
     /// Waits for the batch in flight, then counts its results, fills its result objects and
     /// writes its rejects.
     private func collect() throws {
-        guard let flight = inFlight else { return }
-        worker.sync {}  // serial queue: once this returns, the batch's work is done
-        inFlight = nil
-        defer { retire(flight) }
-        try apply(flight)
-        // the batch's own results first (its rejects, its result objects), then a lost group
+        guard !inFlight.isEmpty else { return }
+        worker.sync {}  // serial queue: once this returns, the batches' work is done
+        let flights = inFlight
+        inFlight.removeAll(keepingCapacity: true)
+        defer { retire(flights) }
+        var failure: Error?
+        for flight in flights {
+            if flight.skipped {
+                // queued behind a failed batch: the worker never sent it
+                let reason = failure.map(Self.notSentReason) ?? "the batch before it failed"
+                markNotSent(flight.batch[...], ServiceError(.notSent, "Not sent: \(reason)."))
+                continue
+            }
+            do { try apply(flight) } catch { failure = failure ?? error }
+        }
+        if let failure {
+            let halt = self.halt
+            worker.async { halt.halted = false }  // seen: batches sent from now on run again
+            throw failure
+        }
+        // the batches' own results first (their rejects, their result objects), then a lost group
         try throwGroupFailure()
+    }
+
+    /// Why writes after a failure were not sent, as their error says.
+    private static func notSentReason(_ error: Error) -> String {
+        (error as? RowFailure).map { "an earlier record failed (script line \($0.line)) and the error policy is stop" }
+            ?? "the batch before it failed (\((error as? ServiceError)?.message ?? "\(error)"))"
     }
 
     /// Counts a finished batch's results, fills its result objects and writes its rejects.
@@ -250,13 +302,16 @@ final class WriteQueue {
     /// reference) until the next one finishes and only then handed over, so no reference of
     /// the script's thread is left to be the last one, however soon the releaser runs (a woken
     /// thread often runs first on a busy core).
-    private func retire(_ flight: InFlight) {
-        if let previous = retired { Self.releaser.async { previous.release() } }
-        retired = Unmanaged.passRetained(flight)
+    private func retire(_ flights: [InFlight]) {
+        if !retired.isEmpty {
+            let previous = retired
+            Self.releaser.async { for flight in previous { flight.release() } }
+        }
+        retired = flights.map { Unmanaged.passRetained($0) }
     }
 
     deinit {
-        retired?.release()
+        for flight in retired { flight.release() }
     }
 
     /// Frees `value` on the releaser queue. The caller hands over its only reference

@@ -86,6 +86,35 @@ final class BatchingTests: XCTestCase {
         XCTAssertEqual(stored, ["P1"])
     }
 
+    func test_underStopABatchQueuedBehindAFailedOneIsNotSentAndLaterWritesRunAgain() throws {
+        let store = try makeStore()
+        // batches of 2 with two in flight: [Q1, BAD] fails while [Q3, Q4] waits behind it on
+        // the worker; [Q3, Q4] must never be written. A script that catches the failure and
+        // writes again gets those writes sent (the run still fails: a record failed under stop).
+        let report = try runScript("""
+            local results = {}
+            local ok, err = pcall(function()
+              for i = 1, 7 do
+                local fields = { name = "n" .. i }
+                if i == 2 then fields.primarycontactid = cds.ref("contact", { emailaddress1 = "ghost@x.test" }) end
+                results[i] = cds.upsert("account", { accountnumber = "Q" .. i }, fields)
+              end
+            end)
+            assert(not ok, "the failure surfaces in the loop")
+            for i = 3, 4 do
+              assert(results[i].error and results[i].error.code == "batch.not_sent", "Q" .. i .. ": " .. tostring(results[i].error and results[i].error.code))
+            end
+            local after = cds.upsert("account", { accountnumber = "AFTER" }, { name = "written" })
+            cds.flush()
+            assert(after.created == true, "a write after the caught failure is sent")
+            """, store: store, options: options(batchSize: 2), expectSuccess: false)
+        XCTAssertEqual(report.outcome, .failed)
+        XCTAssertEqual(report.errorCode, "0x80060891", report.error ?? "")
+        let stored = try store.runQuery(Query(entity: "account", columns: ["accountnumber"])).records
+            .compactMap { record -> String? in if case .string(let number)? = record.fields["accountnumber"] { return number } else { return nil } }
+        XCTAssertEqual(Set(stored), ["Q1", "AFTER"])
+    }
+
     func test_pipelinedAndUnpipelinedRunsWriteTheSameRecordsAndCounts() throws {
         let script = """
             for i = 1, 37 do
