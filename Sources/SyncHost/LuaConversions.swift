@@ -44,9 +44,17 @@ enum LuaConversions {
             }
             return EntityReference(entity, id: id)
         case .table:
-            let keys = try fields(ctx, table: ctx.absolute(index), argument: index)
-            guard !keys.isEmpty else { throw LuaError.argument(index, "the key table is empty") }
-            return EntityReference(entity, keys: keys)
+            // one key column (the usual `{ code = "N" }`) is kept as it is, without a dictionary
+            var entries: [(String, FieldValue)] = []
+            try ctx.forEachEntry(in: ctx.absolute(index)) { key, value in
+                guard ctx.type(at: key) == .string, let name = ctx.string(at: key) else {
+                    throw LuaError.argument(index, "field names must be strings")
+                }
+                entries.append((name, try fieldValue(ctx, at: value, column: name)))
+            }
+            guard !entries.isEmpty else { throw LuaError.argument(index, "the key table is empty") }
+            if entries.count == 1 { return EntityReference(entity, key: entries[0].0, value: entries[0].1) }
+            return EntityReference(entity, keys: Dictionary(entries, uniquingKeysWith: { _, last in last }))
         case .userdata:
             if let reference = ctx.object(at: index, as: ReferenceObject.self) { return reference.reference }
         default: break
