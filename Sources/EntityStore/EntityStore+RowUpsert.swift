@@ -90,7 +90,7 @@ extension EntityStore {
         }
         let nullState = plan.setsNullState(row.values)
         let existing: ExistingRow? = try RawStatement.withFirstRow(db, db.cachedStatement(sql: table.keySQL[plan.key.name]!.selectRow),
-                                                                   keyStorage) { raw in
+                                                                   keyStorage) { raw throws -> ExistingRow in
             if row.mode == .createOnly {
                 throw ServiceError(.duplicateRecord, "A record with matching key values already exists.",
                                    entity: table.name, key: row.reference.keyDescription)

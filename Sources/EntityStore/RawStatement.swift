@@ -67,7 +67,7 @@ enum RawStatement {
     /// Binds `values`, steps once and hands the statement, positioned on the first row, to
     /// `read`, which may throw; nil when there is no row. The statement is reset afterwards.
     static func withFirstRow<T>(_ db: Database, _ statement: Statement, _ values: [DatabaseValue],
-                                throwing read: (SQLiteStatement) throws -> T) throws -> T? {
+                                _ read: (SQLiteStatement) throws -> T) throws -> T? {
         let raw = statement.sqliteStatement
         bind(raw, values)
         defer { sqlite3_reset(raw) }
@@ -105,18 +105,6 @@ enum RawStatement {
         try withFirstRow(db, statement, values) { raw in sqlite3_column_text(raw, 0).map { String(cString: $0) } } ?? nil
     }
 
-    /// Binds `values`, steps once and hands the statement, positioned on the first row, to
-    /// `read`; nil when there is no row. The statement is reset afterwards.
-    private static func withFirstRow<T>(_ db: Database, _ statement: Statement, _ values: [DatabaseValue],
-                                        _ read: (SQLiteStatement) -> T) throws -> T? {
-        let raw = statement.sqliteStatement
-        bind(raw, values)
-        defer { sqlite3_reset(raw) }
-        let code = sqlite3_step(raw)
-        if code == SQLITE_DONE { return nil }
-        guard code == SQLITE_ROW else { throw error(db, statement, code) }
-        return read(raw)
-    }
 
     /// Calls `body` with each row's values (in the statement's column order).
     static func forEachRow(_ db: Database, _ statement: Statement, _ values: [DatabaseValue],

@@ -30,6 +30,14 @@ enum JSONBridge {
         throw LuaError.message("a \(ctx.typeName(at: index)) cannot be written as JSON")
     }
 
+    /// A key that is not a string must be an array position (1…length).
+    /// - Throws: `LuaError.message` for other keys.
+    private static func checkArrayKey(_ ctx: LuaCallContext, _ key: Int32, length: Int64) throws {
+        guard ctx.isInteger(at: key) && (1...max(length, 1)).contains(ctx.integer(at: key) ?? 0) else {
+            throw LuaError.message("JSON object keys must be strings")
+        }
+    }
+
     private static func table(_ ctx: LuaCallContext, at index: Int32, depth: Int) throws -> JSONValue {
         let length = ctx.rawLength(of: index)
         var members: [(String, JSONValue)] = []
@@ -41,8 +49,8 @@ enum JSONBridge {
             if ctx.type(at: key) == .string {
                 isArray = false
                 members.append((ctx.string(at: key) ?? "", try json(ctx, at: value, depth: depth + 1)))
-            } else if !(ctx.isInteger(at: key) && (1...max(length, 1)).contains(ctx.integer(at: key) ?? 0)) {
-                throw LuaError.message("JSON object keys must be strings")
+            } else {
+                try checkArrayKey(ctx, key, length: length)
             }
         }
         if count == 0 { return .object([]) }
@@ -118,8 +126,8 @@ enum JSONBridge {
                 let valueStart = scratch.count
                 try write(ctx, at: value, depth: depth + 1, into: &scratch)
                 members.append((keyStart..<valueStart, valueStart..<scratch.count))
-            } else if !(ctx.isInteger(at: key) && (1...max(length, 1)).contains(ctx.integer(at: key) ?? 0)) {
-                throw LuaError.message("JSON object keys must be strings")
+            } else {
+                try checkArrayKey(ctx, key, length: length)
             }
         }
         if count == 0 {
