@@ -147,7 +147,9 @@ extension EntityStore {
     }
 
     private func delete(_ reference: EntityReference, ifVersion: Int64?, _ context: WriteContext) throws -> RecordID {
-        let (table, row) = try requireRow(reference, context.db)
+        // reads only what a delete uses: the id, the version and the key columns (for the tombstone)
+        let (table, found) = try findRow(reference, context.db) { $0.writeCheckMask }
+        guard let row = found else { throw notFound(reference) }
         try checkVersion(row, ifVersion, reference)
         let id = try Self.rowID(row, table).description
         invalidateLookups(table)
