@@ -74,8 +74,6 @@ final class WriteQueue {
         var halted = false
     }
     private let halt = Halt()
-    /// The last finished batches, freed once the next ones finish (`retire`).
-    private var retired: [Unmanaged<InFlight>] = []
     /// True when a read started by `startRead` may still be running on the worker.
     private var readInFlight = false
     /// Writes the script has queued so far; a read made ahead is used only if this has not moved.
@@ -230,9 +228,8 @@ final class WriteQueue {
     private func collect() throws {
         guard !inFlight.isEmpty else { return }
         worker.sync {}  // serial queue: once this returns, the batches' work is done
-        let flights = inFlight
-        inFlight.removeAll(keepingCapacity: true)
-        defer { retire(flights) }
+        var flights: [InFlight] = []
+        swap(&flights, &inFlight)
         var failure: Error?
         for flight in flights {
             if flight.skipped {
@@ -243,6 +240,7 @@ final class WriteQueue {
             }
             do { try apply(flight) } catch { failure = failure ?? error }
         }
+        Self.releaseLater(consume flights)
         if let failure {
             let halt = self.halt
             worker.async { halt.halted = false }  // seen: batches sent from now on run again
@@ -297,25 +295,11 @@ final class WriteQueue {
         }
     }
 
-    /// Frees finished batches on the releaser queue: freeing a thousand requests is real work,
-    /// and an idle core can do it off the script's path. A batch is kept (as an unmanaged
-    /// reference) until the next one finishes and only then handed over, so no reference of
-    /// the script's thread is left to be the last one, however soon the releaser runs (a woken
-    /// thread often runs first on a busy core).
-    private func retire(_ flights: [InFlight]) {
-        if !retired.isEmpty {
-            let previous = retired
-            Self.releaser.async { for flight in previous { flight.release() } }
-        }
-        retired = flights.map { Unmanaged.passRetained($0) }
-    }
-
-    deinit {
-        for flight in retired { flight.release() }
-    }
-
-    /// Frees `value` on the releaser queue. The caller hands over its only reference
-    /// (`consume`), so the queue's is the last one, whenever it runs.
+    /// Frees `value` on the releaser queue: freeing a thousand requests or records is real
+    /// work, and an idle core can do it off the script's path. The caller hands over its only
+    /// reference (`consume`), so the queue's is the last one however soon it runs (a woken
+    /// thread often runs first on a busy core, and a reference the caller kept would then be
+    /// the one to free it).
     static func releaseLater<T>(_ value: consuming T) {
         let box = Unmanaged.passRetained(ReleaseBox(value))
         releaser.async { box.release() }
