@@ -9,40 +9,51 @@ enum SystemTables {
     static let tokens = "_cdsync_tokens"
     static let runs = "_cdsync_runs"
 
-    /// True when every system table, index, column and meta row `create` makes is there, so
-    /// opening a store needs no write (and does not wait for a run that is writing).
-    static func isCurrent(_ db: Database) throws -> Bool {
-        let names = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'index')"))
-        let wanted = [StoreMeta.table, entities, tombstones, "_cdsync_tombstones_entity", tokens, runs, "_cdsync_runs_job"]
-        guard wanted.allSatisfy(names.contains) else { return false }
-        let tombstoneColumns = try Row.fetchAll(db, sql: "PRAGMA table_info(\(tombstones))").map { $0["name"] as String }
-        guard tombstoneColumns.contains("key") else { return false }
-        let metaKeys = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(StoreMeta.table) WHERE key IN ('version', 'purged_version', 'format')") ?? 0
-        return metaKeys == 3
-    }
-
-    static func create(_ db: Database) throws {
-        try db.execute(sql: """
-            CREATE TABLE IF NOT EXISTS \(StoreMeta.table) (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
-            CREATE TABLE IF NOT EXISTS \(entities) (name TEXT PRIMARY KEY, definition TEXT NOT NULL);
+    /// Every system table and index with the statement that makes it, in creation order.
+    private static let objects: [(name: String, sql: String)] = [
+        (StoreMeta.table, "CREATE TABLE IF NOT EXISTS \(StoreMeta.table) (key TEXT PRIMARY KEY, value INTEGER NOT NULL)"),
+        (entities, "CREATE TABLE IF NOT EXISTS \(entities) (name TEXT PRIMARY KEY, definition TEXT NOT NULL)"),
+        (tombstones, """
             CREATE TABLE IF NOT EXISTS \(tombstones) (
-                version INTEGER PRIMARY KEY, entity TEXT NOT NULL, id TEXT NOT NULL, deleted_at INTEGER NOT NULL, key TEXT);
-            CREATE INDEX IF NOT EXISTS _cdsync_tombstones_entity ON \(tombstones)(entity, version);
-            CREATE TABLE IF NOT EXISTS \(tokens) (
-                name TEXT PRIMARY KEY, token TEXT NOT NULL, entity TEXT, updated_at INTEGER NOT NULL);
+                version INTEGER PRIMARY KEY, entity TEXT NOT NULL, id TEXT NOT NULL, deleted_at INTEGER NOT NULL, key TEXT)
+            """),
+        ("_cdsync_tombstones_entity", "CREATE INDEX IF NOT EXISTS _cdsync_tombstones_entity ON \(tombstones)(entity, version)"),
+        (tokens, "CREATE TABLE IF NOT EXISTS \(tokens) (name TEXT PRIMARY KEY, token TEXT NOT NULL, entity TEXT, updated_at INTEGER NOT NULL)"),
+        (runs, """
             CREATE TABLE IF NOT EXISTS \(runs) (
                 id INTEGER PRIMARY KEY AUTOINCREMENT, job TEXT NOT NULL, script TEXT NOT NULL, pid INTEGER NOT NULL,
                 host TEXT NOT NULL, started_at INTEGER NOT NULL, ended_at INTEGER, outcome TEXT NOT NULL, exit_code INTEGER,
                 created INTEGER NOT NULL DEFAULT 0, updated INTEGER NOT NULL DEFAULT 0, unchanged INTEGER NOT NULL DEFAULT 0,
                 deleted INTEGER NOT NULL DEFAULT 0, failed INTEGER NOT NULL DEFAULT 0,
-                tokens_before TEXT NOT NULL, tokens_after TEXT, error TEXT);
-            CREATE INDEX IF NOT EXISTS _cdsync_runs_job ON \(runs)(job, id);
-            INSERT OR IGNORE INTO \(StoreMeta.table)(key, value) VALUES ('version', 0), ('purged_version', 0), ('format', 1);
-            """)
-        let tombstoneColumns = try Row.fetchAll(db, sql: "PRAGMA table_info(\(tombstones))").map { $0["name"] as String }
-        if !tombstoneColumns.contains("key") {
+                tokens_before TEXT NOT NULL, tokens_after TEXT, error TEXT)
+            """),
+        ("_cdsync_runs_job", "CREATE INDEX IF NOT EXISTS _cdsync_runs_job ON \(runs)(job, id)"),
+    ]
+    /// The meta rows every store has, with their first values.
+    private static let metaRows: [(key: String, value: Int)] = [("version", 0), ("purged_version", 0), ("format", 1)]
+
+    /// True when every object, column and meta row `create` makes is there, so opening a store
+    /// needs no write (and does not wait for a run that is writing).
+    static func isCurrent(_ db: Database) throws -> Bool {
+        let names = Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type IN ('table', 'index')"))
+        guard objects.allSatisfy({ names.contains($0.name) }), try tombstonesHaveKeys(db) else { return false }
+        let present = Set(try String.fetchAll(db, sql: "SELECT key FROM \(StoreMeta.table)"))
+        return metaRows.allSatisfy { present.contains($0.key) }
+    }
+
+    static func create(_ db: Database) throws {
+        for object in objects { try db.execute(sql: object.sql) }
+        for row in metaRows {
+            try db.execute(sql: "INSERT OR IGNORE INTO \(StoreMeta.table)(key, value) VALUES (?, ?)", arguments: [row.key, row.value])
+        }
+        // stores made before tombstones kept the deleted record's key
+        if try !tombstonesHaveKeys(db) {
             try db.execute(sql: "ALTER TABLE \(tombstones) ADD COLUMN key TEXT")
         }
+    }
+
+    private static func tombstonesHaveKeys(_ db: Database) throws -> Bool {
+        try Row.fetchAll(db, sql: "PRAGMA table_info(\(tombstones))").contains { ($0["name"] as String) == "key" }
     }
 
     static func loadDefinitions(_ db: Database) throws -> [EntityDefinition] {
