@@ -30,40 +30,54 @@ enum JSONBridge {
         throw LuaError.message("a \(ctx.typeName(at: index)) cannot be written as JSON")
     }
 
-    /// A key that is not a string must be an array position (1…length).
-    /// - Throws: `LuaError.message` for other keys.
-    private static func checkArrayKey(_ ctx: LuaCallContext, _ key: Int32, length: Int64) throws {
-        guard ctx.isInteger(at: key) && (1...max(length, 1)).contains(ctx.integer(at: key) ?? 0) else {
-            throw LuaError.message("JSON object keys must be strings")
-        }
+    /// What JSON a Lua table is: no entries is `{}`; positions 1…n only is an array; string
+    /// keys only is an object. `member` gets each string key's entry in `lua_next` order.
+    private enum TableForm {
+        case empty
+        case array(length: Int64)
+        case object
     }
 
-    private static func table(_ ctx: LuaCallContext, at index: Int32, depth: Int) throws -> JSONValue {
+    /// Walks a table's entries, handing string keys to `member`, and says which `TableForm` it is.
+    /// - Throws: `LuaError.message` for keys that are neither strings nor array positions, and
+    ///   for tables mixing the two; what `member` throws.
+    private static func walkTable(_ ctx: LuaCallContext, at index: Int32,
+                                  member: (_ key: Int32, _ value: Int32) throws -> Void) throws -> TableForm {
         let length = ctx.rawLength(of: index)
-        var members: [(String, JSONValue)] = []
-        var items: [JSONValue] = []
-        var isArray = true
-        var count = 0
+        var count = 0, members = 0
         try ctx.forEachEntry(in: index) { key, value in
             count += 1
             if ctx.type(at: key) == .string {
-                isArray = false
-                members.append((ctx.string(at: key) ?? "", try json(ctx, at: value, depth: depth + 1)))
-            } else {
-                try checkArrayKey(ctx, key, length: length)
+                members += 1
+                try member(key, value)
+            } else if !(ctx.isInteger(at: key) && (1...max(length, 1)).contains(ctx.integer(at: key) ?? 0)) {
+                throw LuaError.message("JSON object keys must be strings")
             }
         }
-        if count == 0 { return .object([]) }
-        if isArray && count == Int(length) {
+        if count == 0 { return .empty }
+        if members == 0 && count == Int(length) { return .array(length: length) }
+        guard members == count else { throw LuaError.message("a table mixing array items and named fields cannot be written as JSON") }
+        return .object
+    }
+
+    private static func table(_ ctx: LuaCallContext, at index: Int32, depth: Int) throws -> JSONValue {
+        var members: [(String, JSONValue)] = []
+        switch try walkTable(ctx, at: index, member: { key, value in
+            members.append((ctx.string(at: key) ?? "", try json(ctx, at: value, depth: depth + 1)))
+        }) {
+        case .empty:
+            return .object([])
+        case .array(let length):
+            var items: [JSONValue] = []
             for position in 1...length {
                 _ = ctx.pushIndex(position, in: index)
                 defer { ctx.pop() }
                 items.append(try json(ctx, at: -1, depth: depth + 1))
             }
             return .array(items)
+        case .object:
+            return .object(members.sorted { $0.0 < $1.0 })
         }
-        guard !isArray, members.count == count else { throw LuaError.message("a table mixing array items and named fields cannot be written as JSON") }
-        return .object(members.sorted { $0.0 < $1.0 })
     }
 
     /// Appends the JSON text of the Lua value at `index`: the same text as serializing
@@ -105,36 +119,27 @@ enum JSONBridge {
     /// A table as `table(ctx:at:depth:)` reads it: an object with its members in key order
     /// (each member's text made in `lua_next` order, as `table` converts them), or an array.
     private static func writeTable(_ ctx: LuaCallContext, at index: Int32, depth: Int, into output: inout [UInt8]) throws {
-        let length = ctx.rawLength(of: index)
         // members: key text and value text, side by side in one scratch buffer
         var scratch: [UInt8] = []
         scratch.reserveCapacity(512)
         var members: [(key: Range<Int>, value: Range<Int>)] = []
         members.reserveCapacity(16)
         var ascii = true
-        var isArray = true
-        var count = 0
-        try ctx.forEachEntry(in: index) { key, value in
-            count += 1
-            if ctx.type(at: key) == .string {
-                isArray = false
-                let keyStart = scratch.count
-                if let bytes = ctx.stringBytes(at: key) {
-                    if !bytes.allSatisfy({ $0 < 0x80 }) { ascii = false }
-                    scratch.append(contentsOf: bytes)
-                }
-                let valueStart = scratch.count
-                try write(ctx, at: value, depth: depth + 1, into: &scratch)
-                members.append((keyStart..<valueStart, valueStart..<scratch.count))
-            } else {
-                try checkArrayKey(ctx, key, length: length)
+        let form = try walkTable(ctx, at: index) { key, value in
+            let keyStart = scratch.count
+            if let bytes = ctx.stringBytes(at: key) {
+                if !bytes.allSatisfy({ $0 < 0x80 }) { ascii = false }
+                scratch.append(contentsOf: bytes)
             }
+            let valueStart = scratch.count
+            try write(ctx, at: value, depth: depth + 1, into: &scratch)
+            members.append((keyStart..<valueStart, valueStart..<scratch.count))
         }
-        if count == 0 {
+        switch form {
+        case .empty:
             output.append(contentsOf: "{}".utf8)
             return
-        }
-        if isArray && count == Int(length) {
+        case .array(let length):
             output.append(UInt8(ascii: "["))
             for position in 1...length {
                 if position > 1 { output.append(UInt8(ascii: ",")) }
@@ -144,8 +149,9 @@ enum JSONBridge {
             }
             output.append(UInt8(ascii: "]"))
             return
+        case .object:
+            break
         }
-        guard !isArray, members.count == count else { throw LuaError.message("a table mixing array items and named fields cannot be written as JSON") }
         let keyText = { (member: (key: Range<Int>, value: Range<Int>)) in String(decoding: scratch[member.key], as: UTF8.self) }
         // ASCII keys sort the same by bytes as Swift strings do; others are sorted as strings
         if ascii {

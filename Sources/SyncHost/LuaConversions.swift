@@ -25,13 +25,20 @@ enum LuaConversions {
     /// The fields of a Lua table (string keys only).
     static func fields(_ ctx: LuaCallContext, table: Int32, argument: Int32) throws -> [String: FieldValue] {
         var fields = [String: FieldValue](minimumCapacity: 8)
+        try forEachField(ctx, table: table, argument: argument) { name, value in fields[name] = value }
+        return fields
+    }
+
+    /// Calls `body` with each column name and value of a Lua table of fields, in `lua_next` order.
+    /// - Throws: `LuaError.argument` for a key that is not a string; `fieldValue`'s errors.
+    static func forEachField(_ ctx: LuaCallContext, table: Int32, argument: Int32,
+                             _ body: (String, FieldValue) throws -> Void) throws {
         try ctx.forEachEntry(in: table) { key, value in
             guard ctx.type(at: key) == .string, let name = ctx.string(at: key) else {
                 throw LuaError.argument(argument, "field names must be strings")
             }
-            fields[name] = try fieldValue(ctx, at: value, column: name)
+            try body(name, try fieldValue(ctx, at: value, column: name))
         }
-        return fields
     }
 
     /// The record a key argument names: a GUID string, a table of key columns, or a `cds.ref`.
@@ -46,12 +53,7 @@ enum LuaConversions {
         case .table:
             // one key column (the usual `{ code = "N" }`) is kept as it is, without a dictionary
             var entries: [(String, FieldValue)] = []
-            try ctx.forEachEntry(in: ctx.absolute(index)) { key, value in
-                guard ctx.type(at: key) == .string, let name = ctx.string(at: key) else {
-                    throw LuaError.argument(index, "field names must be strings")
-                }
-                entries.append((name, try fieldValue(ctx, at: value, column: name)))
-            }
+            try forEachField(ctx, table: ctx.absolute(index), argument: index) { name, value in entries.append((name, value)) }
             guard !entries.isEmpty else { throw LuaError.argument(index, "the key table is empty") }
             if entries.count == 1 { return EntityReference(entity, key: entries[0].0, value: entries[0].1) }
             return EntityReference(entity, keys: Dictionary(entries, uniquingKeysWith: { _, last in last }))
