@@ -42,7 +42,8 @@ public struct RowUpsert: Sendable {
 
     /// The record the upsert addresses.
     public var reference: EntityReference {
-        EntityReference(entity, keys: Dictionary(zip(shape.keyColumns, keyValues), uniquingKeysWith: { first, _ in first }))
+        if shape.keyColumns.count == 1 { return EntityReference(entity, key: shape.keyColumns[0], value: keyValues[0]) }
+        return EntityReference(entity, keys: Dictionary(zip(shape.keyColumns, keyValues), uniquingKeysWith: { first, _ in first }))
     }
 
     /// The fields by column name.
