@@ -5,7 +5,7 @@ import XCTest
 /// answer-key check) through the real binary. Timings are reported, never asserted.
 final class BenchmarkCorrectnessTests: XCTestCase {
     func test_benchmarkAtSmallNMatchesTheAnswerKey() throws {
-        let out = try CLIRunner.temporaryDirectory()
+        let out = try temporaryDirectory()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments = [CLIRunner.root.appendingPathComponent("scripts/bench/run").path, "2000", "7"]

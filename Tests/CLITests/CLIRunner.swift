@@ -75,10 +75,14 @@ struct CLIRunner {
     /// The API root `startServe`'s server listens on.
     static func serveRoot(_ line: String) -> String { String(line.dropFirst("listening on ".count)) }
 
-    /// A fresh temporary directory.
-    static func temporaryDirectory() throws -> URL {
+}
+
+extension XCTestCase {
+    /// A fresh temporary directory, removed when the test ends, whether it passed or failed.
+    func temporaryDirectory() throws -> URL {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdsync-cli-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
         return directory
     }
 }

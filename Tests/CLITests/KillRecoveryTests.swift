@@ -48,14 +48,14 @@ final class KillRecoveryTests: XCTestCase {
     }
 
     func test_killedRunsConvergeToTheUninterruptedState() throws {
-        let reference = try CLIRunner.temporaryDirectory()
+        let reference = try temporaryDirectory()
         try prepare(reference)
         let clean = try CLIRunner.run(["run", "load.lua", "--db", "store.db", "--batch-size", "100"], in: reference)
         XCTAssertEqual(clean.status, 0, clean.stderr)
         let expected = try state(reference)
         XCTAssertEqual(expected.count, rows)
 
-        let killed = try CLIRunner.temporaryDirectory()
+        let killed = try temporaryDirectory()
         try prepare(killed)
         var killedBeforeTheEnd = 0
         for delay in [0.15, 0.4, 0.8] {
@@ -82,7 +82,7 @@ final class KillRecoveryTests: XCTestCase {
     }
 
     func test_sigtermStopsTheRunWithExit75AndNoToken() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         try prepare(directory)
         try """
             for c in cds.changes("account", { token = "never" }) do end

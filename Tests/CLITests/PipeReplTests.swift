@@ -6,7 +6,7 @@ import XCTest
 final class PipeReplTests: XCTestCase {
     /// Runs `cdsync repl` on a fresh store with `input` piped in.
     private func repl(_ input: String, environment: [String: String] = [:]) throws -> CLIRunner.Result {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var inherited = ProcessInfo.processInfo.environment
         inherited["COLUMNS"] = nil

@@ -70,7 +70,7 @@ final class RemoteEquivalenceTests: XCTestCase {
     }
 
     func test_exampleSyncGivesTheSameDataAndChangeFeedsEmbeddedAndOverHTTP() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         try prepare(directory)
         let (server, root) = try startServer(directory)

@@ -9,7 +9,7 @@ final class RemoteRunOptionsTests: XCTestCase {
     }
 
     func test_throttlingPastTheRetryBudgetIsATemporaryFailure() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (server, root) = try serve(directory, ["--limit", "1/60s"])
         defer { if server.isRunning { server.terminate() } }
@@ -23,7 +23,7 @@ final class RemoteRunOptionsTests: XCTestCase {
     }
 
     func test_authURLNeedsAClientIDAndTheSecretFromTheEnvironment() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         try "print(1)".write(to: directory.appendingPathComponent("x.lua"), atomically: true, encoding: .utf8)
         let base = ["run", "x.lua", "--url", "http://127.0.0.1:9/api/data/v9.2/", "--auth-url", "http://127.0.0.1:9/token"]
@@ -42,7 +42,7 @@ final class RemoteRunOptionsTests: XCTestCase {
     }
 
     func test_anUnreachableTokenEndpointIsATemporaryFailure() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (server, root) = try serve(directory, [])
         defer { if server.isRunning { server.terminate() } }

@@ -6,7 +6,7 @@ import XCTest
 /// `cdsync run` and `cdsync tokens` through the real binary.
 final class RunCommandTests: XCTestCase {
     private func exampleStore() throws -> URL {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         let schema = CLIRunner.root.appendingPathComponent("examples/erp/schema.yaml").path
         XCTAssertEqual(try CLIRunner.run(["schema", "apply", schema, "--db", "erp.db"], in: directory).status, 0)
         let data = directory.appendingPathComponent("data")
@@ -62,7 +62,7 @@ final class RunCommandTests: XCTestCase {
     }
 
     func test_scriptErrorPrintsScriptLineAndExits1() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         try "cds.upsert('account', { accountnumber = 'A' }, { name = 'a' })\ncds.upsert('account', { accountnumber = 'B' }, { nosuch = 1 })\n"
             .write(to: directory.appendingPathComponent("bad.lua"), atomically: true, encoding: .utf8)
         let result = try CLIRunner.run(["run", "bad.lua", "--db", "store.db"], in: directory)
@@ -72,7 +72,7 @@ final class RunCommandTests: XCTestCase {
     }
 
     func test_usageErrorsExit64() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         XCTAssertEqual(try CLIRunner.run(["run", "missing.lua"], in: directory).status, 64)
         try "".write(to: directory.appendingPathComponent("empty.lua"), atomically: true, encoding: .utf8)
         XCTAssertEqual(try CLIRunner.run(["run", "empty.lua", "--on-error", "sometimes"], in: directory).status, 64)

@@ -40,7 +40,7 @@ final class ScheduleCommandTests: XCTestCase {
     }
 
     func test_aLiveRunsLockIsNeverTakenAndAKilledRunsLockIsRecovered() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         try loopScripts(directory)
         let first = try CLIRunner.start(["run", "spin.lua", "--lock", "nightly", "--db", "store.db"], in: directory)
         defer { CLIRunner.stop(first) }
@@ -74,7 +74,7 @@ final class ScheduleCommandTests: XCTestCase {
     }
 
     func test_historyRecordsSuccessFailureCountsTokensAndErrors() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         try loopScripts(directory)
         try write("cds.upsert('account', { accountnumber = 'B' }, { nosuch = 1 })\n", "bad.lua", in: directory)
         XCTAssertEqual(try CLIRunner.run(["run", "quick.lua", "--lock", "sync", "--db", "store.db"], in: directory).status, 0)
@@ -103,7 +103,7 @@ final class ScheduleCommandTests: XCTestCase {
     }
 
     func test_remoteTargetsAreRefusedByRunForNow() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         try loopScripts(directory)
         let result = try CLIRunner.run(["run", "quick.lua", "--db", "https://crm.example.test/api"], in: directory)
         XCTAssertEqual(result.status, 64)
@@ -112,7 +112,7 @@ final class ScheduleCommandTests: XCTestCase {
     }
 
     func test_checkPrintsTheNextFiveRunsAndRefusesABadFile() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         try loopScripts(directory)
         try write("jobs:\n  - { name: nightly, script: quick.lua, schedule: '30 2 * * *', time_zone: Europe/Berlin }\n", "jobs.yaml", in: directory)
         let check = try CLIRunner.run(["schedule", "--check", "jobs.yaml"], in: directory)
@@ -135,7 +135,7 @@ final class ScheduleCommandTests: XCTestCase {
     }
 
     func test_printSystemdRunsTheJobsThroughRunLock() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         try loopScripts(directory)
         try write("""
             jobs:
@@ -157,7 +157,7 @@ final class ScheduleCommandTests: XCTestCase {
     }
 
     func test_sigtermStopsTheSchedulerAfterItsRunStopsWithoutAdvancingTokens() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         try write("""
             for c in cds.changes("account", { token = "never" }) do end
             cds.upsert("account", { accountnumber = "FIRST" }, { name = "sent" })

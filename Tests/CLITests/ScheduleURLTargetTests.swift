@@ -6,7 +6,7 @@ import XCTest
 /// `cdsync schedule` runs a job whose target is a URL against a real `cdsync serve`.
 final class ScheduleURLTargetTests: XCTestCase {
     func test_aURLTargetJobRunsThroughTheServerWithItsStateInTheJobsFilesStateStore() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (server, line) = try CLIRunner.startServe(in: directory)
         defer { if server.isRunning { server.terminate() } }

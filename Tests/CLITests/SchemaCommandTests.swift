@@ -3,7 +3,7 @@ import XCTest
 /// `cdsync schema` through the real binary.
 final class SchemaCommandTests: XCTestCase {
     func test_showAccountPrintsTheStarterTableWithItsKey() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         let result = try CLIRunner.run(["schema", "show", "account", "--db", "store.db"], in: directory)
         XCTAssertEqual(result.status, 0, result.stderr)
         let expectedLines = [
@@ -21,7 +21,7 @@ final class SchemaCommandTests: XCTestCase {
     }
 
     func test_applyCreatesThenReportsNothingToChange() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         let schema = CLIRunner.root.appendingPathComponent("examples/erp/schema.yaml").path
         let first = try CLIRunner.run(["schema", "apply", schema, "--db", "store.db"], in: directory)
         XCTAssertEqual(first.status, 0, first.stderr)
@@ -34,7 +34,7 @@ final class SchemaCommandTests: XCTestCase {
     }
 
     func test_badSchemaFileExitsWithItsNameAndNoCrash() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         try "entities:\n  - name: new_x\n    attributes:\n      - { name: a, type: nosuch }\n".write(to: directory.appendingPathComponent("bad.yaml"), atomically: true, encoding: .utf8)
         let result = try CLIRunner.run(["schema", "apply", "bad.yaml", "--db", "store.db"], in: directory)
         XCTAssertEqual(result.status, 1)

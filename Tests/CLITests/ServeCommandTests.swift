@@ -20,7 +20,7 @@ final class ServeCommandTests: XCTestCase {
     }
 
     func test_serveOnPortZeroPrintsItsURLAndServesTheStore() async throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (process, line) = try CLIRunner.startServe(in: directory)
         defer { if process.isRunning { process.terminate() } }
@@ -45,7 +45,7 @@ final class ServeCommandTests: XCTestCase {
     }
 
     func test_runWithURLSyncsThroughTheServer() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let (server, line) = try CLIRunner.startServe(in: directory)
         defer { if server.isRunning { server.terminate() } }
@@ -73,7 +73,7 @@ final class ServeCommandTests: XCTestCase {
     }
 
     func test_serveRejectsABadLimit() throws {
-        let directory = try CLIRunner.temporaryDirectory()
+        let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         let result = try CLIRunner.run(["serve", "--db", "x.db", "--limit", "lots"], in: directory)
         XCTAssertEqual(result.status, 64)

@@ -12,7 +12,7 @@ final class TerminalReplTests: XCTestCase {
     private var directory: URL!
 
     override func setUpWithError() throws {
-        directory = try CLIRunner.temporaryDirectory()
+        directory = try temporaryDirectory()
     }
 
     override func tearDownWithError() throws {

@@ -71,6 +71,7 @@ final class SystemdAndLockTests: XCTestCase {
 
     func test_aHeldLockIsRefusedAndAReleasedOneIsTaken() throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("locks-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let first = try JobLock.acquire(job: "nightly", directory: directory)
         XCTAssertThrowsError(try JobLock.acquire(job: "nightly", directory: directory)) { error in
             guard case JobLock.Failure.held(let job, let holder)? = error as? JobLock.Failure else { return XCTFail("\(error)") }

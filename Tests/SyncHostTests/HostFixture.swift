@@ -41,10 +41,14 @@ func runScript(_ source: String, store: EntityStore, options: RunOptions = RunOp
 }
 
 /// A temporary directory removed at the end of the test.
-func temporaryDirectory() throws -> URL {
-    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdsync-host-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    return directory
+extension XCTestCase {
+    /// A fresh temporary directory, removed when the test ends, whether it passed or failed.
+    func temporaryDirectory() throws -> URL {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdsync-host-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        return directory
+    }
 }
 
 /// The repository root (for stdlib/ and examples/).
