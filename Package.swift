@@ -15,7 +15,7 @@ let package = Package(
     ],
     targets: [
         // Pure domain: values, records, references, definitions, requests, errors, the service protocol.
-        .target(name: "EntityModel"),
+        .target(name: "EntityModel", dependencies: ["KeyTables"]),
         // Compact hash tables of byte strings for million-key sets and maps (no String per key).
         .target(name: "KeyTables"),
         // One C function: process-wide SQLite configuration (sqlite3_config is variadic).

@@ -1,16 +1,18 @@
+import KeyTables
+
 /// A service that can compare one text column of every row with a caller's key set without
 /// building a record per row (the embedded store). `cds.missing` uses it when the service has
 /// it; otherwise it pages through the rows as records.
 public protocol KeyColumnScanning: AnyObject {
-    /// Streams `column` of the entity's rows (those matching `filter`, when given) and hands
-    /// each non-null value's UTF-8 bytes to `isKnown` (valid only during the call). Returns the
-    /// rows it answered false for, with their id, `column` and `columns`, in primary-key order;
-    /// nil, having read nothing, when `column` does not hold text (the caller then compares
-    /// records itself).
+    /// Streams `column` of the entity's rows (those matching `filter`, when given) and hands the
+    /// non-null values' UTF-8 bytes to `areKnown` a batch at a time, which sets one answer per
+    /// key (it may change the keys' bytes, e.g. to fold case). Returns the rows answered false
+    /// for, with their id, `column` and `columns`, in primary-key order; nil, having read
+    /// nothing, when `column` does not hold text (the caller then compares records itself).
     /// - Throws: `0x0` for unknown columns, `0x8006088a` for an unknown entity, `query.invalid`
     ///   for a bad filter, `store.unavailable` when the store fails.
     func scanKeyColumn(entity: String, column: String, columns: [String], filter: FilterExpression?,
-                       isKnown: (UnsafeRawBufferPointer) -> Bool) throws -> KeyScanResult?
+                       areKnown: (inout PackedKeys, inout [Bool]) -> Void) throws -> KeyScanResult?
 }
 
 /// What comparing a key column with a key set found.

@@ -62,14 +62,49 @@ public struct ByteKeyTable: Sendable {
     }
 
     /// The entry holding `key`, or nil.
-    public func find(_ key: UnsafeRawBufferPointer) -> Int? {
-        let hash = hashBytes(key)
+    public func find(_ key: UnsafeRawBufferPointer) -> Int? { find(key, hash: hashBytes(key)) }
+
+    private func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
         var slot = Int(truncatingIfNeeded: hash) & mask
         while slots[slot] != 0 {
             if matches(slots[slot], hash, key) { return Int(truncatingIfNeeded: slots[slot] & 0xFFFF_FFFF) - 1 }
             slot = (slot + 1) & mask
         }
         return nil
+    }
+
+    /// Whether the table holds each of `keys` (`answers[i]` for key i), looked up a group at a
+    /// time: the group's hash slots, then their entries' offsets, then their bytes are read in
+    /// separate passes, so the cache misses of one pass overlap instead of following each other
+    /// key by key (a million probes into a million-key table are mostly misses).
+    public func containsEach(_ keys: PackedKeys, into answers: inout [Bool]) {
+        answers.removeAll(keepingCapacity: true)
+        let group = 16
+        var hashes = [UInt64](repeating: 0, count: group)
+        var firstSlots = [UInt64](repeating: 0, count: group)
+        var touched: UInt64 = 0
+        var first = 0
+        while first < keys.count {
+            let end = min(first + group, keys.count)
+            for index in first..<end {
+                let hash = keys.withKey(index) { hashBytes($0) }
+                hashes[index - first] = hash
+                firstSlots[index - first] = slots[Int(truncatingIfNeeded: hash) & mask]
+            }
+            for index in first..<end {
+                let value = firstSlots[index - first]
+                if value != 0, value & 0xFFFF_FFFF_0000_0000 == hashes[index - first] & 0xFFFF_FFFF_0000_0000 {
+                    let start = starts[Int(truncatingIfNeeded: value & 0xFFFF_FFFF) - 1]
+                    touched &+= UInt64(start)
+                }
+            }
+            for index in first..<end {
+                answers.append(keys.withKey(index) { find($0, hash: hashes[index - first]) } != nil)
+            }
+            first = end
+        }
+        // keeps the offset reads of the second pass from being optimized away
+        if touched == UInt64.max { answers.append(false) }
     }
 
     /// The entry holding the UTF-8 bytes of `key`, or nil.
@@ -138,6 +173,47 @@ public struct ByteKeyTable: Sendable {
         hash ^= hash >> 31
         hash = hash &* 0xBF58_476D_1CE4_E5B9
         return hash ^ (hash >> 32)
+    }
+}
+
+/// Byte strings packed end to end (no allocation per key), to hand many keys over at once.
+public struct PackedKeys: Sendable {
+    /// The keys' bytes, back to back.
+    public private(set) var bytes: [UInt8] = []
+    private var ends: [Int] = []
+
+    /// The number of keys.
+    public var count: Int { ends.count }
+
+    /// An empty list with room for `capacity` keys of about `averageLength` bytes.
+    public init(capacity: Int = 0, averageLength: Int = 16) {
+        bytes.reserveCapacity(capacity * averageLength)
+        ends.reserveCapacity(capacity)
+    }
+
+    /// Appends a key.
+    public mutating func append(_ key: UnsafeRawBufferPointer) {
+        bytes.append(contentsOf: key)
+        ends.append(bytes.count)
+    }
+
+    /// Empties the list, keeping its storage.
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        ends.removeAll(keepingCapacity: true)
+    }
+
+    /// Lower-cases ASCII letters A-Z in every key, in place.
+    public mutating func foldASCIICase() {
+        bytes.withUnsafeMutableBufferPointer { buffer in
+            for index in buffer.indices where buffer[index] &- 65 < 26 { buffer[index] &+= 32 }
+        }
+    }
+
+    /// Hands `body` key `index`'s bytes (valid only during the call).
+    public func withKey<R>(_ index: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
+        let start = index == 0 ? 0 : ends[index - 1]
+        return try bytes.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[start..<ends[index]])) }
     }
 }
 

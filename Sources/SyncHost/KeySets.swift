@@ -36,30 +36,18 @@ final class KeySetObject: LuaObject {
         withFolded(bytes) { keys.contains($0) }
     }
 
+    /// Answers, for each key of `batch` (UTF-8 bytes, folded here in place), whether the set holds it.
+    func containsFoldingEach(_ batch: inout PackedKeys, into answers: inout [Bool]) {
+        batch.foldASCIICase()
+        keys.containsEach(batch, into: &answers)
+    }
+
     private func withFolded<R>(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
         guard bytes.contains(where: { $0 >= 65 && $0 <= 90 }) else { return body(bytes) }
         folded.removeAll(keepingCapacity: true)
         folded.append(contentsOf: bytes)
         for index in folded.indices where folded[index] >= 65 && folded[index] <= 90 { folded[index] += 32 }
         return folded.withUnsafeBytes(body)
-    }
-}
-
-/// Keys read from a file, packed end to end, on their way to a key set.
-struct KeyChunk: Sendable {
-    static let capacity = 8192
-    private(set) var bytes: [UInt8] = []
-    private(set) var ends: [Int] = []
-    var count: Int { ends.count }
-
-    init() {
-        bytes.reserveCapacity(Self.capacity * 16)
-        ends.reserveCapacity(Self.capacity)
-    }
-
-    mutating func append(_ key: UnsafeRawBufferPointer) {
-        bytes.append(contentsOf: key)
-        ends.append(bytes.count)
     }
 }
 
@@ -70,15 +58,12 @@ private final class KeyInserter: @unchecked Sendable {
 
     init(_ set: KeySetObject) { self.set = set }
 
-    func insert(_ chunk: KeyChunk) {
+    /// Keys read from a file per chunk handed to the queue.
+    static let chunkSize = 8192
+
+    func insert(_ chunk: PackedKeys) {
         queue.async { [self] in
-            chunk.bytes.withUnsafeBytes { all in
-                var start = 0
-                for end in chunk.ends {
-                    set.insertFolding(UnsafeRawBufferPointer(rebasing: all[start..<end]))
-                    start = end
-                }
-            }
+            for index in 0..<chunk.count { chunk.withKey(index) { set.insertFolding($0) } }
         }
     }
 
@@ -152,7 +137,7 @@ enum KeySets {
         if let scanner = session.service as? KeyColumnScanning {
             session.queue.countRequest()
             if let result = try scanner.scanKeyColumn(entity: query.entity, column: column, columns: extra, filter: query.filter,
-                                                      isKnown: set.containsFolding) {
+                                                      areKnown: set.containsFoldingEach) {
                 return (result.considered, result.unkeyed, result.missing)
             }
         }
@@ -213,13 +198,13 @@ enum KeySets {
             // set is touched only there until `inserter.sync` (also on the way out of an error)
             let inserter = KeyInserter(set)
             defer { inserter.finish() }
-            var chunk = KeyChunk()
+            var chunk = PackedKeys(capacity: KeyInserter.chunkSize)
             while try reader.nextRecord(visit: { field, bytes, _ in
                 if field == index { chunk.append(UnsafeRawBufferPointer(bytes)) }
             }) != nil {
-                if chunk.count == KeyChunk.capacity {
+                if chunk.count == KeyInserter.chunkSize {
                     inserter.insert(chunk)
-                    chunk = KeyChunk()
+                    chunk = PackedKeys(capacity: KeyInserter.chunkSize)
                 }
             }
             inserter.insert(chunk)

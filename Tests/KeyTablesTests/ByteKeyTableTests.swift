@@ -53,4 +53,38 @@ final class ByteKeyTableTests: XCTestCase {
         XCTAssertTrue(table.contains("café"))
         XCTAssertFalse(table.contains("cafe"))
     }
+
+    func test_containsEachAnswersAsContainsDoesForEveryKeyOfABatch() {
+        var table = ByteKeyTable()
+        for number in stride(from: 0, to: 20_000, by: 2) { table.insert("key-\(number)") }
+        table.insert("")
+        var batch = PackedKeys()
+        var expected: [Bool] = []
+        // more keys than one probe group, present and absent mixed, the empty key, a prefix
+        for key in (0..<1_000).map({ "key-\($0 * 7)" }) + ["", "key-", "key-19998", "key-19999"] {
+            var key = key
+            key.withUTF8 { batch.append(UnsafeRawBufferPointer($0)) }
+            expected.append(table.contains(key))
+        }
+        var answers = [true, true]
+        table.containsEach(batch, into: &answers)
+        XCTAssertEqual(answers, expected)
+        XCTAssertEqual(answers.filter { $0 }.count, 500 + 2)
+        table.containsEach(PackedKeys(), into: &answers)
+        XCTAssertEqual(answers, [])
+    }
+
+    func test_packedKeysKeepEachKeyAndFoldOnlyASCIILetters() {
+        var keys = PackedKeys(capacity: 2)
+        for key in ["AbC-Z@[`", "", "ÉTÉ-Q"] {
+            var key = key
+            key.withUTF8 { keys.append(UnsafeRawBufferPointer($0)) }
+        }
+        keys.foldASCIICase()
+        XCTAssertEqual(keys.count, 3)
+        let folded = (0..<keys.count).map { index in keys.withKey(index) { String(decoding: $0, as: UTF8.self) } }
+        XCTAssertEqual(folded, ["abc-z@[`", "", "ÉtÉ-q"])
+        keys.removeAll()
+        XCTAssertEqual(keys.count, 0)
+    }
 }

@@ -189,6 +189,33 @@ describe("mirror.sync with filter", function()
   end)
 end)
 
+describe("mirror.sync with many keys", function()
+  it("compares keys ignoring case across batches, with and without a filter", function()
+    seed("B", 700)
+    local keys = mirror.key_set()
+    for i = 1, 700, 2 do
+      keys:add("b" .. i) -- the odd keys, lower-cased
+    end
+    keys:add("B2")
+    local options = { key = "accountnumber", source = keys, action = "delete", dry_run = true, max_deletes = 1.0 }
+    local all = mirror.sync("account", options)
+    options.filter = "startswith(accountnumber,'B')"
+    local filtered = mirror.sync("account", options)
+    expect(all.considered).to_be(700)
+    expect(all.missing).to_be(349)
+    local expected = {}
+    for i = 4, 700, 2 do
+      expected[#expected + 1] = "B" .. i
+    end
+    table.sort(expected)
+    local found = table.move(all.keys, 1, #all.keys, 1, {})
+    table.sort(found)
+    expect(found).to_equal(expected)
+    expect(filtered.considered).to_be(700)
+    expect(filtered.keys).to_equal(all.keys)
+  end)
+end)
+
 describe("mirror.key_set", function()
   it("collects distinct keys ignoring case and nil", function()
     local keys = mirror.key_set()
