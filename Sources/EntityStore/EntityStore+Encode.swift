@@ -46,7 +46,7 @@ extension EntityStore {
             if let typeIndex = column.typeIndex { values.values[typeIndex] = .null }
             return
         }
-        let target = try resolveLookup(value, column.attribute, table, db)
+        let target = try resolveLookup(value, column.attribute, table, db, column: column)
         values.values[column.index] = target.id.description.databaseValue
         if let typeIndex = column.typeIndex { values.values[typeIndex] = target.entity.databaseValue }
     }

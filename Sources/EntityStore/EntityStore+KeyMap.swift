@@ -8,7 +8,7 @@ import KeyTables
 ///
 /// Keys are held exactly as stored, so a hit is the record SQLite would find; a miss (another
 /// spelling, a new record, a bad value) falls back to the SQL path, which decides and reports.
-struct LookupKeyMap {
+final class LookupKeyMap {
     let column: String
     private let table: ByteKeyTable
 
@@ -25,8 +25,10 @@ struct LookupKeyMap {
 }
 
 extension EntityStore {
-    /// Misses (SQL lookups of one target during writes) before a key map is considered.
-    static let keyMapFirstCheck = 4096
+    /// Misses (SQL lookups of one target during writes) before a key map is considered: small
+    /// targets (regions, owners) are then answered from a map rather than the lookup cache's
+    /// dictionary.
+    static let keyMapFirstCheck = 16
     /// A key map is read once the misses reach 1/16 of the target's rows: the scan then costs
     /// at most about as much as the misses so far did, and every later lookup is a hash probe.
     static let keyMapRowsPerMiss = 16
@@ -38,12 +40,13 @@ extension EntityStore {
     func noteLookupMiss(_ target: EntityTable, column: String, _ db: Database) throws {
         target.lookupMisses += 1
         let misses = target.lookupMisses
-        // check at 4096, 8192, 16384 … misses, so counting rows stays rare
+        // check at 16, 32, 64 … misses; the rows are counted once (until the target is written)
         guard target.keyMap == nil, misses >= Self.keyMapFirstCheck, misses & (misses - 1) == 0,
               target.singleColumnKeys[column] != nil,
               let attribute = target.attributeByName[column], attribute.type == .string || attribute.type == .memo
         else { return }
-        let rows = try Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM \(target.quotedTable)")) ?? 0
+        let rows = try target.countedRows ?? Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM \(target.quotedTable)")) ?? 0
+        target.countedRows = rows
         guard rows <= misses * Self.keyMapRowsPerMiss, rows <= Self.keyMapRowLimit else { return }
         target.keyMap = try readKeyMap(target, column: column, rows: rows, db)
     }

@@ -171,8 +171,9 @@ extension EntityStore {
 
     /// Resolves a lookup value (a reference by GUID or key, or a bare GUID) to the target's id and entity.
     /// - Throws: the target's not-found error naming its entity and key; `0x80048d19` for a target the column does not allow.
+    /// `column`, when given, is the lookup's column of `table` (its last target table is reused).
     func resolveLookup(_ value: FieldValue, _ attribute: AttributeDefinition, _ table: EntityTable,
-                       _ db: Database) throws -> (id: RecordID, entity: String) {
+                       _ db: Database, column: EntityTable.Column? = nil) throws -> (id: RecordID, entity: String) {
         let targets = attribute.targets ?? []
         let reference: EntityReference
         switch value {
@@ -190,7 +191,7 @@ extension EntityStore {
                 "'\(attribute.name)' in '\(table.name)' refers to \(targets.joined(separator: " or ")), not '\(reference.entity)'.",
                 entity: table.name)
         }
-        let target = try self.table(reference.entity)
+        let target = try lookupTarget(reference.entity, for: column)
         var cacheKey: LookupCacheKey?
         // (a key value that is itself a reference depends on another entity's keys: not cached)
         if isWriting, let (column, value) = reference.singleKey, !value.isReference {

@@ -2,6 +2,7 @@ import CSQLiteShims
 import EntityModel
 import Foundation
 import GRDB
+import Synchronization
 
 /// A key of the lookup cache: a single-column key as the request gave it (column and value).
 struct LookupCacheKey: Hashable {
@@ -21,8 +22,15 @@ public final class EntityStore: DataService, @unchecked Sendable {
     /// The compiled tables by entity name (a copy-on-write snapshot under the lock).
     var catalog: [String: EntityTable] {
         get { catalogLock.withLock { catalogStorage } }
-        set { catalogLock.withLock { catalogStorage = newValue } }
+        set {
+            catalogLock.withLock {
+                catalogStorage = newValue
+                catalogGeneration.add(1, ordering: .sequentiallyConsistent)
+            }
+        }
     }
+    /// Counts catalog changes, so a table found once can be reused until the next change.
+    let catalogGeneration = Atomic<Int>(0)
     var idGenerator = SequentialIDGenerator()
     /// Lookup targets resolved by a single-column key, per target entity. An entry is only
     /// added after SQLite found the row, and the cache is dropped whenever it could be stale:
@@ -117,6 +125,18 @@ public final class EntityStore: DataService, @unchecked Sendable {
         return table
     }
 
+    /// The target table of a lookup: on the write path, the column's last target while the
+    /// catalog is unchanged (no lock, no hashing of the name); otherwise `table(_:)`.
+    func lookupTarget(_ entity: String, for column: EntityTable.Column?) throws -> EntityTable {
+        guard isWriting, let column else { return try table(entity) }
+        // the generation is read before the table, so a table found during a change is looked up again next time
+        let generation = catalogGeneration.load(ordering: .sequentiallyConsistent)
+        if let last = column.lastTarget, last.generation == generation, last.table.name == entity { return last.table }
+        let target = try table(entity)
+        column.lastTarget = (generation, target)
+        return target
+    }
+
     /// Runs `body` in one write transaction (a savepoint inside the run's transaction, when
     /// one is open); everything it did is rolled back if it throws.
     func write<T>(_ body: (WriteContext) throws -> T) throws -> T {
@@ -148,6 +168,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
         if !table.lookupCache.isEmpty { table.lookupCache.removeAll() }
         table.keyMap = nil
         table.lookupMisses = 0
+        table.countedRows = nil
     }
 
     /// Forgets every cached lookup resolution (after a rollback, or another connection's write).

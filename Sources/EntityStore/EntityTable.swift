@@ -16,6 +16,9 @@ final class EntityTable: @unchecked Sendable {
         let typeIndex: Int?
         /// `versionnumber`, `createdon`, `modifiedon`: no request may set them.
         let isReadOnly: Bool
+        /// A lookup's last target table, for the catalog generation it was found in
+        /// (`EntityStore.lookupTarget`); touched only inside the store's write closures.
+        var lastTarget: (generation: Int, table: EntityTable)?
 
         init(_ attribute: AttributeDefinition, index: Int, typeIndex: Int?) {
             self.attribute = attribute
@@ -71,6 +74,8 @@ final class EntityTable: @unchecked Sendable {
     var keyMap: LookupKeyMap?
     /// Lookups of this entity that went to SQL since the cache was last emptied.
     var lookupMisses = 0
+    /// The row count the key-map decision last read (`EntityStore.noteLookupMiss`), dropped with the cache.
+    var countedRows: Int?
 
     init(_ definition: EntityDefinition) {
         self.definition = definition

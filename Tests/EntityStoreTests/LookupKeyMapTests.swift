@@ -84,6 +84,31 @@ final class LookupKeyMapTests: XCTestCase {
         }
     }
 
+    func test_afterASchemaChangeLookupsUseTheTargetsNewTableAndItsWrites() throws {
+        try forEachStore { store in
+            _ = try loadContactsAndAccounts(store)
+            let before = try store.table("contact")
+            XCTAssertNotNil(before.keyMap)
+            try store.applySchemaFile("""
+                entities:
+                  - name: contact
+                    attributes:
+                      - { name: new_nickname, type: string, max_length: 50 }
+                """)
+            XCTAssertFalse(try store.table("contact") === before, "the schema change compiles a new table")
+            // lookups after the change read the new table (and build its key map)
+            for start in stride(from: 0, to: 5000, by: 1000) {
+                let upserts = (start..<start + 1000).map { accountPointingAt("S\($0)", "c\($0)@x.test") }
+                _ = try store.execute(.executeMultiple(upserts, continueOnError: false, returnResponses: false))
+            }
+            XCTAssertNotNil(try store.table("contact").keyMap)
+            // a write to the new table is seen by the next lookup
+            _ = try store.execute(.delete(contact("c9@x.test"), ifVersion: nil))
+            assertServiceError(.recordNotFoundByEntityKey) { try store.execute(self.accountPointingAt("S9b", "c9@x.test")) }
+            _ = try store.execute(accountPointingAt("S10b", "c10@x.test"))
+        }
+    }
+
     func test_aKeyMapReadInsideATransactionThatRollsBackIsDropped() throws {
         try forEachStore { store in
             var contactIDs: [String: RecordID] = [:]
