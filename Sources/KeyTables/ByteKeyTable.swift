@@ -1,25 +1,27 @@
-/// A hash table of byte strings, each with a fixed-size payload, kept in a few flat arrays.
+/// A hash table of byte strings, each with a fixed-size payload, kept in two flat arrays.
 ///
 /// Built for a million keys or more: no `String`, no per-entry allocation and no seeded
-/// SipHash. Keys and payloads sit back to back in one byte arena; the slot array holds each
-/// entry's index with 32 bits of its hash, so a probe compares bytes only when hashes match.
+/// SipHash. Each entry sits in one byte arena as its length, its key and its payload; the
+/// slot array holds the entry's arena offset with 24 bits of its hash, so a probe compares
+/// bytes only when hashes match, and a hit reads two places in memory (slot, entry), not three.
 /// Entries are never removed (callers drop the whole table instead).
 public struct ByteKeyTable: Sendable {
     /// Bytes of each entry's payload (0 for a plain set).
     public let payloadSize: Int
-    /// Keys then payloads: entry i is `arena[starts[i] ..< starts[i + 1]]`, payload last.
+    /// Entries back to back: a 4-byte little-endian key length, the key, then the payload.
     private var arena: [UInt8] = []
-    private var starts: [Int] = [0]
-    /// 0 = empty; otherwise `hash32 << 32 | (entry index + 1)`.
+    /// 0 = empty; otherwise `hash24 << 40 | (arena offset + 1)`.
     private var slots: [UInt64]
     private var mask: Int
     private let seed: UInt64
+    private static let hashBits: UInt64 = 0xFFFF_FF00_0000_0000
+    private static let offsetBits: UInt64 = 0x0000_00FF_FFFF_FFFF
 
     /// The number of keys.
-    public var count: Int { starts.count - 1 }
+    public private(set) var count = 0
 
-    /// Bytes the table holds (arena, offsets and slots), for memory reports and limits.
-    public var byteSize: Int { arena.capacity + starts.capacity * 8 + slots.count * 8 }
+    /// Bytes the table holds (arena and slots), for memory reports and limits.
+    public var byteSize: Int { arena.capacity + slots.count * 8 }
 
     /// An empty table for keys with `payloadSize`-byte payloads, sized for `capacity` keys.
     public init(payloadSize: Int = 0, capacity: Int = 16) {
@@ -35,12 +37,16 @@ public struct ByteKeyTable: Sendable {
     /// Returns false, leaving the table as it was, when the key is already there.
     @discardableResult
     public mutating func insert(_ key: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer? = nil) -> Bool {
+        precondition(key.count <= Int(UInt32.max), "a key longer than 4 GiB")
         let hash = hashBytes(key)
         var slot = Int(truncatingIfNeeded: hash) & mask
         while slots[slot] != 0 {
             if matches(slots[slot], hash, key) { return false }
             slot = (slot + 1) & mask
         }
+        let offset = arena.count
+        precondition(UInt64(offset) < Self.offsetBits, "a key table larger than 1 TiB")
+        withUnsafeBytes(of: UInt32(key.count).littleEndian) { arena.append(contentsOf: $0) }
         arena.append(contentsOf: key)
         if let payload {
             precondition(payload.count == payloadSize, "payload must be \(payloadSize) bytes")
@@ -48,8 +54,8 @@ public struct ByteKeyTable: Sendable {
         } else if payloadSize > 0 {
             arena.append(contentsOf: repeatElement(0, count: payloadSize))
         }
-        starts.append(arena.count)
-        slots[slot] = (hash & 0xFFFF_FFFF_0000_0000) | UInt64(count)
+        slots[slot] = (hash & Self.hashBits) | (UInt64(offset) + 1)
+        count += 1
         if count * 2 > slots.count { grow() }
         return true
     }
@@ -61,22 +67,22 @@ public struct ByteKeyTable: Sendable {
         return key.withUTF8 { insert(UnsafeRawBufferPointer($0), payload: payload) }
     }
 
-    /// The entry holding `key`, or nil.
+    /// The entry holding `key` (an opaque handle for `withPayload`), or nil.
     public func find(_ key: UnsafeRawBufferPointer) -> Int? { find(key, hash: hashBytes(key)) }
 
     private func find(_ key: UnsafeRawBufferPointer, hash: UInt64) -> Int? {
         var slot = Int(truncatingIfNeeded: hash) & mask
         while slots[slot] != 0 {
-            if matches(slots[slot], hash, key) { return Int(truncatingIfNeeded: slots[slot] & 0xFFFF_FFFF) - 1 }
+            if matches(slots[slot], hash, key) { return Int(truncatingIfNeeded: slots[slot] & Self.offsetBits) - 1 }
             slot = (slot + 1) & mask
         }
         return nil
     }
 
     /// Whether the table holds each of `keys` (`answers[i]` for key i), looked up a group at a
-    /// time: the group's hash slots, then their entries' offsets, then their bytes are read in
-    /// separate passes, so the cache misses of one pass overlap instead of following each other
-    /// key by key (a million probes into a million-key table are mostly misses).
+    /// time: the group's hash slots, then their entries' bytes are read in separate passes, so
+    /// the cache misses of one pass overlap instead of following each other key by key (a
+    /// million probes into a million-key table are mostly misses).
     public func containsEach(_ keys: PackedKeys, into answers: inout [Bool]) {
         answers.removeAll(keepingCapacity: true)
         let group = 16
@@ -84,26 +90,27 @@ public struct ByteKeyTable: Sendable {
         var firstSlots = [UInt64](repeating: 0, count: group)
         var touched: UInt64 = 0
         var first = 0
-        while first < keys.count {
-            let end = min(first + group, keys.count)
-            for index in first..<end {
-                let hash = keys.withKey(index) { hashBytes($0) }
-                hashes[index - first] = hash
-                firstSlots[index - first] = slots[Int(truncatingIfNeeded: hash) & mask]
-            }
-            for index in first..<end {
-                let value = firstSlots[index - first]
-                if value != 0, value & 0xFFFF_FFFF_0000_0000 == hashes[index - first] & 0xFFFF_FFFF_0000_0000 {
-                    let start = starts[Int(truncatingIfNeeded: value & 0xFFFF_FFFF) - 1]
-                    touched &+= UInt64(start)
+        arena.withUnsafeBytes { stored in
+            while first < keys.count {
+                let end = min(first + group, keys.count)
+                for index in first..<end {
+                    let hash = keys.withKey(index) { hashBytes($0) }
+                    hashes[index - first] = hash
+                    firstSlots[index - first] = slots[Int(truncatingIfNeeded: hash) & mask]
                 }
+                for index in first..<end {
+                    let value = firstSlots[index - first]
+                    if value != 0, value & Self.hashBits == hashes[index - first] & Self.hashBits {
+                        touched &+= UInt64(stored[Int(truncatingIfNeeded: value & Self.offsetBits) - 1])
+                    }
+                }
+                for index in first..<end {
+                    answers.append(keys.withKey(index) { find($0, hash: hashes[index - first]) } != nil)
+                }
+                first = end
             }
-            for index in first..<end {
-                answers.append(keys.withKey(index) { find($0, hash: hashes[index - first]) } != nil)
-            }
-            first = end
         }
-        // keeps the offset reads of the second pass from being optimized away
+        // keeps the entry reads of the second pass from being optimized away
         if touched == UInt64.max { answers.append(false) }
     }
 
@@ -121,33 +128,38 @@ public struct ByteKeyTable: Sendable {
 
     /// Hands `body` the payload of an entry (valid only during the call).
     public func withPayload<R>(of entry: Int, _ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R {
-        let end = starts[entry + 1]
-        return try arena.withUnsafeBytes { try body(UnsafeRawBufferPointer(rebasing: $0[(end - payloadSize)..<end])) }
+        try arena.withUnsafeBytes { stored in
+            let start = entry + 4 + keyLength(stored, entry)
+            return try body(UnsafeRawBufferPointer(rebasing: stored[start..<(start + payloadSize)]))
+        }
+    }
+
+    private func keyLength(_ stored: UnsafeRawBufferPointer, _ entry: Int) -> Int {
+        Int(UInt32(littleEndian: stored.loadUnaligned(fromByteOffset: entry, as: UInt32.self)))
     }
 
     private func matches(_ slotValue: UInt64, _ hash: UInt64, _ key: UnsafeRawBufferPointer) -> Bool {
-        guard slotValue & 0xFFFF_FFFF_0000_0000 == hash & 0xFFFF_FFFF_0000_0000 else { return false }
-        let entry = Int(truncatingIfNeeded: slotValue & 0xFFFF_FFFF) - 1
-        let start = starts[entry]
-        let length = starts[entry + 1] - start - payloadSize
-        guard length == key.count else { return false }
-        if length == 0 { return true }
-        return arena.withUnsafeBytes { stored in memcmpBytes(stored.baseAddress! + start, key.baseAddress!, length) }
+        guard slotValue & Self.hashBits == hash & Self.hashBits else { return false }
+        let entry = Int(truncatingIfNeeded: slotValue & Self.offsetBits) - 1
+        return arena.withUnsafeBytes { stored in
+            guard keyLength(stored, entry) == key.count else { return false }
+            return key.isEmpty || memcmpBytes(stored.baseAddress! + entry + 4, key.baseAddress!, key.count)
+        }
     }
 
     private mutating func grow() {
         let size = slots.count * 2
         var grown = [UInt64](repeating: 0, count: size)
         let newMask = size - 1
-        for value in slots where value != 0 {
-            // the slot keeps only 32 hash bits, so re-hash the key to place it
-            let entry = Int(truncatingIfNeeded: value & 0xFFFF_FFFF) - 1
-            let start = starts[entry]
-            let length = starts[entry + 1] - start - payloadSize
-            let hash = arena.withUnsafeBytes { hashBytes(UnsafeRawBufferPointer(rebasing: $0[start..<(start + length)])) }
-            var slot = Int(truncatingIfNeeded: hash) & newMask
-            while grown[slot] != 0 { slot = (slot + 1) & newMask }
-            grown[slot] = value
+        arena.withUnsafeBytes { stored in
+            for value in slots where value != 0 {
+                // the slot keeps only 24 hash bits, so re-hash the key to place it
+                let entry = Int(truncatingIfNeeded: value & Self.offsetBits) - 1
+                let hash = hashBytes(UnsafeRawBufferPointer(rebasing: stored[(entry + 4)..<(entry + 4 + keyLength(stored, entry))]))
+                var slot = Int(truncatingIfNeeded: hash) & newMask
+                while grown[slot] != 0 { slot = (slot + 1) & newMask }
+                grown[slot] = value
+            }
         }
         slots = grown
         mask = newMask
