@@ -31,11 +31,6 @@ final class KeySetObject: LuaObject {
         withFolded(bytes) { _ = keys.insert($0) }
     }
 
-    /// True when the set holds the key given as UTF-8 bytes, ignoring ASCII case.
-    func containsFolding(_ bytes: UnsafeRawBufferPointer) -> Bool {
-        withFolded(bytes) { keys.contains($0) }
-    }
-
     /// Answers, for each key of `batch` (UTF-8 bytes, folded here in place), whether the set holds it.
     func containsFoldingEach(_ batch: inout PackedKeys, into answers: inout [Bool]) {
         batch.foldASCIICase()
