@@ -15,7 +15,9 @@ enum RawStatement {
 
     /// Binds `values` to parameters 1…n.
     static func bind(_ statement: SQLiteStatement, _ values: [DatabaseValue]) {
-        for (offset, value) in values.enumerated() { bind(statement, value, at: Int32(offset + 1)) }
+        values.withUnsafeBufferPointer { buffer in
+            for offset in buffer.indices { bind(statement, buffer[offset], at: Int32(offset + 1)) }
+        }
     }
 
     /// Binds one value to a 1-based parameter.
@@ -24,7 +26,16 @@ enum RawStatement {
         case .null: sqlite3_bind_null(statement, index)
         case .int64(let number): sqlite3_bind_int64(statement, index, number)
         case .double(let number): sqlite3_bind_double(statement, index, number)
-        case .string(let text): sqlite3_bind_text(statement, index, text, -1, transient)
+        case .string(var text):
+            // the UTF-8 bytes with their length: no C string to make and measure (SQLite copies them)
+            // (an empty text needs an address of its own: a nil pointer would bind NULL)
+            if text.isEmpty { sqlite3_bind_text(statement, index, "", 0, transient); return }
+            text.withUTF8 { bytes in
+                // up to a NUL byte, as a C string always bound (text is read back as a C string)
+                let length = memchr(bytes.baseAddress!, 0, bytes.count).map { UnsafeRawPointer($0) - UnsafeRawPointer(bytes.baseAddress!) } ?? bytes.count
+                _ = sqlite3_bind_text(statement, index, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                      Int32(length), transient)
+            }
         case .blob(let data):
             data.withUnsafeBytes { bytes in
                 _ = sqlite3_bind_blob(statement, index, bytes.baseAddress, Int32(bytes.count), transient)

@@ -19,6 +19,11 @@ enum ValueCodec {
                     "A validation error occurred.  The length of the '\(attribute.name)' attribute of the '\(entity)' entity exceeded the maximum allowed length of '\(limit)'.",
                     entity: entity)
             }
+            if containsNUL(text) {
+                throw ServiceError(.payloadError,
+                    "The value of '\(attribute.name)' in '\(entity)' contains a NUL character (U+0000), which text columns cannot hold.",
+                    entity: entity)
+            }
             return text.databaseValue
         case (.integer, .integer(let number)), (.choice, .integer(let number)),
              (.state, .integer(let number)), (.status, .integer(let number)):
@@ -56,6 +61,12 @@ enum ValueCodec {
         default:
             throw wrongType(value, attribute, entity)
         }
+    }
+
+    /// True when the text has a U+0000 byte (SQLite's C-string side would cut it there).
+    static func containsNUL(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in !bytes.isEmpty && memchr(bytes.baseAddress!, 0, bytes.count) != nil }
     }
 
     /// The `FieldValue` of a stored column.

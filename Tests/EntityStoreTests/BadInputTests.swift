@@ -30,6 +30,19 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    func test_textWithANULCharacterIsRefusedNotStoredCutShort() throws {
+        try forEachStore { store in
+            let error = assertServiceError(.payloadError) { try store.createAccount("A", name: "before\u{0}after") }
+            XCTAssertTrue(error?.message.contains("'name'") ?? false, error?.message ?? "")
+            assertServiceError(.payloadError) { try store.createAccount("B\u{0}") }
+            assertServiceError(.payloadError) { try store.createAccount("D", extra: ["description": .string("\u{0}")]) }
+            XCTAssertEqual(try store.count("account"), 0)
+            // empty text stays empty text (not NULL)
+            _ = try store.createAccount("C", name: "")
+            XCTAssertEqual(try store.retrieve(EntityReference("account", keys: ["accountnumber": .string("C")]), columns: ["name"])["name"], .string(""))
+        }
+    }
+
     func test_overLongStringIsRejectedWithTheLimitInTheMessage() throws {
         try forEachStore { store in
             let error = assertServiceError(.stringTooLong) { try store.createAccount("A", name: String(repeating: "x", count: 161)) }
