@@ -20,6 +20,8 @@ final class RowPlan {
     let readMask: [Bool]
     /// Positions of `statecode` and `statuscode` among the field values.
     let statePositions: [Int]
+    /// The SELECT of the existing row by `key`, while the store keeps it (`EntityStore.keptStatement`).
+    weak var selectStatement: Statement?
 
     /// Nil when the shape needs the general path: an unknown, aliased or read-only column, a
     /// key that is not one Active key of plain columns, or the primary key used as a key.
@@ -89,7 +91,7 @@ extension EntityStore {
             encodingError = error
         }
         let nullState = plan.setsNullState(row.values)
-        let existing: ExistingRow? = try RawStatement.withFirstRow(db, db.cachedStatement(sql: table.keySQL[plan.key.name]!.selectRow),
+        let existing: ExistingRow? = try RawStatement.withFirstRow(db, keptStatement(db, table.keySQL[plan.key.name]!.selectRow, &plan.selectStatement),
                                                                    keyStorage) { raw throws -> ExistingRow in
             if row.mode == .createOnly {
                 throw ServiceError(.duplicateRecord, "A record with matching key values already exists.",

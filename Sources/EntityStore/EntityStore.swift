@@ -47,6 +47,10 @@ public final class EntityStore: DataService, @unchecked Sendable {
     var expandJoinMinimumRows: Int64 = 50_000
     /// True while a write runs; reads never use the lookup cache.
     var isWriting = false
+    /// Statements the write path holds by reference (`keptStatement`), so that no SQL text is
+    /// hashed per row to find them in GRDB's cache; finalized before the store closes. Touched
+    /// only inside database closures.
+    private var keptStatements: [String: Statement] = [:]
     /// The clock; tests move it to exercise token expiry.
     public var clock: @Sendable () -> Date = { Date() }
     /// Days a change token stays valid and tombstones are kept (`ExpireChangeTrackingInDays`).
@@ -212,7 +216,26 @@ public final class EntityStore: DataService, @unchecked Sendable {
     /// removes it, so a run leaves no write-ahead log behind. Nothing may use the store afterwards.
     /// - Throws: `store.unavailable` when SQLite cannot close it.
     public func close() throws {
-        try Self.mappingStoreErrors { try queue.close() }
+        try Self.mappingStoreErrors {
+            // kept statements would keep SQLite from closing the connection
+            try queue.inDatabase { _ in keptStatements.removeAll() }
+            try queue.close()
+        }
+    }
+
+    /// The statement in `slot` (a weak reference held by a table or plan), else the kept one
+    /// for `sql`, else `sql` prepared now and kept (one per SQL text) until the store closes.
+    /// For statements run once per row on the write path.
+    func keptStatement(_ db: Database, _ sql: String, _ slot: inout Statement?) throws -> Statement {
+        if let statement = slot { return statement }
+        if let statement = keptStatements[sql] {
+            slot = statement
+            return statement
+        }
+        let statement = try db.makeStatement(sql: sql)
+        keptStatements[sql] = statement
+        slot = statement
+        return statement
     }
 
     /// The definitions of all entities, sorted by name.

@@ -63,6 +63,9 @@ final class EntityTable: @unchecked Sendable {
     let singleColumnKeys: [String: AlternateKeyDefinition]
     /// UPDATE statements by the positions of the columns they set.
     var updateSQL: [[Int]: String] = [:]
+    /// `insertSQL` prepared, while the store keeps it (`EntityStore.keptStatement`); touched
+    /// only inside the store's write closures.
+    weak var insertStatement: Statement?
     /// Compiled upsert shapes by shape (`EntityStore.upsertRow`); nil for shapes that take the general path.
     var rowPlans: [ObjectIdentifier: (shape: RowShape, plan: RowPlan?)] = [:]
     /// Records of this entity found by a single-column key during writes (see

@@ -26,3 +26,27 @@ final class OpenWhileWritingTests: XCTestCase {
         try writer.close()
     }
 }
+
+/// The write path keeps its per-row statements prepared; closing the store must still close
+/// SQLite's connection, which then checkpoints and removes the write-ahead log.
+final class KeptStatementCloseTests: XCTestCase {
+    func test_closingAfterWritesThroughKeptStatementsRemovesTheLogAndKeepsTheRows() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdsync-kept-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("store.db").path
+        let store = try EntityStore(path: path)
+        let shape = RowShape(keyColumns: ["accountnumber"], fieldColumns: ["name"])
+        let rows = (0..<50).map { ServiceRequest.upsertRow(RowUpsert(entity: "account", shape: shape, keyValues: [.string("K\($0)")],
+                                                                      values: [.string("Name \($0)")], mode: .createOrUpdate)) }
+        _ = try store.execute(.executeMultiple(rows, continueOnError: false, returnResponses: false))
+        try store.createAccount("C1")
+        _ = try store.execute(.executeMultiple(rows, continueOnError: false, returnResponses: false))  // unchanged: the kept SELECT again
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path + "-wal"))
+        try store.close()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path + "-wal"), "the connection did not close: the log is still there")
+        let reopened = try EntityStore(path: path)
+        XCTAssertEqual(try reopened.count("account"), 51)
+        try reopened.close()
+    }
+}
