@@ -54,7 +54,8 @@ extension EntityStore {
     /// Reads `column` and the primary key of every row. Values a key may not hold (SPEC §1
     /// rule 11) are left out, so looking them up still fails on the SQL path.
     private func readKeyMap(_ target: EntityTable, column: String, rows: Int, _ db: Database) throws -> LookupKeyMap {
-        var map = ByteKeyTable(payloadSize: 16, capacity: rows)
+        // room for keys up to 64 bytes (e-mail addresses, codes): the arena is not copied as it fills
+        var map = ByteKeyTable(payloadSize: 16, capacity: rows, keyLength: 64)
         // NOT INDEXED: walking the key's index would seek each row in the table for its id
         // (random reads); one pass over the table reads both columns in page order (7× faster)
         let sql = "SELECT \(quoteIdentifier(column)), \(quoteIdentifier(target.primaryKey)) FROM \(target.quotedTable) NOT INDEXED WHERE \(quoteIdentifier(column)) IS NOT NULL"

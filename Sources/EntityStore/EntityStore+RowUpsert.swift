@@ -91,7 +91,7 @@ extension EntityStore {
             encodingError = error
         }
         let nullState = plan.setsNullState(row.values)
-        let existing: ExistingRow? = try RawStatement.withFirstRow(db, keptStatement(db, table.keySQL[plan.key.name]!.selectRow, &plan.selectStatement),
+        let existing: ExistingRow? = try RawStatement.withFirstRow(db, plan.selectStatement ?? keptStatement(db, table.keySQL[plan.key.name]!.selectRow, &plan.selectStatement),
                                                                    keyStorage) { raw throws -> ExistingRow in
             if row.mode == .createOnly {
                 throw ServiceError(.duplicateRecord, "A record with matching key values already exists.",

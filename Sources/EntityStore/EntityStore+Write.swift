@@ -61,7 +61,7 @@ extension EntityStore {
         values["modifiedon"] = context.nowMillis.databaseValue
         invalidateLookups(table)
         try runWrite(table, keyText: describeKey(table, values) ?? recordID.description) {
-            try RawStatement.execute(context.db, keptStatement(context.db, table.insertSQL, &table.insertStatement), values.values.map { $0 ?? .null })
+            try RawStatement.execute(context.db, table.insertStatement ?? keptStatement(context.db, table.insertSQL, &table.insertStatement), values.values.map { $0 ?? .null })
         }
         return recordID
     }

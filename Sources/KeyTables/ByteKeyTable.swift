@@ -23,14 +23,17 @@ public struct ByteKeyTable: Sendable {
     /// Bytes the table holds (arena and slots), for memory reports and limits.
     public var byteSize: Int { arena.capacity + slots.count * 8 }
 
-    /// An empty table for keys with `payloadSize`-byte payloads, sized for `capacity` keys.
-    public init(payloadSize: Int = 0, capacity: Int = 16) {
+    /// An empty table for keys with `payloadSize`-byte payloads, sized for `capacity` keys
+    /// (with room for keys of about `keyLength` bytes without growing the arena; memory the
+    /// keys do not reach is only reserved, never touched).
+    public init(payloadSize: Int = 0, capacity: Int = 16, keyLength: Int = 0) {
         self.payloadSize = payloadSize
         var size = 16
         while size < capacity * 2 { size <<= 1 }
         slots = Array(repeating: 0, count: size)
         mask = size - 1
         seed = UInt64.random(in: 1...UInt64.max)
+        if keyLength > 0 { arena.reserveCapacity(capacity * (4 + keyLength + payloadSize)) }
     }
 
     /// Adds a key with its payload (`payloadSize` bytes; zeros when nil).
