@@ -55,7 +55,23 @@ public struct LuaCallContext {
         guard lua_type(luaState, index) == LUA_TSTRING else { return false }
         var length = 0
         guard let chars = lua_tolstring(luaState, index, &length), length == bytes.count else { return false }
-        return bytes.withUnsafeBytes { $0.elementsEqual(UnsafeRawBufferPointer(start: chars, count: length)) }
+        if length == 0 { return true }
+        // eight bytes at a time (column names are short; no per-byte iterator)
+        return bytes.withUnsafeBytes { given in
+            let stored = UnsafeRawPointer(chars)
+            var offset = 0
+            while offset + 8 <= length {
+                if given.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != stored.loadUnaligned(fromByteOffset: offset, as: UInt64.self) {
+                    return false
+                }
+                offset += 8
+            }
+            while offset < length {
+                if given[offset] != stored.load(fromByteOffset: offset, as: UInt8.self) { return false }
+                offset += 1
+            }
+            return true
+        }
     }
 
     /// The raw bytes of the string at `index`, only if it is a Lua string.
