@@ -1,5 +1,8 @@
 import CLua
 import CLuaShims
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The view a Swift binding gets of its Lua call: typed reads that never raise, and pushes.
 ///
@@ -56,22 +59,7 @@ public struct LuaCallContext {
         var length = 0
         guard let chars = lua_tolstring(luaState, index, &length), length == bytes.count else { return false }
         if length == 0 { return true }
-        // eight bytes at a time (column names are short; no per-byte iterator)
-        return bytes.withUnsafeBytes { given in
-            let stored = UnsafeRawPointer(chars)
-            var offset = 0
-            while offset + 8 <= length {
-                if given.loadUnaligned(fromByteOffset: offset, as: UInt64.self) != stored.loadUnaligned(fromByteOffset: offset, as: UInt64.self) {
-                    return false
-                }
-                offset += 8
-            }
-            while offset < length {
-                if given[offset] != stored.load(fromByteOffset: offset, as: UInt8.self) { return false }
-                offset += 1
-            }
-            return true
-        }
+        return bytes.withUnsafeBytes { memcmp($0.baseAddress!, chars, length) == 0 }
     }
 
     /// The raw bytes of the string at `index`, only if it is a Lua string.

@@ -156,10 +156,7 @@ final class BadInputTests: XCTestCase {
     }
 
     func test_lookupsSeeWritesMadeThroughAnotherConnectionBetweenTransactions() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdsync-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("store.db").path
+        let path = try temporaryStorePath()
         let first = try EntityStore(path: path)
         let second = try EntityStore(path: path)
         let contact = EntityReference("contact", keys: ["emailaddress1": .string("moved@x.test")])

@@ -160,10 +160,7 @@ final class LookupKeyMapTests: XCTestCase {
 /// What group commit asks the store: whether an open transaction outgrew the page cache.
 final class RunTransactionSpillTests: XCTestCase {
     func test_aTransactionLargerThanThePageCacheIsReportedOnceAsOutgrowingIt() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdsync-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try EntityStore(path: directory.appendingPathComponent("store.db").path)
+        let store = try EntityStore(path: try temporaryStorePath())
         try store.queue.inDatabase { try $0.execute(sql: "PRAGMA cache_size = 32") }  // 32 pages
         try store.beginRunTransaction()
         XCTAssertFalse(store.runTransactionOutgrewCache())

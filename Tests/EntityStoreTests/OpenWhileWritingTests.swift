@@ -7,10 +7,7 @@ import XCTest
 /// (group commit keeps one open nearly all the time) must not keep others from opening it.
 final class OpenWhileWritingTests: XCTestCase {
     func test_aSetUpStoreOpensAndReadsWhileAnotherConnectionHoldsAWriteTransaction() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdsync-open-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("store.db").path
+        let path = try temporaryStorePath()
         let writer = try EntityStore(path: path)
         try writer.createAccount("A1")
         _ = try writer.execute(.delete(account("A1"), ifVersion: nil))  // a fresh tombstone: nothing to purge
@@ -31,10 +28,7 @@ final class OpenWhileWritingTests: XCTestCase {
 /// SQLite's connection, which then checkpoints and removes the write-ahead log.
 final class KeptStatementCloseTests: XCTestCase {
     func test_closingAfterWritesThroughKeptStatementsRemovesTheLogAndKeepsTheRows() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdsync-kept-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("store.db").path
+        let path = try temporaryStorePath()
         let store = try EntityStore(path: path)
         let shape = RowShape(keyColumns: ["accountnumber"], fieldColumns: ["name"])
         let rows = (0..<50).map { ServiceRequest.upsertRow(RowUpsert(entity: "account", shape: shape, keyValues: [.string("K\($0)")],

@@ -89,3 +89,13 @@ extension ChangeItem {
     var updatedID: RecordID? { if case .newOrUpdated(let record) = self { return record.id } else { return nil } }
     var deletedID: RecordID? { if case .removedOrDeleted(let reference) = self { return reference.id } else { return nil } }
 }
+
+extension XCTestCase {
+    /// The path of a store file in a fresh temporary directory, removed when the test ends.
+    func temporaryStorePath() throws -> String {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdsync-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: directory) }
+        return directory.appendingPathComponent("store.db").path
+    }
+}
