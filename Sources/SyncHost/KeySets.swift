@@ -14,8 +14,6 @@ final class KeySetObject: LuaObject {
     /// The keys' comparison forms (ASCII letters lower-cased), as bytes: a million keys cost
     /// tens of megabytes and no String each.
     private var keys = ByteKeyTable(capacity: 1024)
-    /// Reused to lower-case a key before it is added or looked up.
-    private var folded: [UInt8] = []
 
     /// The number of keys.
     var count: Int { keys.count }
@@ -26,23 +24,16 @@ final class KeySetObject: LuaObject {
 
     func contains(_ key: String) -> Bool { keys.contains(key) }
 
-    /// Adds a key given as UTF-8 bytes, ignoring ASCII case.
-    func insertFolding(_ bytes: UnsafeRawBufferPointer) {
-        withFolded(bytes) { _ = keys.insert($0) }
+    /// Adds each key of `batch` (UTF-8 bytes, folded here in place), ignoring ASCII case.
+    func insertFoldingEach(_ batch: inout PackedKeys) {
+        batch.foldASCIICase()
+        for index in 0..<batch.count { batch.withKey(index) { _ = keys.insert($0) } }
     }
 
     /// Answers, for each key of `batch` (UTF-8 bytes, folded here in place), whether the set holds it.
     func containsFoldingEach(_ batch: inout PackedKeys, into answers: inout [Bool]) {
         batch.foldASCIICase()
         keys.containsEach(batch, into: &answers)
-    }
-
-    private func withFolded<R>(_ bytes: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> R) -> R {
-        guard bytes.contains(where: { $0 >= 65 && $0 <= 90 }) else { return body(bytes) }
-        folded.removeAll(keepingCapacity: true)
-        folded.append(contentsOf: bytes)
-        for index in folded.indices where folded[index] >= 65 && folded[index] <= 90 { folded[index] += 32 }
-        return folded.withUnsafeBytes(body)
     }
 }
 
@@ -58,7 +49,8 @@ private final class KeyInserter: @unchecked Sendable {
 
     func insert(_ chunk: PackedKeys) {
         queue.async { [self] in
-            for index in 0..<chunk.count { chunk.withKey(index) { set.insertFolding($0) } }
+            var chunk = chunk
+            set.insertFoldingEach(&chunk)
         }
     }
 

@@ -54,9 +54,7 @@ final class RowShaper {
         try ctx.forEachEntry(in: ctx.absolute(table)) { key, value in
             guard ctx.type(at: key) == .string else { throw LuaError.argument(argument, "field names must be strings") }
             let position = values.count
-            if names == nil, !(expected.map { expected in
-                position < expected.count && expected.withUnsafeBufferPointer { ctx.stringEquals(at: key, $0[position]) }
-            } ?? false) {
+            if names == nil, !(expected.map { position < $0.count && ctx.stringEquals(at: key, $0[position]) } ?? false) {
                 // the entries so far matched the expected names; from here on, read each name
                 names = (expected ?? []).prefix(position).map { String(decoding: $0, as: UTF8.self) }
             }
