@@ -30,11 +30,10 @@ enum RawStatement {
             // the UTF-8 bytes with their length: no C string to make and measure (SQLite copies them)
             // (an empty text needs an address of its own: a nil pointer would bind NULL)
             if text.isEmpty { sqlite3_bind_text(statement, index, "", 0, transient); return }
+            // (stored text never holds NUL: `ValueCodec` refuses it, so nothing is cut short here)
             text.withUTF8 { bytes in
-                // up to a NUL byte, as a C string always bound (text is read back as a C string)
-                let length = memchr(bytes.baseAddress!, 0, bytes.count).map { UnsafeRawPointer($0) - UnsafeRawPointer(bytes.baseAddress!) } ?? bytes.count
                 _ = sqlite3_bind_text(statement, index, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
-                                      Int32(length), transient)
+                                      Int32(bytes.count), transient)
             }
         case .blob(let data):
             data.withUnsafeBytes { bytes in
