@@ -113,9 +113,7 @@ public struct ByteKeyTable: Sendable {
                 first = end
             }
         }
-        // keeps the entry reads of the second pass from being optimized away (a sum of bytes,
-        // at most 255 per key, never reaches this value, so no answer is ever added here)
-        if touched == UInt64.max { answers.append(false) }
+        keep(touched)
     }
 
     /// The entry holding the UTF-8 bytes of `key`, or nil.
@@ -192,10 +190,15 @@ public struct ByteKeyTable: Sendable {
     }
 }
 
+/// Takes a value the optimizer must not prove unused (the entry reads of `containsEach`'s
+/// second pass exist only to bring memory into the cache).
+@inline(never) @_optimize(none)
+private func keep(_ value: UInt64) {}
+
 /// Byte strings packed end to end (no allocation per key), to hand many keys over at once.
 public struct PackedKeys: Sendable {
     /// The keys' bytes, back to back.
-    public private(set) var bytes: [UInt8] = []
+    private var bytes: [UInt8] = []
     private var ends: [Int] = []
 
     /// The number of keys.
