@@ -94,6 +94,43 @@ final class BindingTests: XCTestCase {
             """, store: store)
     }
 
+    func test_refByOneTextColumnBehavesAsAnyReferenceAfterACollection() throws {
+        let store = try makeStore()
+        try runScript("""
+            cds.upsert("contact", { emailaddress1 = "keep@x.test" }, { lastname = "K" })
+            -- built from strings that exist nowhere else, then a full collection: the reference
+            -- keeps what it refers to
+            local refs = {}
+            for i = 1, 50 do refs[i] = cds.ref("contact", "email" .. "address1", "keep" .. "@x.test" .. string.rep(" ", 0)) end
+            collectgarbage(); collectgarbage()
+            local ref = refs[50]
+            assert(ref.entity == "contact", tostring(ref.entity))
+            assert(ref.key == "emailaddress1='keep@x.test'", ref.key)
+            assert(ref.id == nil and ref.lastname == nil)
+            assert(tostring(ref) == "contact(emailaddress1='keep@x.test')", tostring(ref))
+            assert(ref == refs[1] and ref == cds.ref("contact", { emailaddress1 = "keep@x.test" }))
+            assert(cds.ref("contact", { emailaddress1 = "keep@x.test" }) == ref)
+            assert(ref ~= cds.ref("contact", "emailaddress1", "other@x.test"))
+            assert(ref ~= cds.ref("account", "emailaddress1", "keep@x.test"))
+            assert(getmetatable(ref) == false)
+            assert(json.encode({ r = ref }) == [[{"r":"emailaddress1='keep@x.test'"}]], json.encode({ r = ref }))
+            cds.upsert("account", { accountnumber = "KR1" }, { name = "n", primarycontactid = ref })
+            local contact = cds.get("contact", { emailaddress1 = "keep@x.test" })
+            assert(cds.get("account", { accountnumber = "KR1" }).primarycontactid.id == contact.contactid)
+            local set = cds.key_set(); set:add(ref)
+            assert(set:has(cds.ref("contact", { emailaddress1 = "KEEP@x.test" })) and set:count() == 1)
+            """, store: store)
+        // a missing target is reported with the reference's key, the record's key and the line
+        let report = try runScript("""
+            cds.upsert("account", { accountnumber = "KR2" }, {
+              name = "n", primarycontactid = cds.ref("contact", "emailaddress1", "ghost@x.test") })
+            """, store: store, expectSuccess: false)
+        XCTAssertEqual(report.errorCode, "0x80060891")
+        let error = report.error ?? ""
+        XCTAssertTrue(error.hasPrefix("job.lua:1: ") && error.contains("emailaddress1='ghost@x.test'")
+                      && error.contains("(key: accountnumber='KR2')"), error)
+    }
+
     func test_expandedLookupsReadTheRelatedRecordsColumns() throws {
         let store = try makeStore()
         try runScript("""
