@@ -11,16 +11,26 @@ import KeyTables
 final class LookupKeyMap {
     let column: String
     private let table: ByteKeyTable
+    /// The ids made last, by entry (direct-mapped on the entry's offset): a bulk load names
+    /// the same few regions and owners row after row, and their ids are then not formatted
+    /// and allocated again for every row. Touched only on the store's write path (one thread).
+    private var recent: [(entry: Int, id: RecordID)?]
+    static let recentSlots = 1024
 
     init(column: String, table: ByteKeyTable) {
         self.column = column
         self.table = table
+        recent = Array(repeating: nil, count: Self.recentSlots)
     }
 
     /// The id stored with `text`, or nil.
     func id(for text: String) -> RecordID? {
         guard let entry = table.find(text) else { return nil }
-        return table.withPayload(of: entry) { RecordID(bytes: $0) }
+        let slot = entry & (Self.recentSlots - 1)
+        if let known = recent[slot], known.entry == entry { return known.id }
+        let id = table.withPayload(of: entry) { RecordID(bytes: $0) }
+        recent[slot] = (entry, id)
+        return id
     }
 }
 

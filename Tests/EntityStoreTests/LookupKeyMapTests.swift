@@ -1,4 +1,5 @@
 import EntityModel
+import KeyTables
 import XCTest
 
 @testable import EntityStore
@@ -40,6 +41,32 @@ final class LookupKeyMapTests: XCTestCase {
             }
         }
         return contactIDs
+    }
+
+    func test_aKeyMapGivesEachKeyItsOwnIDWhateverTheOrderOfLookups() {
+        // more keys than the map keeps recent ids for, so that entries share slots
+        let count = LookupKeyMap.recentSlots * 3 + 7
+        var table = ByteKeyTable(payloadSize: 16, capacity: count)
+        var expected: [String: RecordID] = [:]
+        for index in 0..<count {
+            let key = "k\(index)@x.test"
+            var bytes = [UInt8](repeating: 0, count: 16)
+            withUnsafeBytes(of: UInt64(index * 7919 + 1).bigEndian) { bytes.replaceSubrange(8..<16, with: $0) }
+            let id = bytes.withUnsafeBytes { RecordID(bytes: $0) }
+            expected[key] = id
+            bytes.withUnsafeBytes { _ = table.insert(key, payload: $0) }
+        }
+        let map = LookupKeyMap(column: "emailaddress1", table: table)
+        var order = Array(expected.keys).sorted()
+        for round in 0..<3 {
+            if round == 1 { order.reverse() }
+            if round == 2 { order = order.enumerated().sorted { ($0.offset * 31) % count < ($1.offset * 31) % count }.map(\.element) }
+            for key in order {
+                XCTAssertEqual(map.id(for: key), expected[key], "\(key) in round \(round)")
+                XCTAssertEqual(map.id(for: key), expected[key], "\(key) again in round \(round)")
+            }
+        }
+        XCTAssertNil(map.id(for: "absent@x.test"))
     }
 
     func test_manyLookupMissesReadTheKeyMapAndEveryLookupStillFindsItsOwnRecord() throws {
