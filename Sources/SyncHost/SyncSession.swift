@@ -35,9 +35,9 @@ final class SyncSession {
     }
 
     /// Queues a write made by the script at `line`; returns the box its result will land in.
-    func write(_ request: ServiceRequest, line: Int) throws -> ResultBox {
+    func write(_ request: consuming ServiceRequest, line: Int) throws -> ResultBox {
         let box = ResultBox()
-        try queue.enqueue(WriteQueue.Pending(request: request, line: line, source: currentSource, box: box))
+        try queue.enqueue(request, WriteQueue.Pending(line: line, source: currentSource, box: box))
         progress?.update(queue.counters, pending: 1)
         return box
     }

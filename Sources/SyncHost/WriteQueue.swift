@@ -34,8 +34,9 @@ public struct RowFailure: Error, Sendable {
 /// script queued meanwhile, are marked not sent. Waiting is `DispatchQueue.sync` on the worker
 /// (as GRDB waits on its own queue), never a semaphore and never Swift concurrency.
 final class WriteQueue {
+    /// Where a queued write comes from and where its result goes. (Its request is kept apart,
+    /// in an array that becomes the batch's request as it is: no request is copied per write.)
     struct Pending {
-        var request: ServiceRequest
         var line: Int
         var source: SourcePosition?
         var box: ResultBox?
@@ -51,15 +52,20 @@ final class WriteQueue {
     /// Writes dropped because an earlier record of their batch failed under stop.
     private(set) var notSent = 0
     private var pending: [Pending] = []
-    private var transaction: [Pending]?
+    private var pendingRequests: [ServiceRequest] = []
+    private var transaction: (requests: [ServiceRequest], writes: [Pending])?
 
     /// A batch the worker is executing, and its outcome once done.
     private final class InFlight: @unchecked Sendable {
+        let requests: [ServiceRequest]
         let batch: [Pending]
         var outcome: Result<ServiceResponse, Error>?
         /// Set on the worker when the batch was not sent because one before it failed.
         var skipped = false
-        init(_ batch: [Pending]) { self.batch = batch }
+        init(_ requests: [ServiceRequest], _ batch: [Pending]) {
+            self.requests = requests
+            self.batch = batch
+        }
     }
     private let worker = DispatchQueue(label: "cdsync.write-batches")
     private static let releaser = DispatchQueue(label: "cdsync.release", qos: .utility)
@@ -87,6 +93,7 @@ final class WriteQueue {
         self.options = options
         self.rejects = rejects
         pending.reserveCapacity(options.batchSize)
+        pendingRequests.reserveCapacity(options.batchSize)
         if options.groupCommitRows > 0, !options.atomic, !options.dryRun, let store = service as? RunTransactionSupport {
             group = GroupCommit(store: store, worker: worker, maxRows: options.groupCommitRows, maxAge: options.groupCommitSeconds)
         } else {
@@ -98,16 +105,18 @@ final class WriteQueue {
 
     /// Queues a write; sends the batch when it is full (without waiting for it).
     /// - Throws: `RowFailure` when a record of an earlier batch failed and the policy is stop.
-    func enqueue(_ write: Pending) throws {
+    func enqueue(_ request: consuming ServiceRequest, _ write: Pending) throws {
         writesQueued += 1
         if transaction != nil {
-            guard transaction!.count < Self.maxTransactionWrites else {
+            guard transaction!.writes.count < Self.maxTransactionWrites else {
                 throw ServiceError(.invalidArgument, "A cds.transaction holds at most \(Self.maxTransactionWrites) writes.")
             }
             write.box?.insideTransaction = true
-            transaction!.append(write)
+            transaction!.requests.append(request)
+            transaction!.writes.append(write)
             return
         }
+        pendingRequests.append(request)
         pending.append(write)
         if pending.count >= options.batchSize { try send(wait: !options.pipelined) }
     }
@@ -182,14 +191,19 @@ final class WriteQueue {
             // script queued meanwhile comes after the failure and is never sent
             markNotSent(pending[...], ServiceError(.notSent, "Not sent: \(Self.notSentReason(error))."))
             pending.removeAll(keepingCapacity: true)
+            pendingRequests.removeAll(keepingCapacity: true)
             throw error
         }
         guard !pending.isEmpty else { return }
-        let flight = InFlight(pending)
-        pending.removeAll(keepingCapacity: true)
+        let flight = InFlight(pendingRequests, pending)
+        // new buffers for the next batch: the flight keeps these (the request shares its array)
+        pending = []
+        pending.reserveCapacity(options.batchSize)
+        pendingRequests = []
+        pendingRequests.reserveCapacity(options.batchSize)
         counters.requests += 1
         let continueOnError = options.onError == .continue
-        let request = ServiceRequest.executeMultiple(flight.batch.map { $0.request }, continueOnError: continueOnError,
+        let request = ServiceRequest.executeMultiple(flight.requests, continueOnError: continueOnError,
                                                      returnResponses: true)
         let service = self.service
         let group = self.group
@@ -274,7 +288,7 @@ final class WriteQueue {
         for item in items {
             let write = batch[item.requestIndex]
             if let fault = item.fault {
-                let failure = failure(fault, write)
+                let failure = failure(fault, flight.requests[item.requestIndex], write)
                 write.box?.error = fault
                 write.box?.failureKey = failure.key
                 write.box?.failureLine = failure.line
@@ -284,7 +298,7 @@ final class WriteQueue {
                 write.box?.response = result
                 count(result)
             }
-            if options.dryRun { options.outcomeLine(Self.outcomeLine(write.request, item)) }
+            if options.dryRun { options.outcomeLine(Self.outcomeLine(flight.requests[item.requestIndex], item)) }
         }
         if let firstFailure {
             stopFailure = stopFailure ?? firstFailure
@@ -327,7 +341,10 @@ final class WriteQueue {
     /// batch in flight finishes first and is counted.
     func discardPending() -> Int {
         settle()
-        defer { pending.removeAll() }
+        defer {
+            pending.removeAll()
+            pendingRequests.removeAll()
+        }
         return pending.count
     }
 
@@ -335,7 +352,7 @@ final class WriteQueue {
     func beginTransaction() throws {
         guard transaction == nil else { throw ServiceError(.invalidArgument, "cds.transaction cannot be nested.") }
         try flush()
-        transaction = []
+        transaction = ([], [])
     }
 
     /// A transaction goes to the service as one ExecuteTransaction, so it has the batch limit.
@@ -344,13 +361,13 @@ final class WriteQueue {
     /// Sends the buffered writes as one ExecuteTransaction.
     /// - Throws: `RowFailure` for the failing record; nothing of the transaction is written then.
     func commitTransaction() throws {
-        guard let writes = transaction else { return }
+        guard let (requests, writes) = transaction else { return }
         transaction = nil
         defer { for write in writes { write.box?.insideTransaction = false } }
         guard !writes.isEmpty else { return }
         counters.requests += 1
         do {
-            guard case .transaction(let responses) = try service.execute(.executeTransaction(writes.map { $0.request }, returnResponses: true)) else { return }
+            guard case .transaction(let responses) = try service.execute(.executeTransaction(requests, returnResponses: true)) else { return }
             for (write, response) in zip(writes, responses) {
                 write.box?.response = response
                 write.box?.insideTransaction = false
@@ -360,13 +377,14 @@ final class WriteQueue {
             let index = error.requestIndex ?? 0
             counters.failed += 1
             for write in writes { write.box?.error = error; write.box?.insideTransaction = false }
-            throw failure(error, writes[min(index, writes.count - 1)])
+            let failed = min(index, writes.count - 1)
+            throw failure(error, requests[failed], writes[failed])
         }
     }
 
     /// Forgets the buffered writes of a transaction whose function failed.
     func abandonTransaction() {
-        for write in transaction ?? [] { write.box?.insideTransaction = false }
+        for write in transaction?.writes ?? [] { write.box?.insideTransaction = false }
         transaction = nil
     }
 
@@ -389,13 +407,13 @@ final class WriteQueue {
     /// Counts a rejected source row (for example a malformed CSV row).
     func countRejectedRow() { counters.failed += 1 }
 
-    private func failure(_ error: ServiceError, _ write: Pending) -> RowFailure {
+    private func failure(_ error: ServiceError, _ request: ServiceRequest, _ write: Pending) -> RowFailure {
         // Only a create without an id needs the schema: its key values are in its fields.
         var definition: EntityDefinition?
-        if case .create(let entity, nil, _) = write.request {
+        if case .create(let entity, nil, _) = request {
             definition = try? service.entityDefinitions().first { $0.name == entity }
         }
-        let requestKey = Self.keyText(write.request, definition: definition)
+        let requestKey = Self.keyText(request, definition: definition)
         // A create always names its record; error.key would be some other record's (a lookup's).
         let key = requestKey.isEmpty ? (error.key ?? requestKey) : requestKey
         return RowFailure(error: error, line: write.line, source: write.source?.description, key: key)
