@@ -1,5 +1,5 @@
 import EntityModel
-import EntityStore
+@testable import EntityStore
 import Foundation
 import XCTest
 
@@ -42,5 +42,23 @@ final class KeptStatementCloseTests: XCTestCase {
         let reopened = try EntityStore(path: path)
         XCTAssertEqual(try reopened.count("account"), 51)
         try reopened.close()
+    }
+}
+
+/// The log is kept at the size one checkpoint interval fills, so later intervals overwrite its
+/// blocks instead of extending the file (which ext4 zero-fills first, frame by frame).
+final class LogSizeTests: XCTestCase {
+    func test_theLogIsCutBackOnlyBelowWhatOneCheckpointIntervalFills() throws {
+        let store = try EntityStore(path: try temporaryStorePath())
+        defer { try? store.close() }
+        let (limit, interval, pageSize) = try store.queue.inDatabase { db in
+            (try Int.fetchOne(db, sql: "PRAGMA journal_size_limit") ?? 0, try Int.fetchOne(db, sql: "PRAGMA wal_autocheckpoint") ?? 0,
+             try Int.fetchOne(db, sql: "PRAGMA page_size") ?? 0)
+        }
+        XCTAssertEqual(limit, EntityStore.walSizeLimit)
+        // a frame is a 24-byte header and a page; the log starts with a 32-byte header
+        let filled = 32 + interval * (24 + pageSize)
+        XCTAssertGreaterThan(limit, filled, "\(interval) frames of \(pageSize)-byte pages fill \(filled) bytes")
+        XCTAssertLessThan(limit, 2 * filled, "the log may stay large on disk; keep the limit near what an interval fills")
     }
 }
