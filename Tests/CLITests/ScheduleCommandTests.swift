@@ -179,6 +179,16 @@ final class ScheduleCommandTests: XCTestCase {
         defer { CLIRunner.stop(scheduler) }
         try waitUntil("the catch-up run to start") { try history(directory, job: "yearly").first?.outcome == "running" }
         kill(scheduler.processIdentifier, SIGTERM)
+        // a scheduler (or run) that ignored the signal fails the test instead of hanging the suite
+        let deadline = Date().addingTimeInterval(60)
+        while scheduler.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if scheduler.isRunning {
+            let run = try history(directory, job: "yearly").first
+            if let pid = run?.pid, run?.outcome == "running" { kill(Int32(pid), SIGKILL) }
+            kill(scheduler.processIdentifier, SIGKILL)
+            scheduler.waitUntilExit()
+            return XCTFail("the scheduler was still running 60 s after SIGTERM (its run: \(run?.outcome ?? "none"))")
+        }
         let log = String(decoding: (scheduler.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         scheduler.waitUntilExit()
         XCTAssertEqual(scheduler.terminationStatus, 0, log)
