@@ -28,7 +28,9 @@ final class ChildRunLauncher: RunLauncher, @unchecked Sendable {
         process.environment = environment
         let output = Pipe()
         process.standardOutput = output
-        DispatchQueue.global().async { [self] in
+        // a thread of its own: it blocks until the child exits, which may take hours, and a
+        // global queue's few threads are for short work (signal handling among it)
+        Thread { [self] in
             do {
                 try lock.withLock {
                     try process.run()
@@ -44,7 +46,7 @@ final class ChildRunLauncher: RunLauncher, @unchecked Sendable {
             process.waitUntilExit()
             lock.withLock { running[process.processIdentifier] = nil }
             completion(Self.result(process, output: String(decoding: data, as: UTF8.self), job: job.name))
-        }
+        }.start()
     }
 
     func interruptAll() {

@@ -204,4 +204,55 @@ final class ScheduleCommandTests: XCTestCase {
         XCTAssertNil(try store.token(named: "never"), "an interrupted run advances no token")
         XCTAssertNotNil(try store.retrieve(EntityReference("account", keys: ["accountnumber": .string("FIRST")]), columns: nil))
     }
+
+    func test_sigtermStopsTheSchedulerPromptlyWithMoreRunsInFlightThanCores() throws {
+        // each running job holds a thread while it waits for its child; the signal must still be
+        // handled at once however many there are
+        let directory = try temporaryDirectory()
+        let jobCount = max(3, ProcessInfo.processInfo.activeProcessorCount + 1)
+        try write("""
+            cds.upsert("account", { accountnumber = "FIRST" }, { name = "sent" })
+            cds.flush()
+            local i = 0
+            while true do i = i + 1 end
+            """, "spin.lua", in: directory)
+        try write("jobs:\n" + (0..<jobCount).map { index in
+            "  - { name: j\(index), script: spin.lua, schedule: \"@yearly\", target: s\(index).db, missed: run_once }\n"
+        }.joined(), "jobs.yaml", in: directory)
+        let stores = try (0..<jobCount).map { index -> EntityStore in
+            let store = try EntityStore(path: directory.appendingPathComponent("s\(index).db").path)
+            let old = try store.recordRunStart(RunHistoryEntry(job: "j\(index)", script: "spin.lua", pid: 1, host: "elsewhere",
+                                                               startedAt: Date().addingTimeInterval(-730 * 86_400), tokensBefore: [:]))
+            try store.recordRunEnd(id: old, endedAt: Date().addingTimeInterval(-730 * 86_400), outcome: "succeeded", exitCode: 0,
+                                   counts: RunHistoryCounts(), tokensAfter: [:], error: nil)
+            return store
+        }
+        let scheduler = try CLIRunner.start(["schedule", "jobs.yaml"], in: directory)
+        defer { CLIRunner.stop(scheduler) }
+        try waitUntil("all \(jobCount) runs to start", seconds: 60) {
+            try stores.enumerated().allSatisfy { index, store in try store.runHistory(job: "j\(index)").first?.outcome == "running" }
+        }
+        let signalled = Date()
+        kill(scheduler.processIdentifier, SIGTERM)
+        let deadline = signalled.addingTimeInterval(30)
+        while scheduler.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        if scheduler.isRunning {
+            for (index, store) in stores.enumerated() {
+                if let run = try store.runHistory(job: "j\(index)").first, run.outcome == "running" { kill(run.pid, SIGKILL) }
+            }
+            kill(scheduler.processIdentifier, SIGKILL)
+            scheduler.waitUntilExit()
+            return XCTFail("the scheduler was still running 30 s after SIGTERM with \(jobCount) runs in flight")
+        }
+        let log = String(decoding: (scheduler.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(scheduler.terminationStatus, 0, log)
+        let interrupted = log.split(separator: "\n").filter { line in
+            guard let event = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { return false }
+            return event["event"] as? String == "run_finished" && event["outcome"] as? String == "interrupted" && event["exit_code"] as? Int == 75
+        }
+        XCTAssertEqual(interrupted.count, jobCount, log)
+        for (index, store) in stores.enumerated() {
+            XCTAssertEqual(try store.runHistory(job: "j\(index)").first?.outcome, "interrupted", "j\(index)")
+        }
+    }
 }
