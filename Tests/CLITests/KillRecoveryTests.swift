@@ -50,7 +50,10 @@ final class KillRecoveryTests: XCTestCase {
     func test_killedRunsConvergeToTheUninterruptedState() throws {
         let reference = try temporaryDirectory()
         try prepare(reference)
+        let started = Date()
         let clean = try CLIRunner.run(["run", "load.lua", "--db", "store.db", "--batch-size", "100"], in: reference)
+        // kills land at fractions of what a whole run takes on this machine, so they fall mid-way
+        let duration = Date().timeIntervalSince(started)
         XCTAssertEqual(clean.status, 0, clean.stderr)
         let expected = try state(reference)
         XCTAssertEqual(expected.count, rows)
@@ -58,17 +61,19 @@ final class KillRecoveryTests: XCTestCase {
         let killed = try temporaryDirectory()
         try prepare(killed)
         var killedBeforeTheEnd = 0
-        for delay in [0.15, 0.4, 0.8] {
+        for fraction in [0.15, 0.4, 0.7] {
             let process = try CLIRunner.start(["run", "load.lua", "--db", "store.db", "--batch-size", "100"], in: killed)
-            Thread.sleep(forTimeInterval: delay)
+            Thread.sleep(forTimeInterval: duration * fraction)
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)
                 killedBeforeTheEnd += 1
             }
             process.waitUntilExit()
             let store = try EntityStore(path: killed.appendingPathComponent("store.db").path)
-            if process.terminationReason == .uncaughtSignal {
-                XCTAssertNil(try store.token(named: "out"), "a killed run advances no token")
+            if process.terminationReason == .uncaughtSignal, try store.token(named: "out") != nil {
+                // killed after the script had saved its token (while the run was closing): a
+                // token is saved only once every write before it is, so all of them are there
+                XCTAssertEqual(try state(killed), expected, "a killed run advanced its token before its writes were all in")
             }
             XCTAssertLessThanOrEqual(try store.count("account"), rows)
             XCTAssertEqual(try store.integrityCheck(), ["ok"], "a killed run leaves a sound SQLite file")
