@@ -3,8 +3,14 @@
 
 /// Configures SQLite for this process before its first connection opens: multi-thread mode
 /// (GRDB already serializes every use of a connection, so SQLite's own per-call mutex is pure
-/// cost) and no global memory statistics (another mutex on every allocation).
+/// cost), no global memory statistics (another mutex on every allocation), and the VFS of
+/// `cdsync_register_wal_merge_vfs` as the default.
 /// Returns SQLITE_OK, or SQLITE_MISUSE when SQLite was already initialized (nothing changes).
 int cdsync_sqlite_configure(void);
+
+/// Makes the default VFS one that writes each write-ahead-log frame (a 24-byte header and its
+/// page, which SQLite writes separately) with one system call (wal_merge_vfs.c). Called by
+/// `cdsync_sqlite_configure`; registering twice does nothing. Returns SQLITE_OK or an error.
+int cdsync_register_wal_merge_vfs(void);
 
 #endif
