@@ -12,10 +12,12 @@
  * read, a sync, a size, a truncation, a close, a file control) first writes what it holds,
  * so the file's contents and their order are what SQLite asked for; in between, nothing else
  * can observe the file (readers take frames only once SQLite has finished writing them and
- * updated the WAL index). Every other file, and every other call, goes straight through. */
+ * updated the WAL index). Writes larger than 64 KiB, to any file, go down in 64 KiB pieces
+ * (see mWrite). Every other call goes straight through. */
 
 #define HEADER 24
 #define MAX_PAGE 65536
+#define MAX_WRITE (64 * 1024)
 
 typedef struct MergeFile {
     sqlite3_file base;
@@ -71,7 +73,18 @@ static int mWrite(sqlite3_file *f, const void *buffer, int amount, sqlite3_int64
             return SQLITE_OK;
         }
     }
-    return p->real->pMethods->xWrite(p->real, buffer, amount, offset);
+    /* the unix VFS writes at most 128 KiB per call (it masks larger amounts and reports
+     * SQLITE_FULL); a statement journal spilled from memory arrives in chunks of its spill
+     * size, so larger writes go down in pieces */
+    const unsigned char *bytes = buffer;
+    while (amount > MAX_WRITE) {
+        int rc = p->real->pMethods->xWrite(p->real, bytes, MAX_WRITE, offset);
+        if (rc != SQLITE_OK) return rc;
+        bytes += MAX_WRITE;
+        offset += MAX_WRITE;
+        amount -= MAX_WRITE;
+    }
+    return p->real->pMethods->xWrite(p->real, bytes, amount, offset);
 }
 
 static int mTruncate(sqlite3_file *f, sqlite3_int64 size) {

@@ -50,4 +50,29 @@ final class WalMergeVFSTests: XCTestCase {
         XCTAssertEqual(text("SELECT count(*) FROM account WHERE accountnumber LIKE 'W%'"), "2000")
         XCTAssertEqual(text("SELECT name || '/' || length(description) FROM account WHERE accountnumber = 'W1999'"), "Name 1999/599")
     }
+
+    /// SQLite spills a statement or savepoint journal that outgrows memory (16 MiB here,
+    /// `SQLITE_CONFIG_STMTJRNL_SPILL`) in writes of that size, and the unix VFS writes at most
+    /// 128 KiB per call (it reported SQLITE_FULL, and the benchmark's delete phase failed). The
+    /// VFS writes larger amounts in pieces: a 1 MiB write through it reads back whole.
+    func test_writesLargerThanTheUnixVFSTakesGoDownInPieces() throws {
+        _ = try EntityStore(path: nil)  // configures SQLite and registers the VFS
+        let vfs = try XCTUnwrap(sqlite3_vfs_find("cdsync-wal-merge"))
+        let file = UnsafeMutableRawPointer.allocate(byteCount: Int(vfs.pointee.szOsFile), alignment: 16)
+            .assumingMemoryBound(to: sqlite3_file.self)
+        defer { file.deallocate() }
+        let flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_EXCLUSIVE | SQLITE_OPEN_DELETEONCLOSE | SQLITE_OPEN_SUBJOURNAL
+        var outFlags: Int32 = 0
+        XCTAssertEqual(vfs.pointee.xOpen(vfs, nil, file, flags, &outFlags), SQLITE_OK)
+        let methods = try XCTUnwrap(file.pointee.pMethods)
+        defer { _ = methods.pointee.xClose(file) }
+        let written = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 >> 9) }
+        XCTAssertEqual(written.withUnsafeBytes { methods.pointee.xWrite(file, $0.baseAddress, Int32($0.count), 4096) }, SQLITE_OK)
+        var size: sqlite3_int64 = 0
+        XCTAssertEqual(methods.pointee.xFileSize(file, &size), SQLITE_OK)
+        XCTAssertEqual(size, 4096 + (1 << 20))
+        var read = [UInt8](repeating: 0, count: 1 << 20)
+        XCTAssertEqual(read.withUnsafeMutableBytes { methods.pointee.xRead(file, $0.baseAddress, Int32($0.count), 4096) }, SQLITE_OK)
+        XCTAssertTrue(read == written, "the bytes read back differ from those written")
+    }
 }
