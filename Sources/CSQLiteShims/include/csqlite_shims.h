@@ -3,7 +3,8 @@
 
 /// Configures SQLite for this process before its first connection opens: multi-thread mode
 /// (GRDB already serializes every use of a connection, so SQLite's own per-call mutex is pure
-/// cost), no global memory statistics (another mutex on every allocation), and the VFS of
+/// cost), no global memory statistics (another mutex on every allocation), statement and
+/// savepoint journals in memory up to 8 MiB (config.c), and the VFS of
 /// `cdsync_register_wal_merge_vfs` as the default.
 /// Returns SQLITE_OK, or SQLITE_MISUSE when SQLite was already initialized (nothing changes).
 int cdsync_sqlite_configure(void);
