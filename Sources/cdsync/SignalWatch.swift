@@ -2,9 +2,9 @@ import Foundation
 
 /// Calls back once per SIGINT/SIGTERM (the signals' default action is turned off).
 ///
-/// The callback runs on a queue of its own, not a global one: the global queues' threads may
-/// all be blocked (each running job holds one while it waits for its child process), and a
-/// signal must still be handled at once.
+/// The callback runs on a queue of its own, not a global one: a global queue has about as
+/// many threads as cores, all of which may be busy or blocked, and a signal must still be
+/// handled at once.
 final class SignalWatch: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
     private let queue = DispatchQueue(label: "cdsync.signals")
