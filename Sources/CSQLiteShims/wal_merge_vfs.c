@@ -87,90 +87,41 @@ static int mWrite(sqlite3_file *f, const void *buffer, int amount, sqlite3_int64
     return p->real->pMethods->xWrite(p->real, bytes, amount, offset);
 }
 
-static int mTruncate(sqlite3_file *f, sqlite3_int64 size) {
-    MergeFile *p = (MergeFile *)f;
-    FLUSH_OR_RETURN(p);
-    return p->real->pMethods->xTruncate(p->real, size);
-}
+/* The other methods call the real file's: FLUSHING ones first write what is held (any call
+ * that could observe or depend on the file's contents), PASSING ones straight away. */
+#define FLUSHING(name, method, parameters, arguments) \
+    static int name parameters { \
+        MergeFile *p = (MergeFile *)f; \
+        FLUSH_OR_RETURN(p); \
+        return p->real->pMethods->method arguments; \
+    }
+#define PASSING(name, method, parameters, arguments) \
+    static int name parameters { \
+        MergeFile *p = (MergeFile *)f; \
+        return p->real->pMethods->method arguments; \
+    }
 
-static int mSync(sqlite3_file *f, int flags) {
-    MergeFile *p = (MergeFile *)f;
-    FLUSH_OR_RETURN(p);
-    return p->real->pMethods->xSync(p->real, flags);
-}
-
-static int mFileSize(sqlite3_file *f, sqlite3_int64 *size) {
-    MergeFile *p = (MergeFile *)f;
-    FLUSH_OR_RETURN(p);
-    return p->real->pMethods->xFileSize(p->real, size);
-}
-
-static int mLock(sqlite3_file *f, int level) {
-    MergeFile *p = (MergeFile *)f;
-    FLUSH_OR_RETURN(p);
-    return p->real->pMethods->xLock(p->real, level);
-}
-
-static int mUnlock(sqlite3_file *f, int level) {
-    MergeFile *p = (MergeFile *)f;
-    FLUSH_OR_RETURN(p);
-    return p->real->pMethods->xUnlock(p->real, level);
-}
-
-static int mCheckReservedLock(sqlite3_file *f, int *out) {
-    MergeFile *p = (MergeFile *)f;
-    return p->real->pMethods->xCheckReservedLock(p->real, out);
-}
-
-static int mFileControl(sqlite3_file *f, int op, void *arg) {
-    MergeFile *p = (MergeFile *)f;
-    FLUSH_OR_RETURN(p);
-    return p->real->pMethods->xFileControl(p->real, op, arg);
-}
-
-static int mSectorSize(sqlite3_file *f) {
-    MergeFile *p = (MergeFile *)f;
-    return p->real->pMethods->xSectorSize(p->real);
-}
-
-static int mDeviceCharacteristics(sqlite3_file *f) {
-    MergeFile *p = (MergeFile *)f;
-    return p->real->pMethods->xDeviceCharacteristics(p->real);
-}
-
-static int mShmMap(sqlite3_file *f, int region, int size, int extend, void volatile **out) {
-    MergeFile *p = (MergeFile *)f;
-    FLUSH_OR_RETURN(p);
-    return p->real->pMethods->xShmMap(p->real, region, size, extend, out);
-}
-
-static int mShmLock(sqlite3_file *f, int offset, int count, int flags) {
-    MergeFile *p = (MergeFile *)f;
-    FLUSH_OR_RETURN(p);
-    return p->real->pMethods->xShmLock(p->real, offset, count, flags);
-}
+FLUSHING(mTruncate, xTruncate, (sqlite3_file *f, sqlite3_int64 size), (p->real, size))
+FLUSHING(mSync, xSync, (sqlite3_file *f, int flags), (p->real, flags))
+FLUSHING(mFileSize, xFileSize, (sqlite3_file *f, sqlite3_int64 *size), (p->real, size))
+FLUSHING(mLock, xLock, (sqlite3_file *f, int level), (p->real, level))
+FLUSHING(mUnlock, xUnlock, (sqlite3_file *f, int level), (p->real, level))
+FLUSHING(mFileControl, xFileControl, (sqlite3_file *f, int op, void *arg), (p->real, op, arg))
+FLUSHING(mFetch, xFetch, (sqlite3_file *f, sqlite3_int64 offset, int amount, void **out), (p->real, offset, amount, out))
+PASSING(mCheckReservedLock, xCheckReservedLock, (sqlite3_file *f, int *out), (p->real, out))
+PASSING(mSectorSize, xSectorSize, (sqlite3_file *f), (p->real))
+PASSING(mDeviceCharacteristics, xDeviceCharacteristics, (sqlite3_file *f), (p->real))
+PASSING(mUnfetch, xUnfetch, (sqlite3_file *f, sqlite3_int64 offset, void *pointer), (p->real, offset, pointer))
+/* The shared-memory calls go to the database file, which never holds a header (only WAL
+ * files do), so there is nothing to write first. */
+PASSING(mShmMap, xShmMap, (sqlite3_file *f, int region, int size, int extend, void volatile **out),
+        (p->real, region, size, extend, out))
+PASSING(mShmLock, xShmLock, (sqlite3_file *f, int offset, int count, int flags), (p->real, offset, count, flags))
+PASSING(mShmUnmap, xShmUnmap, (sqlite3_file *f, int deleteFlag), (p->real, deleteFlag))
 
 static void mShmBarrier(sqlite3_file *f) {
     MergeFile *p = (MergeFile *)f;
-    (void)flushHeld(p);
     p->real->pMethods->xShmBarrier(p->real);
-}
-
-static int mShmUnmap(sqlite3_file *f, int deleteFlag) {
-    MergeFile *p = (MergeFile *)f;
-    FLUSH_OR_RETURN(p);
-    return p->real->pMethods->xShmUnmap(p->real, deleteFlag);
-}
-
-static int mFetch(sqlite3_file *f, sqlite3_int64 offset, int amount, void **out) {
-    MergeFile *p = (MergeFile *)f;
-    FLUSH_OR_RETURN(p);
-    return p->real->pMethods->xFetch(p->real, offset, amount, out);
-}
-
-static int mUnfetch(sqlite3_file *f, sqlite3_int64 offset, void *pointer) {
-    MergeFile *p = (MergeFile *)f;
-    return p->real->pMethods->xUnfetch(p->real, offset, pointer);
 }
 
 static const sqlite3_io_methods mergeMethods = {
