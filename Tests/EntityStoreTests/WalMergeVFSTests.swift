@@ -51,6 +51,63 @@ final class WalMergeVFSTests: XCTestCase {
         XCTAssertEqual(text("SELECT name || '/' || length(description) FROM account WHERE accountnumber = 'W1999'"), "Name 1999/599")
     }
 
+    /// A transaction bigger than the page cache writes frames before it commits. Those are
+    /// written up to the last whole 4 KiB block (ext4 zero-fills the rest of a block a write
+    /// covers only in part); the commit frame writes everything, and the log is then exactly
+    /// what SQLite's own VFS recovers. (In exclusive locking mode SQLite takes no WAL locks, so
+    /// nothing but the commit frame writes the held end of the transaction.)
+    func test_framesOfAnUnfinishedTransactionGoDownInWholeBlocks() throws {
+        let path = try temporaryStorePath()
+        let writer = try RawConnection(path, vfs: "cdsync-wal-merge")
+        try writer.run("PRAGMA locking_mode = EXCLUSIVE; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = 16")
+        try writer.run("CREATE TABLE t(id INTEGER PRIMARY KEY, body BLOB)")
+        try writer.run("BEGIN")
+        try writer.run("INSERT INTO t WITH RECURSIVE n(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < 3000) SELECT value, randomblob(700) FROM n")
+        let during = try logSize(path)
+        XCTAssertGreaterThan(during, 50 * 4120, "the transaction should have spilled frames to the log")
+        XCTAssertEqual(during % 4096, 0, "frames of an unfinished transaction should end on a block boundary")
+        try writer.run("COMMIT")
+        XCTAssertEqual((try logSize(path) - 32) % 4120, 0, "a commit should leave whole frames")
+
+        let copy = try temporaryStorePath()
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        try FileManager.default.copyItem(atPath: path + "-wal", toPath: copy + "-wal")
+        let reader = try RawConnection(copy, vfs: "unix")
+        XCTAssertEqual(try reader.text("PRAGMA integrity_check"), "ok")
+        XCTAssertEqual(try reader.text("SELECT count(*) || '/' || sum(length(body)) FROM t"), "3000/2100000")
+    }
+
+    /// What a rolled-back transaction left held is written before its connection gives up the
+    /// write lock: written any later, it would land on frames the next writer committed.
+    func test_aRolledBackTransactionLeavesNothingToOverwriteTheNextWritersFrames() throws {
+        let path = try temporaryStorePath()
+        let first = try RawConnection(path, vfs: "cdsync-wal-merge")
+        try first.run("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = 16; CREATE TABLE t(id INTEGER PRIMARY KEY, body BLOB)")
+        // with no committed frames in the log, rolling back reads nothing from it (a read
+        // would write what is held first)
+        try first.run("PRAGMA wal_checkpoint(TRUNCATE)")
+        try first.run("BEGIN")
+        try first.run("INSERT INTO t WITH RECURSIVE n(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < 3000) SELECT value, zeroblob(700) FROM n")
+        try first.run("ROLLBACK")
+
+        // the next writer's frames start where the rolled-back ones did, and reach past them
+        let second = try RawConnection(path, vfs: "unix")
+        try second.run("INSERT INTO t WITH RECURSIVE n(value) AS (SELECT 1 UNION ALL SELECT value + 1 FROM n WHERE value < 4000) SELECT value, randomblob(700) FROM n")
+        XCTAssertEqual(try first.text("SELECT count(*) FROM t"), "4000")  // a read on the first connection
+        try first.close()
+
+        let copy = try temporaryStorePath()
+        try FileManager.default.copyItem(atPath: path, toPath: copy)
+        try FileManager.default.copyItem(atPath: path + "-wal", toPath: copy + "-wal")
+        let reader = try RawConnection(copy, vfs: "unix")
+        XCTAssertEqual(try reader.text("PRAGMA integrity_check"), "ok")
+        XCTAssertEqual(try reader.text("SELECT count(*) || '/' || sum(length(body)) || '/' || sum(body = zeroblob(700)) FROM t"), "4000/2800000/0")
+    }
+
+    private func logSize(_ path: String) throws -> Int {
+        try FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? Int ?? 0
+    }
+
     /// SQLite spills a statement or savepoint journal that outgrows memory (16 MiB here,
     /// `SQLITE_CONFIG_STMTJRNL_SPILL`) in writes of that size, and the unix VFS writes at most
     /// 128 KiB per call (it reported SQLITE_FULL, and the benchmark's delete phase failed). The
@@ -75,4 +132,41 @@ final class WalMergeVFSTests: XCTestCase {
         XCTAssertEqual(read.withUnsafeMutableBytes { methods.pointee.xRead(file, $0.baseAddress, Int32($0.count), 4096) }, SQLITE_OK)
         XCTAssertTrue(read == written, "the bytes read back differ from those written")
     }
+}
+
+/// A connection through SQLite's C API with a chosen VFS, closed when released.
+private final class RawConnection {
+    private var handle: OpaquePointer?
+
+    init(_ path: String, vfs: String) throws {
+        _ = try EntityStore(path: nil)  // configures SQLite and registers the merging VFS
+        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs) == SQLITE_OK else {
+            throw RawError(message: "open \(path): \(String(cString: sqlite3_errmsg(handle)))")
+        }
+    }
+
+    deinit { sqlite3_close(handle) }
+
+    func close() throws {
+        guard sqlite3_close(handle) == SQLITE_OK else { throw RawError(message: "close") }
+        handle = nil
+    }
+
+    func run(_ sql: String) throws {
+        guard sqlite3_exec(handle, sql, nil, nil, nil) == SQLITE_OK else {
+            throw RawError(message: "\(sql): \(String(cString: sqlite3_errmsg(handle)))")
+        }
+    }
+
+    func text(_ sql: String) throws -> String? {
+        var statement: OpaquePointer?
+        guard sqlite3_prepare_v2(handle, sql, -1, &statement, nil) == SQLITE_OK else {
+            throw RawError(message: "\(sql): \(String(cString: sqlite3_errmsg(handle)))")
+        }
+        defer { sqlite3_finalize(statement) }
+        guard sqlite3_step(statement) == SQLITE_ROW, let value = sqlite3_column_text(statement, 0) else { return nil }
+        return String(cString: value)
+    }
+
+    struct RawError: Error { let message: String }
 }

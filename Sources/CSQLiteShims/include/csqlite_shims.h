@@ -10,8 +10,9 @@
 int cdsync_sqlite_configure(void);
 
 /// Makes the default VFS one that writes each write-ahead-log frame (a 24-byte header and its
-/// page, which SQLite writes separately) with one system call, and any write over 64 KiB in
-/// pieces the unix VFS accepts (wal_merge_vfs.c). Called by `cdsync_sqlite_configure`;
+/// page, which SQLite writes separately) with one system call, in whole 4 KiB file blocks
+/// until a transaction's commit frame, and any write over 64 KiB in pieces the unix VFS
+/// accepts (wal_merge_vfs.c). Called by `cdsync_sqlite_configure`;
 /// registering twice does nothing. Returns SQLITE_OK or an error.
 int cdsync_register_wal_merge_vfs(void);
 
