@@ -36,19 +36,10 @@ final class WalMergeVFSTests: XCTestCase {
         try FileManager.default.copyItem(atPath: path, toPath: copy)
         try FileManager.default.copyItem(atPath: path + "-wal", toPath: copy + "-wal")
 
-        var connection: OpaquePointer?
-        XCTAssertEqual(sqlite3_open_v2(copy, &connection, SQLITE_OPEN_READWRITE, "unix"), SQLITE_OK)
-        defer { sqlite3_close(connection) }
-        func text(_ sql: String) -> String? {
-            var statement: OpaquePointer?
-            guard sqlite3_prepare_v2(connection, sql, -1, &statement, nil) == SQLITE_OK else { return nil }
-            defer { sqlite3_finalize(statement) }
-            guard sqlite3_step(statement) == SQLITE_ROW, let value = sqlite3_column_text(statement, 0) else { return nil }
-            return String(cString: value)
-        }
-        XCTAssertEqual(text("PRAGMA integrity_check"), "ok")
-        XCTAssertEqual(text("SELECT count(*) FROM account WHERE accountnumber LIKE 'W%'"), "2000")
-        XCTAssertEqual(text("SELECT name || '/' || length(description) FROM account WHERE accountnumber = 'W1999'"), "Name 1999/599")
+        let reader = try RawConnection(copy, vfs: "unix")
+        XCTAssertEqual(try reader.text("PRAGMA integrity_check"), "ok")
+        XCTAssertEqual(try reader.text("SELECT count(*) FROM account WHERE accountnumber LIKE 'W%'"), "2000")
+        XCTAssertEqual(try reader.text("SELECT name || '/' || length(description) FROM account WHERE accountnumber = 'W1999'"), "Name 1999/599")
     }
 
     /// A transaction bigger than the page cache writes frames before it commits. Those are
