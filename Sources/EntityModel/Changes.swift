@@ -15,6 +15,9 @@ public struct ChangesRequest: Sendable {
     /// Related records to read with each page: lookup column → the target's columns to return
     /// (the lookup's value then carries them in `Record.related`). A cdsync extension.
     public var expand: [String: [String]]
+    /// Return the new and updated rows as one `RowPage` (`EntityChanges.rows`) rather than a
+    /// `Record` each. A service that does not do pages returns records as ever.
+    public var asRowPage = false
 
     /// Creates a request.
     public init(entity: String, columns: [String]? = nil, token: String? = nil, pageSize: Int = 5000,
@@ -49,10 +52,14 @@ public struct EntityChanges: Sendable {
     public var dataToken: String?
     /// The alternate-key values deleted records had, by id (a cdsync extension; when known).
     public var deletedKeys: [RecordID: [String: String]]
+    /// The new and updated rows, when the request asked for a page and the service gave one:
+    /// they come before `changes`, which then holds the deletions only.
+    public var rows: RowPage?
 
     /// Creates a page.
     public init(changes: [ChangeItem], moreRecords: Bool, pagingCookie: String?, dataToken: String?,
-                deletedKeys: [RecordID: [String: String]] = [:]) {
+                deletedKeys: [RecordID: [String: String]] = [:], rows: RowPage? = nil) {
+        self.rows = rows
         self.changes = changes
         self.moreRecords = moreRecords
         self.pagingCookie = pagingCookie

@@ -21,51 +21,62 @@ extension EntityStore {
             let cursor = try cursor(for: request, db)
             let pageSize = min(max(request.pageSize, 1), Self.maxPageSize)
             var items: [ChangeItem] = []
+            var rows: RowPage?
             var deletedKeys: [RecordID: [String: String]] = [:]
             var last = cursor.last
             if cursor.phase == .rows {
                 try checkExpand(request.expand, table)
                 let projection = projection(columnsWithExpanded(request.columns, request.expand), table)
                 let arguments = [cursor.last.databaseValue, cursor.watermark.databaseValue, (pageSize + 1).databaseValue]
-                let rows: [Record]
+                let page: RowPage
                 if request.expand.isEmpty {
                     let sql = "SELECT \(projection.selectList) FROM \(table.quotedTable) WHERE versionnumber > ? AND versionnumber <= ? ORDER BY versionnumber LIMIT ?"
-                    rows = try records(db, sql, arguments, table, projection)
+                    page = try rowPage(db, sql, arguments, table, projection)
                 } else {
-                    rows = try recordsJoiningExpanded(db, table, projection, condition: "m.versionnumber > ? AND m.versionnumber <= ?",
-                                                      tail: "ORDER BY m.versionnumber LIMIT ?", arguments, expand: request.expand)
+                    page = try rowPage(db, table, projection, condition: "m.versionnumber > ? AND m.versionnumber <= ?",
+                                       tail: "ORDER BY m.versionnumber LIMIT ?", arguments, expand: request.expand)
                 }
-                if rows.count > pageSize {
-                    let firstPage = rows.prefix(pageSize)
-                    let lastVersion = Self.version(of: firstPage.last!)
-                    return morePage(items: firstPage.map(ChangeItem.newOrUpdated), cursor.with(phase: .rows, last: lastVersion))
+                // the rows as asked: one page of values, or a record each
+                func delivered(_ page: RowPage) -> [ChangeItem] {
+                    if request.asRowPage {
+                        rows = page
+                        return []
+                    }
+                    return page.records().map(ChangeItem.newOrUpdated)
                 }
-                items = rows.map(ChangeItem.newOrUpdated)
+                if page.count > pageSize {
+                    let lastVersion = Self.version(of: page, row: pageSize - 1)
+                    var more = morePage(items: delivered(page.prefix(pageSize)), cursor.with(phase: .rows, last: lastVersion))
+                    more.rows = rows
+                    return more
+                }
+                items = delivered(page)
                 last = cursor.since
             }
             if cursor.since >= 0 {
-                let capacity = pageSize - items.count
+                let capacity = pageSize - items.count - (rows?.count ?? 0)
                 let sql = """
                     SELECT version, id, key FROM \(SystemTables.tombstones) WHERE entity = ? AND version > ? AND version <= ?
                     AND id NOT IN (SELECT \(quoteIdentifier(table.primaryKey)) FROM \(table.quotedTable)) ORDER BY version LIMIT ?
                     """
-                let rows = try Row.fetchAll(db, sql: sql, arguments: [table.name, last, cursor.watermark, capacity + 1])
-                for row in rows.prefix(capacity) {
+                let tombstones = try Row.fetchAll(db, sql: sql, arguments: [table.name, last, cursor.watermark, capacity + 1])
+                for row in tombstones.prefix(capacity) {
                     guard let text: String = row["id"], let id = RecordID(text) else { continue }
                     items.append(.removedOrDeleted(EntityReference(table.name, id: id)))
                     if let text: String = row["key"], let key = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) {
                         deletedKeys[id] = key
                     }
                 }
-                if rows.count > capacity {
-                    let lastVersion: Int64 = capacity > 0 ? rows[capacity - 1]["version"] : last
+                if tombstones.count > capacity {
+                    let lastVersion: Int64 = capacity > 0 ? tombstones[capacity - 1]["version"] : last
                     var page = morePage(items: items, cursor.with(phase: .deletions, last: lastVersion))
                     page.deletedKeys = deletedKeys
+                    page.rows = rows
                     return page
                 }
             }
             return EntityChanges(changes: items, moreRecords: false, pagingCookie: nil,
-                                 dataToken: ChangeToken(version: cursor.watermark, issued: clock()).text, deletedKeys: deletedKeys)
+                                 dataToken: ChangeToken(version: cursor.watermark, issued: clock()).text, deletedKeys: deletedKeys, rows: rows)
         }
     }
 
@@ -73,8 +84,8 @@ extension EntityStore {
         EntityChanges(changes: items, moreRecords: true, pagingCookie: cursor.text, dataToken: nil)
     }
 
-    private static func version(of record: Record) -> Int64 {
-        if case .integer(let version)? = record.fields["versionnumber"] { return version }
+    private static func version(of page: RowPage, row: Int) -> Int64 {
+        if case .integer(let version)? = page.value(row: row, column: "versionnumber") { return version }
         return 0
     }
 

@@ -1,5 +1,6 @@
 import EntityModel
 import GRDB
+import GRDBSQLite
 
 extension EntityStore {
     /// One target of an expanded lookup, read by a `LEFT JOIN` in the main statement.
@@ -7,34 +8,36 @@ extension EntityStore {
         let lookup: String
         let table: EntityTable
         let projection: Projection
+        /// Where the target's columns start in the main statement's row.
+        let offset: Int32
     }
 
     /// Reads the rows of `table` that `condition` selects (written against the alias `m`,
-    /// followed by `tail`, e.g. its ORDER BY and LIMIT) as records, with the related records
-    /// of the expanded lookups joined into the same statement: one B-tree seek per lookup in
-    /// SQLite instead of collecting ids and querying them again. Targets that lack a requested
-    /// column are not joined; if a row points at one, that lookup is read as before, by
-    /// `attachRelated`, which names the missing column.
-    func recordsJoiningExpanded(_ db: Database, _ table: EntityTable, _ projection: Projection, condition: String, tail: String,
-                                _ arguments: [DatabaseValue], expand: [String: [String]]) throws -> [Record] {
+    /// followed by `tail`, e.g. its ORDER BY and LIMIT) as a page, with the related rows of the
+    /// expanded lookups: large targets joined into the same statement (one B-tree seek per
+    /// lookup in SQLite instead of collecting ids and querying them again), small ones (regions,
+    /// users: they repeat on every page) read once per page with `IN (…)`.
+    /// - Throws: `0x0` when a row points at a target that lacks a requested column.
+    func rowPage(_ db: Database, _ table: EntityTable, _ projection: Projection, condition: String, tail: String,
+                 _ arguments: [DatabaseValue], expand: [String: [String]]) throws -> RowPage {
         var joins: [String] = []
         var selects = projection.positions.map { "m.\(quoteIdentifier(table.storedColumns[$0]))" }
         var targets: [JoinedTarget] = []
         // targets without a requested column (`ownerid` → team has no `domainname`): only an error if a row points at one
-        var lacking: [String: (wanted: [String], targets: Set<String>)] = [:]
-        var notJoined: [String: [String]] = [:]
+        var lacking: [(column: String, wanted: [String], targets: [EntityTable])] = []
+        var notJoined: [(column: String, wanted: [String])] = []
         for (column, wanted) in expand.sorted(by: { $0.key < $1.key }) {
             let lookup = logicalColumn(column)
             guard let tableColumn = table.columnByName[lookup] else { continue }
             let resolved = try (tableColumn.attribute.targets ?? []).map { try self.table($0) }
-            // a small target (regions, users) repeats on every page: reading each of its rows
-            // once per page with IN (…) beats a join's seek per row
             guard try resolved.contains(where: { try Self.approximateRows(of: $0, db) >= expandJoinMinimumRows }) else {
-                notJoined[column] = wanted
+                notJoined.append((lookup, wanted))
                 continue
             }
             let capable = resolved.filter { target in wanted.allSatisfy { target.attributeByName[logicalColumn($0)] != nil } }
-            if capable.count < resolved.count { lacking[column] = (wanted, Set(resolved.map(\.name)).subtracting(capable.map(\.name))) }
+            if capable.count < resolved.count {
+                lacking.append((lookup, wanted, resolved.filter { target in !capable.contains { $0 === target } }))
+            }
             for target in capable {
                 let alias = "x\(targets.count)"
                 var on = "\(alias).\(quoteIdentifier(target.primaryKey)) = m.\(quoteIdentifier(lookup))"
@@ -43,44 +46,128 @@ extension EntityStore {
                 }
                 joins.append("LEFT JOIN \(target.quotedTable) AS \(alias) ON \(on)")
                 let targetProjection = self.projection(wanted, target)
+                targets.append(JoinedTarget(lookup: lookup, table: target, projection: targetProjection, offset: Int32(selects.count)))
                 selects += targetProjection.positions.map { "\(alias).\(quoteIdentifier(target.storedColumns[$0]))" }
-                targets.append(JoinedTarget(lookup: lookup, table: target, projection: targetProjection))
             }
         }
         let sql = "SELECT \(selects.joined(separator: ", ")) FROM \(table.quotedTable) AS m \(joins.joined(separator: " ")) WHERE \(condition) \(tail)"
-        var result: [Record] = []
-        var row = StoredRow(table)
-        var relatedRows = targets.map { StoredRow($0.table) }
-        try RawStatement.forEachRow(db, db.cachedStatement(sql: sql), arguments) { values in
-            var offset = 0
-            for position in projection.positions {
-                row.values[position] = values[offset]
-                offset += 1
+        var main = RowCollector(table, projection, offset: 0)
+        var joined = targets.map { RowCollector($0.table, $0.projection, offset: $0.offset) }
+        var joinedRowOf = targets.map { _ in [Int32]() }
+        try RawStatement.forEachRawRow(db, db.cachedStatement(sql: sql), arguments) { raw in
+            main.append(raw)
+            for index in targets.indices {
+                // no match (a null lookup, or a row of another target): nothing related
+                guard joined[index].hasPrimaryKey(raw) else { joinedRowOf[index].append(-1); continue }
+                joinedRowOf[index].append(Int32(joined[index].count))
+                joined[index].append(raw)
             }
-            var record = self.record(from: row, projection)
-            for (index, target) in targets.enumerated() {
-                for position in target.projection.positions {
-                    relatedRows[index].values[position] = values[offset]
-                    offset += 1
+        }
+        let unrelated = main.page()
+        for (column, wanted, lackingTargets) in lacking {
+            guard let position = unrelated.columnIndex[column] else { continue }
+            for row in 0..<unrelated.count {
+                if case .reference(let reference) = unrelated.value(row: row, column: position),
+                   let target = lackingTargets.first(where: { $0.name == reference.entity }) {
+                    try checkColumns(wanted, target)  // names the missing column
                 }
-                // no match (a null lookup, or a row of another target): nothing to attach
-                guard let id = relatedRows[index].values[target.table.primaryKeyIndex], !id.isNull else { continue }
-                record.related[target.lookup] = self.record(from: relatedRows[index], target.projection)
             }
-            result.append(record)
         }
-        for (column, lack) in lacking where result.contains(where: { record in
-            if case .reference(let reference)? = record.fields[logicalColumn(column)] { return lack.targets.contains(reference.entity) }
-            return false
-        }) {
-            notJoined[column] = lack.wanted  // read as before, which names the missing column
+        var related = targets.indices.map { RelatedRows(column: targets[$0].lookup, page: joined[$0].page(), rowOf: joinedRowOf[$0]) }
+        for (column, wanted) in notJoined {
+            related += try relatedRowsByID(unrelated, column: column, wanted: wanted, db)
         }
-        if !notJoined.isEmpty { try attachRelated(&result, notJoined, db) }
+        return main.page(related: related)
+    }
+
+    /// Reads the rows a page's lookup `column` points at, in a few `IN (…)` queries per target
+    /// entity, one related page per target.
+    /// - Throws: `0x0` when a requested column does not exist in a target a row points at.
+    private func relatedRowsByID(_ page: RowPage, column: String, wanted: [String], _ db: Database) throws -> [RelatedRows] {
+        guard let position = page.columnIndex[column] else { return [] }
+        var idsByTarget: [String: [RecordID]] = [:]
+        var seen: Set<RecordID> = []
+        for row in 0..<page.count {
+            if case .reference(let reference) = page.value(row: row, column: position), let id = reference.id, seen.insert(id).inserted {
+                idsByTarget[reference.entity, default: []].append(id)
+            }
+        }
+        var result: [RelatedRows] = []
+        for (targetName, ids) in idsByTarget.sorted(by: { $0.key < $1.key }) {
+            let target = try table(targetName)
+            try checkColumns(wanted, target)
+            let targetProjection = projection(wanted, target)
+            var rows = RowCollector(target, targetProjection, offset: 0)
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let chunk = ids[start..<min(start + 500, ids.count)]
+                let sql = "SELECT \(targetProjection.selectList) FROM \(target.quotedTable) WHERE \(quoteIdentifier(target.primaryKey)) IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))"
+                try RawStatement.forEachRawRow(db, db.cachedStatement(sql: sql), chunk.map { $0.description.databaseValue }) { raw in
+                    rows.append(raw)
+                }
+            }
+            let relatedPage = rows.page()
+            var rowByID: [RecordID: Int32] = [:]
+            for row in 0..<relatedPage.count { if let id = relatedPage.ids[row] { rowByID[id] = Int32(row) } }
+            let rowOf = (0..<page.count).map { row -> Int32 in
+                guard case .reference(let reference) = page.value(row: row, column: position), reference.entity == targetName,
+                      let id = reference.id else { return -1 }
+                return rowByID[id] ?? -1
+            }
+            result.append(RelatedRows(column: column, page: relatedPage, rowOf: rowOf))
+        }
         return result
+    }
+
+    /// Reads the rows a statement selecting `projection.selectList` returns, as a page.
+    func rowPage(_ db: Database, _ sql: String, _ arguments: [DatabaseValue], _ table: EntityTable, _ projection: Projection) throws -> RowPage {
+        var rows = RowCollector(table, projection, offset: 0)
+        try RawStatement.forEachRawRow(db, db.cachedStatement(sql: sql), arguments) { raw in rows.append(raw) }
+        return rows.page()
     }
 
     /// The largest rowid: the row count of a table rows are rarely deleted from, in one seek.
     private static func approximateRows(of table: EntityTable, _ db: Database) throws -> Int64 {
         try Int64.fetchOne(db.cachedStatement(sql: "SELECT max(rowid) FROM \(table.quotedTable)")) ?? 0
+    }
+}
+
+/// Collects a projection's values from statement rows whose projected columns start at
+/// `offset` (in `projection.positions` order), converted as `EntityStore.record(from:)` does.
+private struct RowCollector {
+    let table: EntityTable
+    let projection: EntityStore.Projection
+    /// For each projected column: where its value is in the statement's row, and its lookup's type.
+    private let places: [(value: Int32, type: Int32?)]
+    private let primaryKey: Int32?
+    private var values: [FieldValue] = []
+    private var ids: [RecordID?] = []
+
+    init(_ table: EntityTable, _ projection: EntityStore.Projection, offset: Int32) {
+        self.table = table
+        self.projection = projection
+        var place: [Int: Int32] = [:]
+        for (index, position) in projection.positions.enumerated() { place[position] = offset + Int32(index) }
+        places = projection.columns.map { column in (place[column.index]!, column.typeIndex.flatMap { place[$0] }) }
+        primaryKey = place[table.primaryKeyIndex]
+    }
+
+    var count: Int { ids.count }
+
+    /// True when the row has this table's primary key (a joined target that matched).
+    func hasPrimaryKey(_ raw: SQLiteStatement) -> Bool {
+        primaryKey.map { sqlite3_column_type(raw, $0) != SQLITE_NULL } ?? false
+    }
+
+    mutating func append(_ raw: SQLiteStatement) {
+        for (column, place) in zip(projection.columns, places) {
+            let stored = DatabaseValue(sqliteStatement: raw, index: place.value)
+            let lookupType = place.type.flatMap { String.fromDatabaseValue(DatabaseValue(sqliteStatement: raw, index: $0)) }
+            values.append(ValueCodec.fieldValue(stored, for: column.attribute, lookupType: lookupType))
+        }
+        ids.append(primaryKey.flatMap { String.fromDatabaseValue(DatabaseValue(sqliteStatement: raw, index: $0)) }.flatMap(RecordID.init))
+    }
+
+    func page(related: [RelatedRows] = []) -> RowPage {
+        RowPage(entity: table.name, columns: projection.columns.map(\.attribute.name), values: values, ids: ids, related: related)
     }
 }

@@ -13,7 +13,7 @@ extension CdsModule {
                 case "key": ctx.push(reference.reference.keyDescription)
                 case let column?:
                     // an expanded lookup reads the related record's columns; nil otherwise
-                    if let value = reference.related?.fields[column], LuaConversions.pushValue(ctx, value) { break }
+                    if let value = reference.relatedValue(column), LuaConversions.pushValue(ctx, value) { break }
                     ctx.pushNil()
                 default: ctx.pushNil()
                 }

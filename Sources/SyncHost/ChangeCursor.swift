@@ -12,8 +12,11 @@ final class ChangeCursor: LuaObject {
     private var request: ChangesRequest
     private let tokenName: String?
     private let resyncWhenExpired: Bool
+    /// The page's new and updated rows (from a local store), then its other changes.
+    private var rows: RowPage?
     private var page: [ChangeItem] = []
     private var deletedKeys: [RecordID: [String: String]] = [:]
+    /// The next change: rows first, then `page` (positions past `rows.count`).
     private var position = 0
     private var finished = false
     /// The next page, read while the script works on the current one.
@@ -37,6 +40,8 @@ final class ChangeCursor: LuaObject {
         fullPageSize = max(request.pageSize, 1)
         var request = request
         request.pageSize = session.service is RequestCounting ? fullPageSize : min(fullPageSize, Self.firstPageSize)
+        // rows as one page of values, turned into Lua tables here without a record each
+        request.asRowPage = true
         self.request = request
         self.tokenName = tokenName
         self.resyncWhenExpired = resyncWhenExpired
@@ -46,6 +51,7 @@ final class ChangeCursor: LuaObject {
     func luaClose() {
         finished = true
         finalToken = nil
+        rows = nil
         page = []
         nextPage = nil  // a read still running finishes on the worker and is dropped
     }
@@ -87,12 +93,17 @@ final class ChangeCursor: LuaObject {
         let keys = cursor.deletedKeys
         let table = ctx.pushNewTable(fieldCapacity: 4)
         switch item {
-        case .newOrUpdated(let record):
+        case .row(let page, let row):
+            ctx.push(page.entity); ctx.setField("entity", in: table)
+            ctx.push(page.ids[row]?.description); ctx.setField("id", in: table)
+            ctx.push(false); ctx.setField("deleted", in: table)
+            LuaConversions.pushRow(ctx, page, row); ctx.setField("record", in: table)
+        case .change(.newOrUpdated(let record)):
             ctx.push(record.entity); ctx.setField("entity", in: table)
             ctx.push(record.id?.description); ctx.setField("id", in: table)
             ctx.push(false); ctx.setField("deleted", in: table)
             LuaConversions.pushRecord(ctx, record); ctx.setField("record", in: table)
-        case .removedOrDeleted(let reference):
+        case .change(.removedOrDeleted(let reference)):
             ctx.push(reference.entity); ctx.setField("entity", in: table)
             ctx.push(reference.id?.description); ctx.setField("id", in: table)
             ctx.push(true); ctx.setField("deleted", in: table)
@@ -114,8 +125,14 @@ final class ChangeCursor: LuaObject {
         return 0
     }
 
-    private func nextItem() throws -> ChangeItem? {
-        while position >= page.count {
+    /// A change of the current page: a row of its row page, or one of its other changes.
+    private enum Item {
+        case row(RowPage, Int)
+        case change(ChangeItem)
+    }
+
+    private func nextItem() throws -> Item? {
+        while position >= (rows?.count ?? 0) + page.count {
             if finished {
                 if let tokenName, let token = finalToken {
                     session.pendingTokens[tokenName] = SavedToken(name: tokenName, token: token, entity: request.entity, updatedAt: Date())
@@ -126,7 +143,8 @@ final class ChangeCursor: LuaObject {
             try loadPage()
         }
         defer { position += 1 }
-        return page[position]
+        if let rows, position < rows.count { return .row(rows, position) }
+        return .change(page[position - (rows?.count ?? 0)])
     }
 
     private func loadPage() throws {
@@ -149,10 +167,13 @@ final class ChangeCursor: LuaObject {
             return try loadPage()
         }
         guard case .changes(let changes) = response else { finished = true; return }
-        // the page just used is freed off the script's path (thousands of records)
+        // the page just used is freed off the script's path (thousands of records or rows;
+        // a row page lives on while the script keeps a reference into its related rows)
         var used: [ChangeItem] = []
         swap(&used, &page)
         WriteQueue.releaseLater(consume used)
+        if let usedRows = rows.take() { WriteQueue.releaseLater(usedRows) }
+        rows = changes.rows
         page = changes.changes
         deletedKeys = changes.deletedKeys
         position = 0

@@ -77,6 +77,21 @@ enum LuaConversions {
         }
     }
 
+    /// Pushes row `row` of a page as `pushRecord` pushes the same record: a table of its
+    /// non-null columns, expanded lookups as references that read their related row.
+    static func pushRow(_ ctx: LuaCallContext, _ page: RowPage, _ row: Int) {
+        let table = ctx.pushNewTable(fieldCapacity: Int32(page.columns.count))
+        for (index, column) in page.columns.enumerated() {
+            let value = page.value(row: row, column: index)
+            if case .reference(let reference) = value, let related = page.relatedRow(of: row, column: column) {
+                ctx.push(object: ReferenceObject(reference, relatedRow: related))
+                ctx.setField(column, in: table)
+            } else if pushValue(ctx, value) {
+                ctx.setField(column, in: table)
+            }
+        }
+    }
+
     /// Pushes a field value; returns false (pushing nothing) for null.
     static func pushValue(_ ctx: LuaCallContext, _ value: FieldValue) -> Bool {
         switch value {

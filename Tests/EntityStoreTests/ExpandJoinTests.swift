@@ -33,6 +33,65 @@ final class ExpandJoinTests: XCTestCase {
         }
     }
 
+    /// A change page's rows as one page of values (what a script's change loop reads) hold
+    /// exactly the records the page gives otherwise: every column type and null, lookups
+    /// expanded by id and joined, typed owners of both kinds, and deletions after the rows,
+    /// over pages of every size from 1 to more than the changes.
+    func test_rowPagesHoldTheSameRecordsAsRecordPages() throws {
+        try forEachStore { store in
+            let (user, team, contact) = try store.createExpansionTargets()
+            let since = try store.allChanges("account", token: nil).token
+            try store.createAccount("R0")
+            try store.createAccount("R1", extra: [
+                "primarycontactid": .reference(contact), "ownerid": .reference(user), "revenue": .decimal(DecimalNumber("1234.5")!),
+                "numberofemployees": .integer(42), "description": .string("Long text"), "statecode": .integer(1),
+            ])
+            try store.createAccount("R2", extra: ["ownerid": .reference(team), "address1_city": .string("Lyon")])
+            try store.createAccount("R3", extra: ["parentaccountid": .reference(account("R1"))])
+            _ = try store.execute(.delete(account("R0"), ifVersion: nil))
+            let expands: [[String: [String]]] = [[:], ["primarycontactid": ["lastname", "emailaddress1"], "ownerid": ["businessunitid"]],
+                                                 ["parentaccountid": ["accountnumber"]]]
+            for joinFrom: Int64 in [50_000, 0] {
+                store.expandJoinMinimumRows = joinFrom
+                for expand in expands {
+                    for pageSize in [1, 2, 3, 5, 100] {
+                        let records = try store.allChanges("account", token: since, expand: expand, pageSize: pageSize)
+                        let rows = try store.allChanges("account", token: since, expand: expand, pageSize: pageSize, asRowPage: true)
+                        XCTAssertEqual(rows.items.map(\.updatedID), records.items.map(\.updatedID), "\(expand), pages of \(pageSize)")
+                        XCTAssertEqual(rows.items.map(\.deletedID), records.items.map(\.deletedID), "\(expand), pages of \(pageSize)")
+                        let recordValues = records.items.compactMap { item -> Record? in if case .newOrUpdated(let record) = item { record } else { nil } }
+                        let rowValues = rows.items.compactMap { item -> Record? in if case .newOrUpdated(let record) = item { record } else { nil } }
+                        XCTAssertEqual(rowValues, recordValues, "\(expand), pages of \(pageSize)")
+                        XCTAssertEqual(recordValues.count, 3)
+                        XCTAssertEqual(records.items.count, 4)
+                    }
+                }
+                // a team has no fullname, and R2 is owned by one: the same error both ways
+                let records = assertServiceError(.unknownProperty) { try store.allChanges("account", token: since, expand: ["ownerid": ["fullname"]]) }
+                let rows = assertServiceError(.unknownProperty) {
+                    try store.allChanges("account", token: since, expand: ["ownerid": ["fullname"]], asRowPage: true)
+                }
+                XCTAssertEqual(rows?.message, records?.message)
+            }
+            // what the comparison covers: values of each kind, and related rows of each kind
+            let rows = try store.allChanges("account", token: since, expand: expands[1], asRowPage: true).items
+            let r1 = rows.compactMap { item -> Record? in
+                if case .newOrUpdated(let record) = item, record.fields["accountnumber"] == .string("R1") { record } else { nil }
+            }.first
+            XCTAssertEqual(r1?.fields["revenue"], .decimal(DecimalNumber("1234.5")!))
+            XCTAssertEqual(r1?.fields["numberofemployees"], .integer(42))
+            XCTAssertEqual(r1?.fields["telephone1"], .null)
+            XCTAssertEqual(r1?.related["primarycontactid"]?.fields["lastname"], .string("Hopper"))
+            XCTAssertEqual(r1?.related["ownerid"]?.entity, "systemuser")
+            XCTAssertEqual(r1?.related["ownerid"]?.id, try store.find(user)?.id)
+            let r2 = rows.compactMap { item -> Record? in
+                if case .newOrUpdated(let record) = item, record.fields["accountnumber"] == .string("R2") { record } else { nil }
+            }.first
+            XCTAssertEqual(r2?.related["ownerid"]?.entity, "team")
+            XCTAssertEqual(r2?.related["ownerid"]?.id, try store.find(team)?.id)
+        }
+    }
+
     /// account number → the expanded contact's last name, over all change pages of 2.
     private func related(_ store: EntityStore, expand: [String: [String]]) throws -> [String: String?] {
         var result: [String: String?] = [:]

@@ -67,15 +67,23 @@ extension EntityStore {
             where error.code == .recordNotFoundByEntityKey || error.code == .objectDoesNotExist { return nil }
     }
 
-    /// All changes since a token, following pages.
+    /// All changes since a token, following pages. With `asRowPage`, the pages' rows come as
+    /// row pages, turned into records here.
     func allChanges(_ entity: String, token: String?, columns: [String]? = nil, expand: [String: [String]] = [:],
-                    pageSize: Int = 5000) throws -> (items: [ChangeItem], token: String) {
+                    pageSize: Int = 5000, asRowPage: Bool = false) throws -> (items: [ChangeItem], token: String) {
         var items: [ChangeItem] = []
         var cookie: String?
         while true {
             var request = ChangesRequest(entity: entity, columns: columns, token: token, pageSize: pageSize, pagingCookie: cookie)
             request.expand = expand
+            request.asRowPage = asRowPage
             let page = try changes(request)
+            XCTAssertLessThanOrEqual((page.rows?.count ?? 0) + page.changes.count, pageSize, "a page holds at most its size")
+            if let rows = page.rows {
+                XCTAssertTrue(asRowPage, "rows came as a page unasked")
+                XCTAssertFalse(page.changes.contains { $0.updatedID != nil }, "a row page's records came as records too")
+                items += rows.records().map(ChangeItem.newOrUpdated)
+            }
             items += page.changes
             if !page.moreRecords { return (items, page.dataToken!) }
             cookie = page.pagingCookie

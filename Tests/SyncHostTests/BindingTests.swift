@@ -153,6 +153,38 @@ final class BindingTests: XCTestCase {
             """, store: store)
     }
 
+    /// A change loop's records come from the store as one page of values per page: each
+    /// holds what `cds.get` returns for the same record (every column, decimals, integers,
+    /// references), and an expanded lookup reads its related row.
+    func test_changeLoopRecordsHoldWhatGetReturns() throws {
+        let store = try makeStore()
+        try runScript("""
+            cds.upsert("contact", { emailaddress1 = "ada@x.test" }, { lastname = "Lovelace" })
+            cds.upsert("account", { accountnumber = "Y1" }, { name = "one", revenue = cds.decimal("12.50"), numberofemployees = 7,
+                                                             primarycontactid = cds.ref("contact", "emailaddress1", "ada@x.test") })
+            cds.upsert("account", { accountnumber = "Y2" }, { name = "two", parentaccountid = cds.ref("account", "accountnumber", "Y1") })
+            local seen = {}
+            for change in cds.changes("account", { expand = { primarycontactid = { "lastname" } }, page_size = 1 }) do
+              local r = change.record
+              local got = cds.get("account", { accountnumber = r.accountnumber })
+              assert(change.id == got.accountid and change.entity == "account" and change.deleted == false)
+              local columns = 0
+              for column, value in pairs(got) do
+                assert(r[column] == value, column .. ": " .. tostring(r[column]) .. " ~= " .. tostring(value))
+                columns = columns + 1
+              end
+              for column in pairs(r) do columns = columns - 1; assert(got[column] ~= nil, column) end
+              assert(columns == 0)
+              seen[r.accountnumber] = r
+            end
+            assert(seen.Y1.primarycontactid.lastname == "Lovelace" and seen.Y1.primarycontactid.entity == "contact")
+            assert(tostring(seen.Y1.revenue) == "12.5000" or tostring(seen.Y1.revenue) == "12.50", tostring(seen.Y1.revenue))
+            assert(seen.Y1.numberofemployees == 7 and math.type(seen.Y1.numberofemployees) == "integer")
+            assert(seen.Y2.parentaccountid.id == seen.Y1.accountid and seen.Y2.parentaccountid.accountnumber == nil)
+            assert(seen.Y2.primarycontactid == nil and seen.Y2.revenue == nil)
+            """, store: store)
+    }
+
     func test_missingRecordIsNilAndBadKeyIsAnError() throws {
         let store = try makeStore()
         try runScript("assert(cds.get('account', { accountnumber = 'NOPE' }) == nil)", store: store)
