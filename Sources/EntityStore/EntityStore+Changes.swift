@@ -31,10 +31,11 @@ extension EntityStore {
                 let page: RowPage
                 if request.expand.isEmpty {
                     let sql = "SELECT \(projection.selectList) FROM \(table.quotedTable) WHERE versionnumber > ? AND versionnumber <= ? ORDER BY versionnumber LIMIT ?"
-                    page = try rowPage(db, sql, arguments, table, projection)
+                    page = try rowPage(db, sql, arguments, table, projection, rowsExpected: pageSize + 1)
                 } else {
                     page = try rowPage(db, table, projection, condition: "m.versionnumber > ? AND m.versionnumber <= ?",
-                                       tail: "ORDER BY m.versionnumber LIMIT ?", arguments, expand: request.expand)
+                                       tail: "ORDER BY m.versionnumber LIMIT ?", arguments, rowsExpected: pageSize + 1,
+                                       expand: request.expand)
                 }
                 // the rows as asked: one page of values, or a record each
                 func delivered(_ page: RowPage) -> [ChangeItem] {

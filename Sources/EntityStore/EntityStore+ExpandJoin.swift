@@ -19,7 +19,7 @@ extension EntityStore {
     /// users: they repeat on every page) read once per page with `IN (…)`.
     /// - Throws: `0x0` when a row points at a target that lacks a requested column.
     func rowPage(_ db: Database, _ table: EntityTable, _ projection: Projection, condition: String, tail: String,
-                 _ arguments: [DatabaseValue], expand: [String: [String]]) throws -> RowPage {
+                 _ arguments: [DatabaseValue], rowsExpected: Int, expand: [String: [String]]) throws -> RowPage {
         var joins: [String] = []
         var selects = projection.positions.map { "m.\(quoteIdentifier(table.storedColumns[$0]))" }
         var targets: [JoinedTarget] = []
@@ -52,6 +52,7 @@ extension EntityStore {
         }
         let sql = "SELECT \(selects.joined(separator: ", ")) FROM \(table.quotedTable) AS m \(joins.joined(separator: " ")) WHERE \(condition) \(tail)"
         var main = RowCollector(table, projection, offset: 0)
+        main.reserve(rowsExpected)
         var joined = targets.map { RowCollector($0.table, $0.projection, offset: $0.offset) }
         var joinedRowOf = targets.map { _ in [Int32]() }
         try RawStatement.forEachRawRow(db, db.cachedStatement(sql: sql), arguments) { raw in
@@ -119,8 +120,10 @@ extension EntityStore {
     }
 
     /// Reads the rows a statement selecting `projection.selectList` returns, as a page.
-    func rowPage(_ db: Database, _ sql: String, _ arguments: [DatabaseValue], _ table: EntityTable, _ projection: Projection) throws -> RowPage {
+    func rowPage(_ db: Database, _ sql: String, _ arguments: [DatabaseValue], _ table: EntityTable, _ projection: Projection,
+                 rowsExpected: Int) throws -> RowPage {
         var rows = RowCollector(table, projection, offset: 0)
+        rows.reserve(rowsExpected)
         try RawStatement.forEachRawRow(db, db.cachedStatement(sql: sql), arguments) { raw in rows.append(raw) }
         return rows.page()
     }
@@ -158,11 +161,16 @@ private struct RowCollector {
         primaryKey.map { sqlite3_column_type(raw, $0) != SQLITE_NULL } ?? false
     }
 
+    /// Room for `rows` rows (a page's size), so the arrays are not copied as they grow.
+    mutating func reserve(_ rows: Int) {
+        values.reserveCapacity(rows * projection.columns.count)
+        ids.reserveCapacity(rows)
+    }
+
     mutating func append(_ raw: SQLiteStatement) {
         for (column, place) in zip(projection.columns, places) {
-            let stored = DatabaseValue(sqliteStatement: raw, index: place.value)
             let lookupType = place.type.flatMap { String.fromDatabaseValue(DatabaseValue(sqliteStatement: raw, index: $0)) }
-            values.append(ValueCodec.fieldValue(stored, for: column.attribute, lookupType: lookupType))
+            values.append(ValueCodec.fieldValue(raw, place.value, for: column.attribute, lookupType: lookupType))
         }
         ids.append(primaryKey.flatMap { String.fromDatabaseValue(DatabaseValue(sqliteStatement: raw, index: $0)) }.flatMap(RecordID.init))
     }

@@ -1,6 +1,7 @@
 import EntityModel
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Converts between `FieldValue` and what a column stores, checking the column's type.
 /// Storage: text as TEXT; whole numbers, choices, state and status as INTEGER; decimal and
@@ -93,6 +94,28 @@ enum ValueCodec {
             guard let text = String.fromDatabaseValue(stored), let id = RecordID(text) else { return .null }
             let target = lookupType ?? attribute.targets?.first ?? ""
             return .reference(EntityReference(target, id: id))
+        }
+    }
+
+    /// `fieldValue(_:for:lookupType:)` of column `index` of the row a statement is on, read
+    /// straight from SQLite for the storage each type normally has (text, integers, lookups'
+    /// GUID text); anything else goes through `DatabaseValue` as ever.
+    static func fieldValue(_ raw: SQLiteStatement, _ index: Int32, for attribute: AttributeDefinition, lookupType: String?) -> FieldValue {
+        switch (attribute.type, sqlite3_column_type(raw, index)) {
+        case (_, SQLITE_NULL):
+            return .null
+        case (.string, SQLITE_TEXT), (.memo, SQLITE_TEXT):
+            // as `DatabaseValue` reads text: up to its first NUL
+            return .string(String(cString: sqlite3_column_text(raw, index)))
+        case (.integer, SQLITE_INTEGER), (.choice, SQLITE_INTEGER), (.state, SQLITE_INTEGER), (.status, SQLITE_INTEGER):
+            return .integer(sqlite3_column_int64(raw, index))
+        case (.decimal, SQLITE_INTEGER), (.money, SQLITE_INTEGER):
+            return .decimal(DecimalNumber(significand: sqlite3_column_int64(raw, index), scale: attribute.effectivePrecision))
+        case (.lookup, SQLITE_TEXT), (.owner, SQLITE_TEXT):
+            guard let id = RecordID(String(cString: sqlite3_column_text(raw, index))) else { return .null }
+            return .reference(EntityReference(lookupType ?? attribute.targets?.first ?? "", id: id))
+        default:
+            return fieldValue(DatabaseValue(sqliteStatement: raw, index: index), for: attribute, lookupType: lookupType)
         }
     }
 
