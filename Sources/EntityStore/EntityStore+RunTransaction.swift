@@ -12,7 +12,10 @@ extension EntityStore: RunTransactionSupport {
             }
             do {
                 try db.beginTransaction(.immediate)
-                do { try checkLookupCache(db) } catch {
+                do {
+                    try checkLookupCache(db)
+                    try growPageCacheForWrites(db)
+                } catch {
                     try? db.rollback()
                     throw error
                 }

@@ -62,3 +62,29 @@ final class LogSizeTests: XCTestCase {
         XCTAssertLessThan(limit, 2 * filled, "the log may stay large on disk; keep the limit near what an interval fills")
     }
 }
+
+/// A connection reads with a 16 MiB page cache and gets the whole 64 MiB at its first write,
+/// whether a single write or a run's transaction.
+final class PageCacheSizeTests: XCTestCase {
+    func test_thePageCacheGrowsAtTheFirstWrite() throws {
+        for runTransaction in [false, true] {
+            let path = try temporaryStorePath()
+            try EntityStore(path: path).close()  // a new store writes its starter schema: open it again
+            let store = try EntityStore(path: path)
+            defer { try? store.close() }
+            func cacheKiB() throws -> Int { -(try store.queue.inDatabase { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? 0 }) }
+            XCTAssertEqual(try cacheKiB(), EntityStore.readPageCacheKiB)
+            _ = try store.execute(.retrieveMultiple(Query(entity: "account")))
+            XCTAssertEqual(try cacheKiB(), 16_384, "reads keep the smaller cache")
+            if runTransaction {
+                try store.beginRunTransaction()
+                XCTAssertEqual(try cacheKiB(), EntityStore.pageCacheKiB)
+                try store.endRunTransaction(commit: true)
+            } else {
+                _ = try store.execute(.create(entity: "account", id: nil, fields: ["name": .string("A")]))
+            }
+            XCTAssertEqual(try cacheKiB(), 65_536, "a write gets the whole cache")
+        }
+    }
+}
+
