@@ -1,5 +1,6 @@
 import DataFiles
 import EntityModel
+import Foundation
 import LuaKit
 
 /// Lua values ↔ JSON values. Integers stay integers; other JSON numbers become exact
@@ -152,25 +153,31 @@ enum JSONBridge {
         case .object:
             break
         }
-        let keyText = { (member: (key: Range<Int>, value: Range<Int>)) in String(decoding: scratch[member.key], as: UTF8.self) }
-        // ASCII keys sort the same by bytes as Swift strings do; others are sorted as strings
-        if ascii {
-            members.sort { scratch[$0.key].lexicographicallyPrecedes(scratch[$1.key]) }
-        } else {
-            members.sort { keyText($0) < keyText($1) }
-        }
-        output.append(UInt8(ascii: "{"))
-        for (position, member) in members.enumerated() {
-            if position > 0 { output.append(UInt8(ascii: ",")) }
+        scratch.withUnsafeBytes { text in
+            let keyText = { (member: (key: Range<Int>, value: Range<Int>)) in String(decoding: text[member.key], as: UTF8.self) }
+            // ASCII keys sort the same by bytes as Swift strings do; others are sorted as strings
             if ascii {
-                scratch[member.key].withUnsafeBytes { JSONText.appendString($0, to: &output) }
+                members.sort { left, right in
+                    let common = min(left.key.count, right.key.count)
+                    let order = common == 0 ? 0 : memcmp(text.baseAddress! + left.key.lowerBound, text.baseAddress! + right.key.lowerBound, common)
+                    return order != 0 ? order < 0 : left.key.count < right.key.count
+                }
             } else {
-                JSONText.appendString(keyText(member), to: &output)
+                members.sort { keyText($0) < keyText($1) }
             }
-            output.append(UInt8(ascii: ":"))
-            output.append(contentsOf: scratch[member.value])
+            output.append(UInt8(ascii: "{"))
+            for (position, member) in members.enumerated() {
+                if position > 0 { output.append(UInt8(ascii: ",")) }
+                if ascii {
+                    JSONText.appendString(UnsafeRawBufferPointer(rebasing: text[member.key]), to: &output)
+                } else {
+                    JSONText.appendString(keyText(member), to: &output)
+                }
+                output.append(UInt8(ascii: ":"))
+                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[member.value]))
+            }
+            output.append(UInt8(ascii: "}"))
         }
-        output.append(UInt8(ascii: "}"))
     }
 
     /// Pushes a JSON value as Lua (objects and arrays become tables; null becomes nil).

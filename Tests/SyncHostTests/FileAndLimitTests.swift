@@ -170,6 +170,7 @@ final class FileAndLimitTests: XCTestCase {
             for i = 1, 90 do nested = { next = nested }; array = { array } end
             local values = {
               { b = 1, a = "two", c = { 1, 2, { z = true, y = false } } },
+              { ab = 1, a = 2, abc = 3, b = 4, aa = 5, [""] = 6 },
               { ["zé"] = 1, ["ze"] = 2, ["Z"] = 3, ["é"] = "\\u{301}e" },
               { text = "quote \\" backslash \\\\ newline \\n tab \\t nul \\0 bell \\7 ü 😀" },
               { bad = "\\xff\\xfe ok" }, { ["k\\xff"] = 1 },
@@ -201,10 +202,11 @@ final class FileAndLimitTests: XCTestCase {
         let expected = try String(contentsOfFile: options.arguments[1], encoding: .utf8).split(separator: "\n").map { line in
             try JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed]) as? String
         }
-        XCTAssertEqual(written.count, 14)
-        XCTAssertEqual(written[12].count, 90 * 9 + 12)  // {"next": … } around {"leaf":"x"}
+        XCTAssertEqual(written.count, 15)
+        XCTAssertEqual(written[13].count, 90 * 9 + 12)  // {"next": … } around {"leaf":"x"}
         XCTAssertEqual(written, expected.map { $0 ?? "?" })
         XCTAssertEqual(written.first, #"{"a":"two","b":1,"c":[1,2,{"y":false,"z":true}]}"#)
+        XCTAssertEqual(written[1], #"{"":6,"a":2,"aa":5,"ab":1,"abc":3,"b":4}"#)  // keys that prefix others
     }
 
     func test_deeplyNestedJSONDecodesWithinLuasStack() throws {
