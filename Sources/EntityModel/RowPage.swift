@@ -8,9 +8,10 @@ public final class RowPage: Sendable {
     public let entity: String
     /// The logical column names, in the order of each row's values.
     public let columns: [String]
-    /// The values, row after row (`count` rows of `columns.count` values).
+    /// The values, row after row, `columns.count` per row. (A page made by `prefix` shares
+    /// its storage: read only its first `count` rows.)
     public let values: [FieldValue]
-    /// Each row's primary key.
+    /// Each row's primary key (the first `count` are the page's).
     public let ids: [RecordID?]
     /// The rows expanded lookups point at.
     public let related: [RelatedRows]
