@@ -168,7 +168,7 @@ final class ChangeCursor: LuaObject {
         }
         guard case .changes(let changes) = response else { finished = true; return }
         // the page just used is freed off the script's path (thousands of records or rows;
-        // a row page lives on while the script keeps a reference into its related rows)
+        // related rows live on while the script keeps a reference that reads them)
         var used: [ChangeItem] = []
         swap(&used, &page)
         WriteQueue.releaseLater(consume used)
