@@ -84,7 +84,7 @@ extension EntityStore {
     /// Reads the rows a page's lookup `column` points at, in a few `IN (…)` queries per target
     /// entity, one related page per target.
     /// - Throws: `0x0` when a requested column does not exist in a target a row points at.
-    private func relatedRowsByID(_ page: RowPage, column: String, wanted: [String], _ db: Database) throws -> [RelatedRows] {
+    func relatedRowsByID(_ page: RowPage, column: String, wanted: [String], _ db: Database) throws -> [RelatedRows] {
         guard let position = page.columnIndex[column] else { return [] }
         var idsByTarget: [String: [RecordID]] = [:]
         var seen: Set<RecordID> = []

@@ -76,17 +76,18 @@ extension EntityStore {
     }
 
     /// Loads the rows of a statement that selects `projection.selectList`, as records, with
-    /// the related records of the expanded lookups.
+    /// the related records of the expanded lookups (read by id, a few `IN (…)` queries per
+    /// target entity).
+    /// - Throws: `0x0` when a requested column does not exist in a target a row points at.
     func records(_ db: Database, _ sql: String, _ arguments: [DatabaseValue], _ table: EntityTable,
                  _ projection: Projection, expand: [String: [String]] = [:]) throws -> [Record] {
-        var result: [Record] = []
-        var row = StoredRow(table)
-        try RawStatement.forEachRow(db, db.cachedStatement(sql: sql), arguments) { values in
-            for (offset, position) in projection.positions.enumerated() { row.values[position] = values[offset] }
-            result.append(record(from: row, projection))
+        let page = try rowPage(db, sql, arguments, table, projection, rowsExpected: 0)
+        guard !expand.isEmpty else { return page.records() }
+        var related: [RelatedRows] = []
+        for (column, wanted) in expand.sorted(by: { $0.key < $1.key }) {
+            related += try relatedRowsByID(page, column: logicalColumn(column), wanted: wanted, db)
         }
-        if !expand.isEmpty { try attachRelated(&result, expand, db) }
-        return result
+        return RowPage(entity: page.entity, columns: page.columns, values: page.values, ids: page.ids, related: related).records()
     }
 
     /// Checks an expansion: each key a lookup column of the table.
@@ -105,39 +106,5 @@ extension EntityStore {
         guard var columns, !expand.isEmpty else { return columns }
         for column in expand.keys.sorted() where !columns.contains(column) { columns.append(column) }
         return columns
-    }
-
-    /// Reads the records the page's expanded lookups point at, in a few `IN (…)` queries per
-    /// target entity, and attaches them as `Record.related`.
-    /// - Throws: `0x0` when a requested column does not exist in a target.
-    func attachRelated(_ records: inout [Record], _ expand: [String: [String]], _ db: Database) throws {
-        for (column, wanted) in expand.sorted(by: { $0.key < $1.key }) {
-            let lookup = logicalColumn(column)
-            var idsByTarget: [String: Set<RecordID>] = [:]
-            for record in records {
-                if case .reference(let reference)? = record.fields[lookup], let id = reference.id {
-                    idsByTarget[reference.entity, default: []].insert(id)
-                }
-            }
-            var found: [RecordID: Record] = [:]
-            for (targetName, ids) in idsByTarget.sorted(by: { $0.key < $1.key }) {
-                let target = try table(targetName)
-                try checkColumns(wanted, target)
-                let targetProjection = projection(wanted, target)
-                let list = Array(ids)
-                for start in stride(from: 0, to: list.count, by: 500) {
-                    let chunk = list[start..<min(start + 500, list.count)]
-                    let sql = "SELECT \(targetProjection.selectList) FROM \(target.quotedTable) WHERE \(quoteIdentifier(target.primaryKey)) IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))"
-                    for related in try self.records(db, sql, chunk.map { $0.description.databaseValue }, target, targetProjection) {
-                        if let id = related.id { found[id] = related }
-                    }
-                }
-            }
-            for index in records.indices {
-                if case .reference(let reference)? = records[index].fields[lookup], let id = reference.id, let related = found[id] {
-                    records[index].related[lookup] = related
-                }
-            }
-        }
     }
 }

@@ -115,18 +115,6 @@ enum RawStatement {
         try withFirstRow(db, statement, values) { raw in sqlite3_column_text(raw, 0).map { String(cString: $0) } } ?? nil
     }
 
-
-    /// Calls `body` with each row's values (in the statement's column order).
-    static func forEachRow(_ db: Database, _ statement: Statement, _ values: [DatabaseValue],
-                           _ body: ([DatabaseValue?]) throws -> Void) throws {
-        let count = sqlite3_column_count(statement.sqliteStatement)
-        var row = [DatabaseValue?](repeating: nil, count: Int(count))
-        try forEachRawRow(db, statement, values) { raw in
-            for index in 0..<count { row[Int(index)] = DatabaseValue(sqliteStatement: raw, index: index) }
-            try body(row)
-        }
-    }
-
     /// Calls `body` with the statement positioned on each row in turn, to read columns
     /// straight from SQLite (`sqlite3_column_text` and friends; valid only during the call).
     static func forEachRawRow(_ db: Database, _ statement: Statement, _ values: [DatabaseValue],
