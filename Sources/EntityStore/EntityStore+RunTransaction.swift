@@ -12,10 +12,7 @@ extension EntityStore: RunTransactionSupport {
             }
             do {
                 try db.beginTransaction(.immediate)
-                do {
-                    try checkLookupCache(db)
-                    try growPageCacheForWrites(db)
-                } catch {
+                do { try checkLookupCache(db) } catch {
                     try? db.rollback()
                     throw error
                 }

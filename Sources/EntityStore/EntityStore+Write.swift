@@ -8,6 +8,7 @@ extension EntityStore {
 
     /// Runs one non-batch request inside an open write transaction.
     func perform(_ request: ServiceRequest, _ context: WriteContext) throws -> ServiceResponse {
+        if !hasWritePageCache && Self.revisitsPages(request) { try growPageCacheForWrites(context.db) }
         switch request {
         case .create(let entity, let id, let fields):
             return .created(try create(entity, id: id, fields: fields, context))
@@ -32,6 +33,17 @@ extension EntityStore {
             return .many(try upsertMultiple(entity, targets, context))
         case .retrieve, .retrieveMultiple, .retrieveChanges, .executeMultiple, .executeTransaction:
             return try executeNested(request, context)
+        }
+    }
+
+    /// True for the writes that make the page cache grow to its full size: creates, updates
+    /// and upserts insert into indexes whose pages the next rows use again. A delete touches
+    /// its record's pages once (the delete phase of the benchmark, 5,000 scattered deletes,
+    /// ran 1.36–1.43 s with 16 MiB and 1.47–1.66 s with 64), and reads keep the reading cache.
+    static func revisitsPages(_ request: ServiceRequest) -> Bool {
+        switch request {
+        case .create, .update, .upsert, .upsertRow, .createMultiple, .updateMultiple, .upsertMultiple: return true
+        case .delete, .retrieve, .retrieveMultiple, .retrieveChanges, .executeMultiple, .executeTransaction: return false
         }
     }
 

@@ -128,9 +128,9 @@ public final class EntityStore: DataService, @unchecked Sendable {
     /// extract peaked at 89 MB instead of 147 MB and ran ~0.15 s faster (1.43 → 1.28 s).
     static let readPageCacheKiB = min(pageCacheKiB, 16_384)
 
-    /// Gives the connection the whole page cache at its first write transaction: writes reuse
-    /// pages (index pages, pages dirtied by several rows), and a bulk load's changes then
-    /// outgrow the cache less often.
+    /// Gives the connection the whole page cache at its first write that revisits pages (see
+    /// `revisitsPages`): index pages and pages dirtied by several rows are used again, and a
+    /// bulk load's changes then outgrow the cache less often.
     func growPageCacheForWrites(_ db: Database) throws {
         guard !hasWritePageCache else { return }
         try db.execute(sql: "PRAGMA cache_size = -\(Self.pageCacheKiB)")
@@ -170,9 +170,10 @@ public final class EntityStore: DataService, @unchecked Sendable {
     }
 
     /// Runs `body` in one write transaction (a savepoint inside the run's transaction, when
-    /// one is open); everything it did is rolled back if it throws. The store's own small
-    /// records (run history, change tokens) pass `growingPageCache: false`: the connection
-    /// keeps its reading cache until it writes data.
+    /// one is open); everything it did is rolled back if it throws. Requests, and the store's
+    /// own small records (run history, change tokens), pass `growingPageCache: false`: a
+    /// request grows the cache when it needs it (`perform`), and the connection otherwise
+    /// keeps its reading cache.
     func write<T>(growingPageCache: Bool = true, _ body: (WriteContext) throws -> T) throws -> T {
         try Self.mappingStoreErrors { try queue.writeWithoutTransaction { db in
             var result: T?
@@ -313,7 +314,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
         case .executeTransaction(let requests, let returnResponses):
             return try executeTransaction(requests, returnResponses: returnResponses)
         default:
-            return try write { context in try perform(request, context) }
+            return try write(growingPageCache: false) { context in try perform(request, context) }
         }
     }
 }

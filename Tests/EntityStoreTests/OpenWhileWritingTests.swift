@@ -63,30 +63,37 @@ final class LogSizeTests: XCTestCase {
     }
 }
 
-/// A connection reads with a 16 MiB page cache and gets the whole 64 MiB at its first write
-/// of data, whether a single write or a run's transaction; the store's own records (a run's
-/// history, change tokens) leave it as it is.
+/// A connection reads with a 16 MiB page cache and gets the whole 64 MiB at its first
+/// create, update or upsert, alone or inside a run's transaction; deletes, reads and the
+/// store's own records (a run's history, change tokens) leave it as it is.
 final class PageCacheSizeTests: XCTestCase {
-    func test_thePageCacheGrowsAtTheFirstWrite() throws {
+    func test_thePageCacheGrowsAtTheFirstWriteThatRevisitsPages() throws {
         for runTransaction in [false, true] {
             let path = try temporaryStorePath()
-            try EntityStore(path: path).close()  // a new store writes its starter schema: open it again
+            do {
+                let first = try EntityStore(path: path)  // a new store writes its starter schema
+                for number in ["D1", "D2"] {
+                    _ = try first.execute(.create(entity: "account", id: nil, fields: ["name": .string("A"), "accountnumber": .string(number)]))
+                }
+                try first.close()
+            }
             let store = try EntityStore(path: path)
             defer { try? store.close() }
             func cacheKiB() throws -> Int { -(try store.queue.inDatabase { db in try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? 0 }) }
             XCTAssertEqual(try cacheKiB(), EntityStore.readPageCacheKiB)
             _ = try store.execute(.retrieveMultiple(Query(entity: "account")))
             try store.saveToken(SavedToken(name: "t", token: "1!11/27/2026 10:00:00", entity: "account", updatedAt: Date()))
-            XCTAssertEqual(try cacheKiB(), 16_384, "reads and the store's own records keep the smaller cache")
-            if runTransaction {
-                try store.beginRunTransaction()
-                XCTAssertEqual(try cacheKiB(), EntityStore.pageCacheKiB)
-                try store.endRunTransaction(commit: true)
-            } else {
-                _ = try store.execute(.create(entity: "account", id: nil, fields: ["name": .string("A")]))
-            }
-            XCTAssertEqual(try cacheKiB(), 65_536, "a write gets the whole cache")
+            if runTransaction { try store.beginRunTransaction() }
+            _ = try store.execute(.executeMultiple([.delete(EntityReference("account", keys: ["accountnumber": .string("D1")]), ifVersion: nil)],
+                                                   continueOnError: false, returnResponses: true))
+            XCTAssertEqual(try cacheKiB(), 16_384, "reads, the store's own records and deletes keep the smaller cache")
+            _ = try store.execute(.executeMultiple([.upsert(EntityReference("account", keys: ["accountnumber": .string("D2")]),
+                                                            fields: ["name": .string("B")], mode: .createOrUpdate)],
+                                                   continueOnError: false, returnResponses: true))
+            XCTAssertEqual(try cacheKiB(), 65_536, "an upsert gets the whole cache")
+            if runTransaction { try store.endRunTransaction(commit: true) }
+            XCTAssertNil(try store.find(EntityReference("account", keys: ["accountnumber": .string("D1")])))
+            XCTAssertEqual(try store.find(EntityReference("account", keys: ["accountnumber": .string("D2")]))?.fields["name"], .string("B"))
         }
     }
 }
-
