@@ -40,12 +40,12 @@ public final class RowPage: Sendable {
         fieldTemplate = template
     }
 
-    private init(_ page: RowPage, count: Int) {
+    private init(_ page: RowPage, count: Int, related: [RelatedRows]) {
         entity = page.entity
         columns = page.columns
         values = page.values
         ids = page.ids
-        related = page.related
+        self.related = related
         columnIndex = page.columnIndex
         fieldTemplate = page.fieldTemplate
         fieldSlots = page.fieldSlots
@@ -54,7 +54,12 @@ public final class RowPage: Sendable {
 
     /// The first `count` rows (sharing this page's storage).
     public func prefix(_ count: Int) -> RowPage {
-        count >= self.count ? self : RowPage(self, count: max(count, 0))
+        count >= self.count ? self : RowPage(self, count: max(count, 0), related: related)
+    }
+
+    /// The same rows with `related` as their related rows (sharing this page's storage).
+    public func with(related: [RelatedRows]) -> RowPage {
+        RowPage(self, count: count, related: related)
     }
 
     /// The value of `column` (a position in `columns`) in `row`.

@@ -78,7 +78,7 @@ extension EntityStore {
         for (column, wanted) in notJoined {
             related += try relatedRowsByID(unrelated, column: column, wanted: wanted, db)
         }
-        return main.page(related: related)
+        return unrelated.with(related: related)
     }
 
     /// Reads the rows a page's lookup `column` points at, in a few `IN (…)` queries per target
@@ -86,11 +86,10 @@ extension EntityStore {
     /// - Throws: `0x0` when a requested column does not exist in a target a row points at.
     func relatedRowsByID(_ page: RowPage, column: String, wanted: [String], _ db: Database) throws -> [RelatedRows] {
         guard let position = page.columnIndex[column] else { return [] }
-        var idsByTarget: [String: [RecordID]] = [:]
-        var seen: Set<RecordID> = []
+        var idsByTarget: [String: Set<RecordID>] = [:]
         for row in 0..<page.count {
-            if case .reference(let reference) = page.value(row: row, column: position), let id = reference.id, seen.insert(id).inserted {
-                idsByTarget[reference.entity, default: []].append(id)
+            if case .reference(let reference) = page.value(row: row, column: position), let id = reference.id {
+                idsByTarget[reference.entity, default: []].insert(id)
             }
         }
         var result: [RelatedRows] = []
@@ -99,8 +98,9 @@ extension EntityStore {
             try checkColumns(wanted, target)
             let targetProjection = projection(wanted, target)
             var rows = RowCollector(target, targetProjection, offset: 0)
-            for start in stride(from: 0, to: ids.count, by: 500) {
-                let chunk = ids[start..<min(start + 500, ids.count)]
+            let list = Array(ids)
+            for start in stride(from: 0, to: list.count, by: 500) {
+                let chunk = list[start..<min(start + 500, list.count)]
                 let sql = "SELECT \(targetProjection.selectList) FROM \(target.quotedTable) WHERE \(quoteIdentifier(target.primaryKey)) IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))"
                 try RawStatement.forEachRawRow(db, db.cachedStatement(sql: sql), chunk.map { $0.description.databaseValue }) { raw in
                     rows.append(raw)

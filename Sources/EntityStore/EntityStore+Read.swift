@@ -87,7 +87,7 @@ extension EntityStore {
         for (column, wanted) in expand.sorted(by: { $0.key < $1.key }) {
             related += try relatedRowsByID(page, column: logicalColumn(column), wanted: wanted, db)
         }
-        return RowPage(entity: page.entity, columns: page.columns, values: page.values, ids: page.ids, related: related).records()
+        return page.with(related: related).records()
     }
 
     /// Checks an expansion: each key a lookup column of the table.
