@@ -13,7 +13,7 @@ extension EntityStore {
         try checkBatchSize(requests.count)
         var items: [BatchItem] = []
         var faulted = false
-        try write(growingPageCache: false) { context in
+        try write { context in
             for (index, request) in requests.enumerated() {
                 do {
                     if request.isBatch {
@@ -62,7 +62,7 @@ extension EntityStore {
             throw ServiceError(.invalidArgument, "ExecuteTransaction cannot contain ExecuteMultiple or ExecuteTransaction requests.",
                                requestIndex: nested)
         }
-        let responses: [ServiceResponse] = try write(growingPageCache: false) { context in
+        let responses: [ServiceResponse] = try write { context in
             try requests.enumerated().map { index, request in
                 do { return try perform(request, context) } catch { throw serviceError(error).at(index: index) }
             }

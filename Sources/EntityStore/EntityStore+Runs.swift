@@ -50,7 +50,7 @@ extension EntityStore {
     /// Records a run's start and returns its id.
     /// - Throws: `store.unavailable`.
     public func recordRunStart(_ entry: RunHistoryEntry) throws -> Int64 {
-        try write(growingPageCache: false) { context in
+        try write { context in
             try context.db.execute(sql: """
                 INSERT INTO \(SystemTables.runs)(job, script, pid, host, started_at, outcome, tokens_before) VALUES (?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [entry.job, entry.script, entry.pid, entry.host, Self.millis(entry.startedAt), entry.outcome,
@@ -66,7 +66,7 @@ extension EntityStore {
     /// - Throws: `store.unavailable`.
     public func recordRunEnd(id: Int64, endedAt: Date, outcome: String, exitCode: Int32, counts: RunHistoryCounts,
                              tokensAfter: [String: String], error: String?) throws {
-        try write(growingPageCache: false) { context in
+        try write { context in
             try context.db.execute(sql: """
                 UPDATE \(SystemTables.runs) SET ended_at = ?, outcome = ?, exit_code = ?, created = ?, updated = ?, unchanged = ?,
                 deleted = ?, failed = ?, tokens_after = ?, error = ? WHERE id = ?
@@ -78,7 +78,7 @@ extension EntityStore {
     /// Marks the job's `running` rows as `killed`; called by a run that holds the job's lock,
     /// which proves no earlier run of the job is alive. Returns how many rows changed.
     public func markAbandonedRuns(job: String, before id: Int64) throws -> Int {
-        try write(growingPageCache: false) { context in
+        try write { context in
             try context.db.execute(sql: "UPDATE \(SystemTables.runs) SET outcome = ? WHERE job = ? AND outcome = ? AND id < ?",
                                    arguments: [RunHistoryEntry.killed, job, RunHistoryEntry.running, id])
             return context.db.changesCount

@@ -12,7 +12,7 @@ extension EntityStore: TokenStore {
 
     /// Saves (or replaces) a token.
     public func saveToken(_ token: SavedToken) throws {
-        try write(growingPageCache: false) { context in
+        try write { context in
             try context.db.execute(sql: """
                 INSERT INTO \(SystemTables.tokens)(name, token, entity, updated_at) VALUES (?, ?, ?, ?)
                 ON CONFLICT(name) DO UPDATE SET token = excluded.token, entity = excluded.entity, updated_at = excluded.updated_at
@@ -27,7 +27,7 @@ extension EntityStore: TokenStore {
 
     /// Forgets a token. Returns whether it existed.
     public func removeToken(named name: String) throws -> Bool {
-        try write(growingPageCache: false) { context in
+        try write { context in
             try context.db.execute(sql: "DELETE FROM \(SystemTables.tokens) WHERE name = ?", arguments: [name])
             return context.db.changesCount > 0
         }

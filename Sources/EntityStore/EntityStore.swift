@@ -130,8 +130,9 @@ public final class EntityStore: DataService, @unchecked Sendable {
     static let readPageCacheKiB = min(pageCacheKiB, 16_384)
 
     /// Gives the connection the whole page cache at its first write that revisits pages (see
-    /// `revisitsPages`): index pages and pages dirtied by several rows are used again, and a
-    /// bulk load's changes then outgrow the cache less often.
+    /// `revisitsPages`; called by `perform`): index pages and pages dirtied by several rows
+    /// are used again, and a bulk load's changes then outgrow the cache less often. Other
+    /// writes (deletes, schema changes, the store's own records) keep the reading cache.
     func growPageCacheForWrites(_ db: Database) throws {
         guard !hasWritePageCache else { return }
         try db.execute(sql: "PRAGMA cache_size = -\(Self.pageCacheKiB)")
@@ -171,19 +172,13 @@ public final class EntityStore: DataService, @unchecked Sendable {
     }
 
     /// Runs `body` in one write transaction (a savepoint inside the run's transaction, when
-    /// one is open); everything it did is rolled back if it throws. Requests, and the store's
-    /// own small records (run history, change tokens), pass `growingPageCache: false`: a
-    /// request grows the cache when it needs it (`perform`), and the connection otherwise
-    /// keeps its reading cache.
-    func write<T>(growingPageCache: Bool = true, _ body: (WriteContext) throws -> T) throws -> T {
+    /// one is open); everything it did is rolled back if it throws.
+    func write<T>(_ body: (WriteContext) throws -> T) throws -> T {
         try Self.mappingStoreErrors { try queue.writeWithoutTransaction { db in
             var result: T?
             let topLevel = !db.isInsideTransaction
             let work: () throws -> Database.TransactionCompletion = {
-                if topLevel {
-                    try self.checkLookupCache(db)
-                    if growingPageCache { try self.growPageCacheForWrites(db) }
-                }
+                if topLevel { try self.checkLookupCache(db) }
                 let context = WriteContext(db: db, now: self.clock())
                 result = try body(context)
                 try context.finish()
@@ -315,7 +310,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
         case .executeTransaction(let requests, let returnResponses):
             return try executeTransaction(requests, returnResponses: returnResponses)
         default:
-            return try write(growingPageCache: false) { context in try perform(request, context) }
+            return try write { context in try perform(request, context) }
         }
     }
 }

@@ -188,11 +188,12 @@ final class LookupKeyMapTests: XCTestCase {
 final class RunTransactionSpillTests: XCTestCase {
     func test_aTransactionLargerThanThePageCacheIsReportedOnceAsOutgrowingIt() throws {
         let store = try EntityStore(path: try temporaryStorePath())
-        try store.queue.inDatabase { try $0.execute(sql: "PRAGMA cache_size = 32") }  // 32 pages
         try store.beginRunTransaction()
         XCTAssertFalse(store.runTransactionOutgrewCache())
         _ = try store.execute(.create(entity: "account", id: nil, fields: ["name": .string("small")]))
         XCTAssertFalse(store.runTransactionOutgrewCache(), "one row fits")
+        // 32 pages, set after the first create (which gives the connection its whole cache)
+        try store.queue.inDatabase { try $0.execute(sql: "PRAGMA cache_size = 32") }
         let creates = (0..<1000).map { index in  // names of 120 characters (the column allows 160)
             ServiceRequest.create(entity: "account", id: nil, fields: ["name": .string(String(repeating: "x", count: 120)), "accountnumber": .string("S\(index)")])
         }
