@@ -37,8 +37,7 @@ typedef struct MergeFile MergeFile;
 struct MergeFile {
     sqlite3_file base;
     sqlite3_file *real;          /* the default VFS's file, in the memory after this struct */
-    int isWal;
-    unsigned char *held;         /* BLOCK + HEADER + MAX_PAGE bytes, WAL files only */
+    unsigned char *held;         /* BLOCK + HEADER + MAX_PAGE bytes, WAL files only (else 0) */
     sqlite3_int64 heldOffset;    /* the file offset of held[0] */
     int heldLength;              /* 0 when nothing is held */
     int headerLast;              /* the held bytes end with a frame header */
@@ -121,7 +120,7 @@ static int writeFrame(MergeFile *p, const void *page, int amount) {
 
 static int mWrite(sqlite3_file *f, const void *buffer, int amount, sqlite3_int64 offset) {
     MergeFile *p = (MergeFile *)f;
-    if (p->isWal && p->held) {
+    if (p->held) {
         int follows = p->heldLength > 0 && offset == p->heldOffset + p->heldLength;
         if (follows && p->headerLast && amount > 0 && amount <= MAX_PAGE) return writeFrame(p, buffer, amount);
         if (amount == HEADER && (follows ? !p->headerLast : p->heldLength == 0)) {
@@ -209,7 +208,6 @@ static int mOpen(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
         return rc != SQLITE_OK ? rc : SQLITE_CANTOPEN;
     }
     if (flags & SQLITE_OPEN_WAL) {
-        p->isWal = 1;
         /* without the buffer, frames are simply written as SQLite writes them */
         p->held = sqlite3_malloc(BLOCK + HEADER + MAX_PAGE);
         /* the database file of a WAL is the one SQLite names for it (both are ours) */
