@@ -69,7 +69,7 @@ enum LuaConversions {
         let table = ctx.pushNewTable(fieldCapacity: Int32(record.fields.count))
         for (column, value) in record.fields {
             if case .reference(let reference) = value, let related = record.related[column] {
-                ctx.push(object: ReferenceObject(reference, related: related))
+                ctx.push(object: ReferenceObject(reference, related: .record(related)))
                 ctx.setField(column, in: table)
             } else if pushValue(ctx, value) {
                 ctx.setField(column, in: table)
@@ -84,7 +84,7 @@ enum LuaConversions {
         for (index, column) in page.columns.enumerated() {
             let value = page.value(row: row, column: index)
             if case .reference(let reference) = value, let related = page.relatedRow(of: row, column: column) {
-                ctx.push(object: ReferenceObject(reference, relatedRow: related))
+                ctx.push(object: ReferenceObject(reference, related: .row(related.page, related.row)))
                 ctx.setField(column, in: table)
             } else if pushValue(ctx, value) {
                 ctx.setField(column, in: table)

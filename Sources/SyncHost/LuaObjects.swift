@@ -5,27 +5,28 @@ import LuaKit
 final class ReferenceObject: LuaObject {
     static let luaTypeName = "cds.Reference"
     let reference: EntityReference
-    /// The record it points at, when a read expanded the lookup (`ref.code` then reads its columns).
-    let related: Record?
-    /// Or the row of a page that holds the record it points at (a change loop's expanded lookup).
-    let relatedRow: (page: RowPage, row: Int)?
-    init(_ reference: EntityReference, related: Record? = nil) {
+    /// The record it points at, when a read expanded the lookup (`ref.code` then reads its
+    /// columns): a record, or the row of a page that holds it (a change loop's).
+    let related: Related?
+
+    enum Related {
+        case record(Record)
+        case row(RowPage, Int)
+    }
+
+    init(_ reference: EntityReference, related: Related? = nil) {
         self.reference = reference
         self.related = related
-        relatedRow = nil
-    }
-    init(_ reference: EntityReference, relatedRow: (page: RowPage, row: Int)) {
-        self.reference = reference
-        related = nil
-        self.relatedRow = relatedRow
     }
 
     /// A column of the record it points at; nil when the lookup was not expanded or the
     /// record does not carry the column.
     func relatedValue(_ column: String) -> FieldValue? {
-        if let related { return related.fields[column] }
-        if let (page, row) = relatedRow { return page.value(row: row, column: column) }
-        return nil
+        switch related {
+        case .record(let record)?: return record.fields[column]
+        case .row(let page, let row)?: return page.value(row: row, column: column)
+        case nil: return nil
+        }
     }
 }
 
