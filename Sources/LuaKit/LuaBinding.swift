@@ -18,10 +18,10 @@ final class LuaBindingBox {
 /// every outcome, including a thrown Swift error, becomes a status code for the trampoline.
 func luaKitDispatch(_ state: OpaquePointer?, _ context: UnsafeMutableRawPointer?, _ resumed: Int32) -> Int32 {
     guard let state, let context else { return 0 }
-    let box = Unmanaged<LuaBindingBox>.fromOpaque(context).takeUnretainedValue()
     let ctx = LuaCallContext(state, resumed: resumed != 0)
     do {
-        let results = try box.body(ctx)
+        // the state holds the box for as long as Lua can call it: no retain and release per call
+        let results = try Unmanaged<LuaBindingBox>.fromOpaque(context)._withUnsafeGuaranteedRef { try $0.body(ctx) }
         if results > lua_gettop(state) {
             ctx.push("binding returned \(results) results but pushed only \(lua_gettop(state))")
             return SHIM_RAISE_WHERE

@@ -37,7 +37,20 @@ enum CdsModule {
         bind("get") { ctx in try get(ctx, session) }
         bind("query") { ctx in try CdsQuery.query(ctx, session) }
         bind("rows") { ctx in try QueryCursor.open(ctx, session) }
+        // references are immutable, so a load naming the same region or owner row after row
+        // shares one reference object per key value (no Swift object, userdata or finalizer each time)
+        let refs = LuaValueCache(limit: 4096)
         bind("ref") { ctx in
+            var cached = LuaValueCache.Lookup.uncached
+            if ctx.top >= 3 {
+                cached = ctx.pushCached(refs, 1, 2, 3)
+                // a script may have closed it (`<close>`): then it is made again
+                if cached == .hit {
+                    if ctx.object(at: -1, as: ReferenceObject.self) != nil { return 1 }
+                    ctx.pop()
+                    cached = .miss
+                }
+            }
             let entity = try ctx.stringArgument(1)
             if ctx.top >= 3, ctx.type(at: 2) == .string, let column = ctx.string(at: 2),
                column.utf8.count < 36 || RecordID(column) == nil {
@@ -45,6 +58,7 @@ enum CdsModule {
                 guard ctx.type(at: 3) != .nil else { throw LuaError.argument(3, "the value of key column '\(column)' is nil") }
                 let value = try LuaConversions.fieldValue(ctx, at: 3, column: column)
                 ctx.push(object: ReferenceObject(EntityReference(entity, key: column, value: value)))
+                if cached == .miss { ctx.storeCached(refs, 1, 2, 3) }
                 return 1
             }
             ctx.push(object: ReferenceObject(try LuaConversions.reference(ctx, entity: entity, at: 2)))

@@ -94,6 +94,31 @@ final class BindingTests: XCTestCase {
             """, store: store)
     }
 
+    func test_refsOfOneKeyValueAreSharedAndStayUsable() throws {
+        let store = try makeStore()
+        try runScript("""
+            cds.upsert("contact", { emailaddress1 = "s@x.test" }, { lastname = "S" })
+            local a = cds.ref("contact", "emailaddress1", "s@x.test")
+            -- the same key value gives the same (immutable) object; another value or entity does not
+            assert(rawequal(a, cds.ref("contact", "emailaddress1", "s@x.test")))
+            assert(not rawequal(a, cds.ref("contact", "emailaddress1", "t@x.test")))
+            assert(not rawequal(a, cds.ref("account", "emailaddress1", "s@x.test")))
+            assert(cds.ref("account", "emailaddress1", "s@x.test").entity == "account")
+            -- a closed reference is not handed out again
+            do local closed <close> = cds.ref("contact", "emailaddress1", "s@x.test") end
+            local b = cds.ref("contact", "emailaddress1", "s@x.test")
+            assert(b.key == "emailaddress1='s@x.test'" and not tostring(b):find("closed"), tostring(b))
+            cds.upsert("account", { accountnumber = "SH1" }, { name = "n", primarycontactid = b })
+            assert(cds.get("account", { accountnumber = "SH1" }).primarycontactid.entity == "contact")
+            -- past the cache's size, values that never repeat still give the right references
+            for i = 1, 5000 do
+              local r = cds.ref("contact", "emailaddress1", "u" .. i .. "@x.test")
+              assert(r.key == "emailaddress1='u" .. i .. "@x.test'", r.key)
+            end
+            assert(cds.ref("contact", "emailaddress1", "u7@x.test").key == "emailaddress1='u7@x.test'")
+            """, store: store)
+    }
+
     func test_refByOneTextColumnBehavesAsAnyReferenceAfterACollection() throws {
         let store = try makeStore()
         try runScript("""
