@@ -28,7 +28,7 @@ public struct CSVReader {
     private var rows: CSVRowSource
 
     /// The file name used in errors.
-    public var fileName: String { rows.fileName }
+    public let fileName: String
 
     /// Opens the file at `path` and reads its header row.
     /// - Throws: `DataFileError` with code `file.open_failed`, `csv.missing_header`, or any row error.
@@ -61,6 +61,7 @@ public struct CSVReader {
         }
         self.header = CSVHeader(names: headerRow.fields)
         self.rows = rows
+        fileName = source.fileName
     }
 
     /// Returns the next record, or nil at the end of the file.

@@ -105,7 +105,7 @@ public indirect enum ServiceResponse: Sendable {
     case createdMany([RecordID])
     /// UpdateMultiple / UpsertMultiple: one response per target.
     case many([ServiceResponse])
-    /// ExecuteMultiple.
+    /// ExecuteMultiple; `isFaulted` is true exactly when an item has a fault.
     case batch(isFaulted: Bool, items: [BatchItem])
     /// ExecuteTransaction: responses in request order (empty when not requested).
     case transaction([ServiceResponse])

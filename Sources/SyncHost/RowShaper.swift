@@ -51,16 +51,29 @@ final class RowShaper {
         var values: [FieldValue] = []
         values.reserveCapacity(expected?.count ?? 8)
         var names: [String]?
-        try ctx.forEachEntry(in: ctx.absolute(table)) { key, value in
+        // a plain loop rather than `forEachEntry`: this runs for every column of every record
+        guard ctx.reserve(3) else { throw LuaError.message("the Lua stack is full (values nested too deeply)") }
+        let table = ctx.absolute(table)
+        let base = ctx.top
+        defer { ctx.setTop(base) }
+        let key = base + 1, value = base + 2
+        ctx.pushNil()
+        while ctx.nextEntry(in: table) {
             guard ctx.type(at: key) == .string else { throw LuaError.argument(argument, "field names must be strings") }
             let position = values.count
-            if names == nil, !(expected.map { position < $0.count && ctx.stringEquals(at: key, $0[position]) } ?? false) {
+            if names == nil {
+                if let expected, position < expected.count, ctx.stringEquals(at: key, expected[position]) {
+                    values.append(try LuaConversions.fieldValue(ctx, at: value, column: String(decoding: expected[position], as: UTF8.self)))
+                    ctx.pop()
+                    continue
+                }
                 // the entries so far matched the expected names; from here on, read each name
                 names = (expected ?? []).prefix(position).map { String(decoding: $0, as: UTF8.self) }
             }
-            if names != nil { names!.append(ctx.string(at: key) ?? "") }
-            values.append(try LuaConversions.fieldValue(ctx, at: value, column: names?[position]
-                ?? String(decoding: expected![position], as: UTF8.self)))
+            let name = ctx.string(at: key) ?? ""
+            names!.append(name)
+            values.append(try LuaConversions.fieldValue(ctx, at: value, column: name))
+            ctx.pop()
         }
         if names == nil, let expected, values.count != expected.count {
             names = expected.prefix(values.count).map { String(decoding: $0, as: UTF8.self) }

@@ -232,7 +232,7 @@ final class WriteQueue {
     private static func fails(_ outcome: Result<ServiceResponse, Error>?, continueOnError: Bool) -> Bool {
         switch outcome {
         case .failure?: return true
-        case .success(.batch(_, let items))?: return !continueOnError && items.contains { $0.fault != nil }
+        case .success(.batch(let isFaulted, _))?: return !continueOnError && isFaulted
         default: return false
         }
     }
