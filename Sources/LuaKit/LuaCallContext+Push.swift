@@ -154,12 +154,6 @@ extension LuaCallContext {
     /// free slots, and nested iterations (JSON of nested tables) would otherwise write past the
     /// stack.
     /// - Throws: `LuaError.message` when the stack cannot grow; what `body` throws.
-    /// One step of a `lua_next` walk of the table at absolute index `table`, for loops too hot
-    /// for a closure per entry: push nil, then call this while it returns true; each time the
-    /// key is at -2 and the value at -1, and the value must be popped (only) before the next call.
-    /// Reserve stack room first (`reserve(3)`).
-    public func nextEntry(in table: Int32) -> Bool { lua_next(luaState, table) != 0 }
-
     public func forEachEntry(in table: Int32, _ body: (_ key: Int32, _ value: Int32) throws -> Void) throws {
         guard lua_checkstack(luaState, 3) != 0 else { throw LuaError.message("the Lua stack is full (values nested too deeply)") }
         let t = absolute(table)
@@ -175,4 +169,10 @@ extension LuaCallContext {
             lua_settop(luaState, base + 1)
         }
     }
+
+    /// One step of a `lua_next` walk of the table at absolute index `table`, for loops too hot
+    /// for a closure per entry: push nil, then call this while it returns true; each time the
+    /// key is at -2 and the value at -1, and the value must be popped (only) before the next call.
+    /// Reserve stack room first (`reserve(3)`).
+    public func nextEntry(in table: Int32) -> Bool { lua_next(luaState, table) != 0 }
 }
