@@ -22,6 +22,8 @@ final class RowPlan {
     let statePositions: [Int]
     /// The SELECT of the existing row by `key`, while the store keeps it (`EntityStore.keptStatement`).
     weak var selectStatement: Statement?
+    /// For a key of one text column: the cursor that follows upserts in key order.
+    let cursor: KeyOrderCursor?
 
     /// Nil when the shape needs the general path: an unknown, aliased or read-only column, a
     /// key that is not one Active key of plain columns, or the primary key used as a key.
@@ -50,6 +52,20 @@ final class RowPlan {
             shape.fieldColumns.contains(name) ? nil : table.columnByName[name].map { (index, $0) }
         }
         readMask = mask
+        if key.columns.count == 1, let keyColumn = table.columnByName[key.columns[0]],
+           keyColumn.attribute.type == .string || keyColumn.attribute.type == .memo {
+            if let shared = table.keyOrderCursors[key.name] {
+                cursor = shared
+            } else {
+                let name = quoteIdentifier(key.columns[0])
+                let made = KeyOrderCursor(sql: "SELECT \(table.selectList) FROM \(table.quotedTable) WHERE \(name) >= ? ORDER BY \(name)",
+                                          keyColumn: Int32(keyColumn.index))
+                table.keyOrderCursors[key.name] = made
+                cursor = made
+            }
+        } else {
+            cursor = nil
+        }
         statePositions = shape.fieldColumns.indices.filter { ["statecode", "statuscode"].contains(shape.fieldColumns[$0]) }
     }
 
@@ -91,14 +107,26 @@ extension EntityStore {
             encodingError = error
         }
         let nullState = plan.setsNullState(row.values)
-        let existing: ExistingRow? = try RawStatement.withFirstRow(db, plan.selectStatement ?? keptStatement(db, table.keySQL[plan.key.name]!.selectRow, &plan.selectStatement),
-                                                                   keyStorage) { raw throws -> ExistingRow in
+        let found = { (raw: SQLiteStatement) throws -> ExistingRow in
             if row.mode == .createOnly {
                 throw ServiceError(.duplicateRecord, "A record with matching key values already exists.",
                                    entity: table.name, key: row.reference.keyDescription)
             }
             if let encodingError { throw encodingError }
-            return try compare(raw, encoded, nullState: nullState, plan, table)
+            return try self.compare(raw, encoded, nullState: nullState, plan, table)
+        }
+        let existing: ExistingRow?
+        if let cursor = plan.cursor, case .string(let keyText) = keyStorage[0].storage,
+           let onRow = try positionCursor(db, cursor, at: keyText) {
+            if onRow {
+                cursor.state = .used
+                existing = try found(cursor.statement!.sqliteStatement)
+            } else {
+                existing = nil
+            }
+        } else {
+            existing = try RawStatement.withFirstRow(db, plan.selectStatement ?? keptStatement(db, table.keySQL[plan.key.name]!.selectRow, &plan.selectStatement),
+                                                     keyStorage, found)
         }
         switch existing {
         case .unchanged(let id)?:

@@ -53,6 +53,8 @@ public final class EntityStore: DataService, @unchecked Sendable {
     /// hashed per row to find them in GRDB's cache; finalized before the store closes. Touched
     /// only inside database closures.
     private var keptStatements: [String: Statement] = [:]
+    /// Upsert cursors left open within the current write (`KeyOrderCursor`); reset when it ends.
+    var openCursors: [KeyOrderCursor] = []
     /// The clock; tests move it to exercise token expiry.
     public var clock: @Sendable () -> Date = { Date() }
     /// Days a change token stays valid and tombstones are kept (`ExpireChangeTrackingInDays`).
@@ -178,6 +180,8 @@ public final class EntityStore: DataService, @unchecked Sendable {
             var result: T?
             let topLevel = !db.isInsideTransaction
             let work: () throws -> Database.TransactionCompletion = {
+                // open cursors are reset before the transaction or savepoint ends
+                defer { self.resetCursors() }
                 if topLevel { try self.checkLookupCache(db) }
                 let context = WriteContext(db: db, now: self.clock())
                 result = try body(context)

@@ -68,6 +68,9 @@ final class EntityTable: @unchecked Sendable {
     weak var insertStatement: Statement?
     /// Compiled upsert shapes by shape (`EntityStore.upsertRow`); nil for shapes that take the general path.
     var rowPlans: [ObjectIdentifier: (shape: RowShape, plan: RowPlan?)] = [:]
+    /// Upsert cursors by key name (`KeyOrderCursor`), shared by every plan on that key: they
+    /// would otherwise share one kept statement; touched only inside the store's write closures.
+    var keyOrderCursors: [String: KeyOrderCursor] = [:]
     /// Records of this entity found by a single-column key during writes (see
     /// `EntityStore.lookupCacheEpoch`); valid only while `lookupCacheEpoch` matches the store's.
     var lookupCache: [LookupCacheKey: RecordID] = [:]
