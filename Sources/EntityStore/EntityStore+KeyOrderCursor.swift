@@ -8,11 +8,13 @@ import GRDBSQLite
 ///
 /// The cursor is a `SELECT … WHERE key >= ? ORDER BY key` left open between the upserts of
 /// one write (`EntityStore.write`, which resets it before its transaction or savepoint ends).
-/// Each upsert looks a few rows ahead of where the last one stopped; a key before the
-/// cursor, a key further ahead, or one not found there makes it seek again, so any order is
-/// correct and only sorted input is faster. Writes of the batch itself (an update of the row
-/// just read, an insert of a new key) happen while the scan is open: SQLite keeps the
-/// cursor's place across them, and a row is only used when its key equals the one wanted.
+/// An upsert whose key comes right after the last one's steps to the next row: that row has
+/// the key, or (being the next key in the index) shows that no row has it. Any other key
+/// seeks; after two keys in a row that following did not find, upserts go back to the keyed
+/// SELECT and try the cursor again every 32 keys, so a batch in no particular order costs
+/// what it did. Writes of the batch itself (an update of the row just read, an insert of a
+/// new key) happen while the scan is open: SQLite keeps the cursor's place across them, and a
+/// row is only used when its key equals the one wanted.
 final class KeyOrderCursor {
     let sql: String
     /// The key column's position in the SELECT list (the table's stored columns).
@@ -31,6 +33,10 @@ final class KeyOrderCursor {
         case done
     }
     var state = State.idle
+    /// Keys in a row the cursor did not find by following (`EntityStore.cursorMisses`), and
+    /// lookups since it stopped following.
+    var misses = 0
+    var skipped = 0
 
     init(sql: String, keyColumn: Int32) {
         self.sql = sql
@@ -39,35 +45,58 @@ final class KeyOrderCursor {
 }
 
 extension EntityStore {
-    /// Rows a cursor steps ahead for a key before it seeks instead (rows the export no
-    /// longer has are skipped this way).
-    static let cursorFollowRows = 4
+    /// Keys in a row not found by following the cursor before upserts go back to seeking each
+    /// key with the keyed SELECT (a batch that is not in key order: following would only add
+    /// steps), and how many lookups later the cursor is tried again.
+    static let cursorMisses = 2
+    static let cursorRetryInterval = 32
 
     /// Positions `cursor` on the row whose key equals `key` (SQLite's NOCASE, as the key's
     /// column compares): true when it is on that row, false when the table has no such key,
-    /// nil when the cursor cannot tell (a NUL byte in a key, where NOCASE stops comparing) and
-    /// the caller should look the key up as usual.
+    /// nil when the caller should look the key up with the keyed SELECT (keys not arriving
+    /// in order, or a NUL byte in a key, where NOCASE stops comparing).
     func positionCursor(_ db: Database, _ cursor: KeyOrderCursor, at key: String) throws -> Bool? {
         var key = key
         return try key.withUTF8 { wanted -> Bool? in
             if let base = wanted.baseAddress, memchr(base, 0, wanted.count) != nil { return nil }
+            if cursor.misses >= Self.cursorMisses {
+                cursor.skipped += 1
+                guard cursor.skipped >= Self.cursorRetryInterval else { return nil }
+                // try following again: one seek, and the next key decides
+                cursor.skipped = 0
+                cursor.misses = Self.cursorMisses - 1
+                cursor.state = .idle
+            }
             if cursor.statement == nil { cursor.state = .idle }  // a new statement has not stepped
             let statement = try cursor.statement ?? keptStatement(db, cursor.sql, &cursor.statement)
             let raw = statement.sqliteStatement
-            var moves = 0
-            follow: while moves <= Self.cursorFollowRows {
-                switch cursor.state {
-                case .idle, .done:
-                    break follow
-                case .used:
+            var followed = false
+            switch cursor.state {
+            case .onRow:
+                // where the last seek or step stopped: the key itself, in a batch in key order
+                guard let order = Self.compareKey(raw, cursor.keyColumn, wanted) else { return nil }
+                if order == 0 { cursor.misses = 0; return true }
+                followed = true
+            case .used:
+                // the next row, when the key comes after the one just used
+                guard let order = Self.compareKey(raw, cursor.keyColumn, wanted) else { return nil }
+                if order < 0 {
                     try stepCursor(db, cursor, raw)
-                    moves += 1
-                case .onRow:
-                    guard let order = Self.compareKey(raw, cursor.keyColumn, wanted) else { return nil }
-                    if order == 0 { return true }
-                    if order > 0 { break follow }
-                    try stepCursor(db, cursor, raw)
-                    moves += 1
+                    // nothing after the used row, or a row past the key: no row has the key
+                    if cursor.state == .done { cursor.misses = 0; return false }
+                    guard let next = Self.compareKey(raw, cursor.keyColumn, wanted) else { return nil }
+                    if next >= 0 { cursor.misses = 0; return next == 0 }
+                }
+                followed = true
+            case .idle, .done:
+                break
+            }
+            // only keys that following missed count: a seek after a reset or past the end does not
+            if followed {
+                cursor.misses += 1
+                if cursor.misses >= Self.cursorMisses {
+                    cursor.skipped = 0
+                    return nil
                 }
             }
             sqlite3_reset(raw)

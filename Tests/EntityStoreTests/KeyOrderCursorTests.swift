@@ -83,6 +83,17 @@ final class KeyOrderCursorTests: XCTestCase {
         try check(existing: existing, batch: shuffled)
     }
 
+    func test_aBatchThatTurnsFromNoOrderToKeyOrder() throws {
+        // shuffled keys make upserts go back to seeking; sorted ones after them follow again
+        let existing = keys(1...200)
+        var generator = SystemRandomNumberGenerator()
+        var batch: [Row] = keys(1...100).map { ($0, "first \($0)", 1, .createOrUpdate) }
+        batch.shuffle(using: &generator)
+        batch += keys(101...200).enumerated().map { index, key in (key, index % 4 == 0 ? "second \(key)" : "old \(key)", 1, .createOrUpdate) }
+        batch += [("K150", "again", 1, .createOrUpdate), ("K201", "new", 1, .createOrUpdate), ("K001", "last", 1, .createOrUpdate)]
+        try check(existing: existing, batch: batch)
+    }
+
     func test_keysCompareAsTheirColumnDoes() throws {
         // NOCASE folds ASCII letters only; prefixes sort before longer keys
         let existing = ["AB1", "K1", "K10", "K100", "Ä1", "k2"]
