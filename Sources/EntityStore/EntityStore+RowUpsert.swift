@@ -52,6 +52,8 @@ final class RowPlan {
             shape.fieldColumns.contains(name) ? nil : table.columnByName[name].map { (index, $0) }
         }
         readMask = mask
+        // (string and memo columns are declared COLLATE NOCASE, the order the cursor compares in:
+        // `EntityTable.columnDeclarations`)
         if key.columns.count == 1, let keyColumn = table.columnByName[key.columns[0]],
            keyColumn.attribute.type == .string || keyColumn.attribute.type == .memo {
             if let shared = table.keyOrderCursors[key.name] {

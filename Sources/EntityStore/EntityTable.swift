@@ -161,6 +161,7 @@ final class EntityTable: @unchecked Sendable {
         let name = quoteIdentifier(attribute.name)
         if attribute.name == primaryKey { return ["\(name) TEXT NOT NULL PRIMARY KEY"] }
         switch attribute.type {
+        // (NOCASE: keys match case-insensitively; `KeyOrderCursor` compares in this order too)
         case .string, .memo: return ["\(name) TEXT COLLATE NOCASE"]
         case .float: return ["\(name) REAL"]
         case .lookup, .owner, .uniqueidentifier:
