@@ -21,6 +21,9 @@ final class KeyOrderCursor {
     let keyColumn: Int32
     /// The statement, while the store keeps it (`EntityStore.keptStatement`).
     weak var statement: Statement?
+    /// Its SQLite handle, as `positionCursor` last found it (valid while `statement` is kept;
+    /// read right after positioning, so a row's upsert loads the weak reference once).
+    var raw: SQLiteStatement?
 
     enum State {
         /// Reset: the next lookup seeks.
@@ -67,9 +70,14 @@ extension EntityStore {
                 cursor.misses = Self.cursorMisses - 1
                 cursor.state = .idle
             }
-            if cursor.statement == nil { cursor.state = .idle }  // a new statement has not stepped
-            let statement = try cursor.statement ?? keptStatement(db, cursor.sql, &cursor.statement)
-            let raw = statement.sqliteStatement
+            let raw: SQLiteStatement
+            if let kept = cursor.statement {
+                raw = kept.sqliteStatement
+            } else {
+                cursor.state = .idle  // a new statement has not stepped
+                raw = try keptStatement(db, cursor.sql, &cursor.statement).sqliteStatement
+            }
+            cursor.raw = raw
             var followed = false
             switch cursor.state {
             case .onRow:

@@ -109,20 +109,22 @@ extension EntityStore {
             encodingError = error
         }
         let nullState = plan.setsNullState(row.values)
-        let found = { (raw: SQLiteStatement) throws -> ExistingRow in
+        // (a nested function, not a closure in a constant: that would be a context allocated,
+        // and every value it captures retained, for each row)
+        func found(_ raw: SQLiteStatement) throws -> ExistingRow {
             if row.mode == .createOnly {
                 throw ServiceError(.duplicateRecord, "A record with matching key values already exists.",
                                    entity: table.name, key: row.reference.keyDescription)
             }
             if let encodingError { throw encodingError }
-            return try self.compare(raw, encoded, nullState: nullState, plan, table)
+            return try compare(raw, encoded, nullState: nullState, plan, table)
         }
         let existing: ExistingRow?
         if let cursor = plan.cursor, case .string(let keyText) = keyStorage[0].storage,
-           let onRow = try positionCursor(db, cursor, at: keyText) {
+           let onRow = try positionCursor(db, cursor, at: keyText), let raw = cursor.raw {
             if onRow {
                 cursor.state = .used
-                existing = try found(cursor.statement!.sqliteStatement)
+                existing = try found(raw)
             } else {
                 existing = nil
             }
