@@ -54,12 +54,12 @@ extension EntityStore {
     static let cursorMisses = 2
     static let cursorRetryInterval = 32
 
-    /// Positions `cursor` on the row whose key equals `key` (SQLite's NOCASE, as the key's
+    /// Positions `cursor` on the row whose key equals `keyValue` (SQLite's NOCASE, as the key's
     /// column compares): true when it is on that row, false when the table has no such key,
-    /// nil when the caller should look the key up with the keyed SELECT (keys not arriving
-    /// in order, or a NUL byte in a key, where NOCASE stops comparing).
-    func positionCursor(_ db: Database, _ cursor: KeyOrderCursor, at key: String) throws -> Bool? {
-        var key = key
+    /// nil when the caller should look the key up with the keyed SELECT (a key that is not
+    /// text, keys not arriving in order, or a NUL byte in a key, where NOCASE stops comparing).
+    func positionCursor(_ db: Database, _ cursor: KeyOrderCursor, at keyValue: DatabaseValue) throws -> Bool? {
+        guard case .string(var key) = keyValue.storage else { return nil }
         return try key.withUTF8 { wanted -> Bool? in
             if let base = wanted.baseAddress, memchr(base, 0, wanted.count) != nil { return nil }
             if cursor.misses >= Self.cursorMisses {
@@ -108,13 +108,7 @@ extension EntityStore {
                 }
             }
             sqlite3_reset(raw)
-            // (SQLite copies the bytes; an empty key still needs an address: nil would bind NULL)
-            if let base = wanted.baseAddress {
-                sqlite3_bind_text(raw, 1, UnsafeRawPointer(base).assumingMemoryBound(to: CChar.self), Int32(wanted.count),
-                                  unsafeBitCast(-1, to: sqlite3_destructor_type.self))
-            } else {
-                sqlite3_bind_text(raw, 1, "", 0, unsafeBitCast(-1, to: sqlite3_destructor_type.self))
-            }
+            RawStatement.bind(raw, keyValue, at: 1)
             if !openCursors.contains(where: { $0 === cursor }) { openCursors.append(cursor) }
             try stepCursor(db, cursor, raw)
             guard cursor.state == .onRow else { return false }
@@ -130,8 +124,7 @@ extension EntityStore {
         case let code:
             cursor.state = .idle
             sqlite3_reset(raw)
-            let message = db.sqliteConnection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: cursor.sql)
+            throw RawStatement.error(db, sql: cursor.sql, code)
         }
     }
 

@@ -120,8 +120,7 @@ extension EntityStore {
             return try compare(raw, encoded, nullState: nullState, plan, table)
         }
         let existing: ExistingRow?
-        if let cursor = plan.cursor, case .string(let keyText) = keyStorage[0].storage,
-           let onRow = try positionCursor(db, cursor, at: keyText), let raw = cursor.raw {
+        if let cursor = plan.cursor, let onRow = try positionCursor(db, cursor, at: keyStorage[0]), let raw = cursor.raw {
             if onRow {
                 cursor.state = .used
                 existing = try found(raw)

@@ -140,7 +140,12 @@ enum RawStatement {
     }
 
     private static func error(_ db: Database, _ statement: Statement, _ code: Int32) -> DatabaseError {
+        error(db, sql: statement.sql, code)
+    }
+
+    /// The error of a failed step of the statement `sql`, with SQLite's message.
+    static func error(_ db: Database, sql: String, _ code: Int32) -> DatabaseError {
         let message = db.sqliteConnection.flatMap { sqlite3_errmsg($0) }.map { String(cString: $0) }
-        return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: statement.sql)
+        return DatabaseError(resultCode: ResultCode(rawValue: code), message: message, sql: sql)
     }
 }
