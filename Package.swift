@@ -66,7 +66,7 @@ let package = Package(
         ),
         .testTarget(name: "EntityModelTests", dependencies: ["EntityModel"]),
         .testTarget(name: "KeyTablesTests", dependencies: ["KeyTables"]),
-        .testTarget(name: "EntityStoreTests", dependencies: ["EntityModel", "EntityStore", "KeyTables"]),
+        .testTarget(name: "EntityStoreTests", dependencies: ["EntityModel", "EntityStore", "KeyTables", "CSQLiteShims"]),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),
         .testTarget(name: "DataFilesTests", dependencies: ["DataFiles"]),
         .testTarget(name: "SyncHostTests", dependencies: ["SyncHost", "EntityStore", "EntityModel"]),

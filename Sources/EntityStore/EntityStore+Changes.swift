@@ -19,6 +19,8 @@ extension EntityStore {
                                      dataToken: ChangeToken(version: current, issued: clock()).text)
             }
             let cursor = try cursor(for: request, db)
+            try mapFile(db, true)
+            defer { try? mapFile(db, false) }  // a mapping still in use stays until the next read; nothing is lost
             let pageSize = min(max(request.pageSize, 1), Self.maxPageSize)
             var items: [ChangeItem] = []
             var rows: RowPage?
@@ -80,6 +82,22 @@ extension EntityStore {
                                  dataToken: ChangeToken(version: cursor.watermark, issued: clock()).text, deletedKeys: deletedKeys, rows: rows)
         }
     }
+
+    /// Turns reading through a memory mapping of the store file on or off. A page of changes
+    /// visits rows scattered over the table and the rows they point at, a few page reads each
+    /// and most of them outside SQLite's cache: read through a mapping, they cost no system
+    /// call and no copy (the benchmark's extract: the store thread's system time 0.38 → 0.17 s).
+    /// The mapping is only on while such a page is read, because it makes writes slower (a page
+    /// read through the mapping is read again to change it), and the VFS keeps the pages it has
+    /// mapped to ~64 MB of the resident set (wal_merge_vfs.c).
+    private func mapFile(_ db: Database, _ on: Bool) throws {
+        guard path != nil else { return }
+        try db.execute(sql: "PRAGMA mmap_size = \(on ? Self.mappedReadBytes : 0)")
+    }
+
+    /// How much of the store file a change read maps: SQLite's own limit on Linux (~2 GiB);
+    /// pages beyond it are read with system calls as before.
+    static let mappedReadBytes: Int64 = 0x7fff_0000
 
     private func morePage(items: [ChangeItem], _ cursor: ChangeCursor) -> EntityChanges {
         EntityChanges(changes: items, moreRecords: true, pagingCookie: cursor.text, dataToken: nil)

@@ -16,4 +16,12 @@ int cdsync_sqlite_configure(void);
 /// registering twice does nothing. Returns SQLITE_OK or an error.
 int cdsync_register_wal_merge_vfs(void);
 
+/// Sets how far pages read through a memory mapping may grow the process's resident file
+/// pages before the VFS drops the mapping's page table entries (`bytes`; 128 MiB by default),
+/// and how many fetched pages go between two looks at the resident set (1024). For tests.
+void cdsync_set_mapped_read_limit(long bytes, unsigned fetches);
+
+/// How many times the VFS has dropped a mapping's page table entries (see above). For tests.
+unsigned long cdsync_mapped_read_trims(void);
+
 #endif
