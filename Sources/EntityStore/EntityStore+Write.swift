@@ -165,6 +165,8 @@ extension EntityStore {
         try checkVersion(row, ifVersion, reference)
         let id = try Self.rowID(row, table).description
         invalidateLookups(table)
+        // from here on only the store itself can fail (I/O): see `executeMultiple`
+        context.requestHasWritten = true
         try context.db.cachedStatement(sql: "DELETE FROM \(table.quotedTable) WHERE \(quoteIdentifier(table.primaryKey)) = ?")
             .execute(arguments: [id])
         if table.definition.changeTracking {

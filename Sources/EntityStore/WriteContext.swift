@@ -8,6 +8,10 @@ final class WriteContext {
     let now: Date
     private var version: Int64?
     private var versionDirty = false
+    /// Set by a write that runs without a savepoint of its own (a delete in a batch) just
+    /// before its first statement that changes the store: a failure after that is not the
+    /// request's alone, and fails its whole batch (`EntityStore.executeMultiple`).
+    var requestHasWritten = false
 
     init(db: Database, now: Date) {
         self.db = db

@@ -23,6 +23,26 @@ final class BatchingTests: XCTestCase {
         XCTAssertEqual(try store.count("account"), 25)
     }
 
+    /// A batch holds at most `WriteQueue.maxDeletesPerBatch` deletes (its savepoint journals
+    /// every page they change): 600 deletes and 100 upserts in batches of up to 1,000 go as
+    /// 250 + 250 + the rest.
+    func test_deletesGoInSmallerBatches() throws {
+        let store = try makeStore()
+        _ = try runScript("""
+            for i = 1, 600 do cds.upsert("account", { accountnumber = "D" .. i }, { name = "n" }) end
+            """, store: store, options: options(batchSize: 1000))
+        let report = try runScript("""
+            for i = 1, 600 do
+              cds.delete("account", { accountnumber = "D" .. i })
+              if i % 6 == 0 then cds.upsert("account", { accountnumber = "K" .. i }, { name = "kept" }) end
+            end
+            """, store: store, options: options(batchSize: 1000))
+        XCTAssertEqual(report.counters.requests, 3)
+        XCTAssertEqual(report.counters.deleted, 600)
+        XCTAssertEqual(report.counters.created, 100)
+        XCTAssertEqual(try store.count("account"), 100)
+    }
+
     func test_readingAResultFlushesTheBatch() throws {
         let store = try makeStore()
         let report = try runScript("""
