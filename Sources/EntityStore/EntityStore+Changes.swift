@@ -89,7 +89,7 @@ extension EntityStore {
     /// call and no copy (the benchmark's extract: the store thread's system time 0.38 → 0.17 s).
     /// The mapping is only on while such a page is read, because it makes writes slower (a page
     /// read through the mapping is read again to change it), and the VFS keeps the pages it has
-    /// mapped to ~64 MB of the resident set (wal_merge_vfs.c).
+    /// mapped to ~128 MiB of the resident set (wal_merge_vfs.c).
     private func mapFile(_ db: Database, _ on: Bool) throws {
         guard path != nil else { return }
         try db.execute(sql: "PRAGMA mmap_size = \(on ? Self.mappedReadBytes : 0)")
