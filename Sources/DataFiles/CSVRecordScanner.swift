@@ -116,14 +116,19 @@ struct CSVRecordScanner {
         var index = start
         let count = bytes.count
         let delimiter = self.delimiter
-        // eight bytes at a time while none of them is a delimiter, quote, CR or LF
+        // eight bytes at a time until one of them is a delimiter, quote, CR or LF, then straight
+        // to the first such byte (the lowest marked byte of a little-endian word)
         if let base = bytes.baseAddress {
             let raw = UnsafeRawPointer(base)
             let delimiters = Self.repeated(delimiter)
             while index + 8 <= count {
-                let word = raw.loadUnaligned(fromByteOffset: index, as: UInt64.self)
-                if Self.hasByte(word, delimiters) || Self.hasByte(word, Self.lineFeeds) || Self.hasByte(word, Self.carriageReturns)
-                    || Self.hasByte(word, Self.quotes) { break }
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                let marks = Self.bytesEqual(word, delimiters) | Self.bytesEqual(word, Self.lineFeeds)
+                    | Self.bytesEqual(word, Self.carriageReturns) | Self.bytesEqual(word, Self.quotes)
+                if marks != 0 {
+                    index += marks.trailingZeroBitCount >> 3
+                    break
+                }
                 index += 8
             }
         }
@@ -154,11 +159,13 @@ struct CSVRecordScanner {
     /// `byte` in each of the eight bytes of a word.
     private static func repeated(_ byte: UInt8) -> UInt64 { UInt64(byte) &* 0x0101_0101_0101_0101 }
 
-    /// True when some byte of `word` equals the byte `pattern` repeats (the classic zero-byte test).
+    /// The high bit of each byte of `word` that equals the byte `pattern` repeats, set (the
+    /// classic zero-byte test); zero when there is none. The lowest set bit is always exact:
+    /// the test can also mark a byte above a matching one, never one below.
     @inline(__always)
-    private static func hasByte(_ word: UInt64, _ pattern: UInt64) -> Bool {
+    private static func bytesEqual(_ word: UInt64, _ pattern: UInt64) -> UInt64 {
         let x = word ^ pattern
-        return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080 != 0
+        return (x &- 0x0101_0101_0101_0101) & ~x & 0x8080_8080_8080_8080
     }
 
     /// Scans a quoted field; returns the index after it, or nil when the closing quote was not found.
