@@ -91,8 +91,14 @@ extension EntityStore {
     /// read through the mapping is read again to change it), and the VFS keeps the pages it has
     /// mapped to ~128 MiB of the resident set (wal_merge_vfs.c).
     private func mapFile(_ db: Database, _ on: Bool) throws {
-        guard path != nil else { return }
+        guard path != nil, Self.canBoundMappedReads else { return }
         try db.execute(sql: "PRAGMA mmap_size = \(on ? Self.mappedReadBytes : 0)")
+    }
+
+    /// The VFS bounds mapped pages by reading `/proc/self/statm` and `/proc/self/maps`; where it
+    /// cannot (no `/proc`), change reads keep to system calls rather than map a whole file.
+    private static let canBoundMappedReads = ["/proc/self/statm", "/proc/self/maps"].allSatisfy {
+        FileManager.default.isReadableFile(atPath: $0)
     }
 
     /// How much of the store file a change read maps: SQLite's own limit on Linux (~2 GiB);
