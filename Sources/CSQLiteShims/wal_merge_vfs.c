@@ -195,6 +195,10 @@ void cdsync_set_mapped_read_limit(long bytes, unsigned fetches) {
 
 unsigned long cdsync_mapped_read_trims(void) { return __atomic_load_n(&trims, __ATOMIC_RELAXED); }
 
+int cdsync_can_bound_mapped_reads(void) {
+    return access("/proc/self/statm", R_OK) == 0 && access("/proc/self/maps", R_OK) == 0;
+}
+
 /* Resident file-backed and shared pages of the process (the third field of /proc/self/statm), or -1. */
 static long residentFilePages(void) {
     int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);

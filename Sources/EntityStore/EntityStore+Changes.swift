@@ -1,3 +1,4 @@
+import CSQLiteShims
 import EntityModel
 import Foundation
 import GRDB
@@ -95,11 +96,9 @@ extension EntityStore {
         try db.execute(sql: "PRAGMA mmap_size = \(on ? Self.mappedReadBytes : 0)")
     }
 
-    /// The VFS bounds mapped pages by reading `/proc/self/statm` and `/proc/self/maps`; where it
-    /// cannot (no `/proc`), change reads keep to system calls rather than map a whole file.
-    private static let canBoundMappedReads = ["/proc/self/statm", "/proc/self/maps"].allSatisfy {
-        FileManager.default.isReadableFile(atPath: $0)
-    }
+    /// Where the VFS cannot bound mapped pages (no `/proc`), change reads keep to system calls
+    /// rather than map a whole file.
+    private static let canBoundMappedReads = cdsync_can_bound_mapped_reads() != 0
 
     /// How much of the store file a change read maps: SQLite's own limit on Linux (~2 GiB);
     /// pages beyond it are read with system calls as before.

@@ -24,4 +24,8 @@ void cdsync_set_mapped_read_limit(long bytes, unsigned fetches);
 /// How many times the VFS has dropped a mapping's page table entries (see above). For tests.
 unsigned long cdsync_mapped_read_trims(void);
 
+/// 1 when the VFS can measure and bound pages read through a memory mapping (it reads
+/// `/proc/self/statm` and `/proc/self/maps`); 0 where it cannot, and reads should not be mapped.
+int cdsync_can_bound_mapped_reads(void);
+
 #endif
