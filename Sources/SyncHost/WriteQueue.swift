@@ -193,9 +193,7 @@ final class WriteQueue {
             // a batch in flight failed (a record under stop, or the whole batch): what the
             // script queued meanwhile comes after the failure and is never sent
             markNotSent(pending[...], ServiceError(.notSent, "Not sent: \(Self.notSentReason(error))."))
-            pending.removeAll(keepingCapacity: true)
-            pendingRequests.removeAll(keepingCapacity: true)
-            pendingDeletes = 0
+            dropPending()
             throw error
         }
         guard !pending.isEmpty else { return }
@@ -351,12 +349,15 @@ final class WriteQueue {
     /// batch in flight finishes first and is counted.
     func discardPending() -> Int {
         settle()
-        defer {
-            pending.removeAll()
-            pendingRequests.removeAll()
-            pendingDeletes = 0
-        }
+        defer { dropPending() }
         return pending.count
+    }
+
+    /// Forgets the queued writes (none of them will be sent).
+    private func dropPending() {
+        pending.removeAll(keepingCapacity: true)
+        pendingRequests.removeAll(keepingCapacity: true)
+        pendingDeletes = 0
     }
 
     /// Starts buffering writes for one all-or-nothing transaction.
@@ -369,8 +370,9 @@ final class WriteQueue {
     /// A transaction goes to the service as one ExecuteTransaction, so it has the batch limit.
     static let maxTransactionWrites = ServiceRequest.maxBatchSize
 
-    /// Deletes a batch holds at most. A batch runs in a savepoint, whose journal keeps the
-    /// original of every page the batch changes; a delete changes pages all over its table and
+    /// Deletes a batch holds at most. Inside a run's group transaction a batch runs in a
+    /// savepoint, whose journal keeps the original of every page the batch changes (not needed
+    /// for a batch committed on its own, but harmless); a delete changes pages all over its table and
     /// each of its indexes (unlike upserts in key order, which share pages), so 1,000 of them
     /// journal ~24 MB, past what SQLite keeps in memory (8 MiB, config.c), and the rest goes to
     /// a temporary file. 250 stay under it (55,000 scattered deletes of the benchmark's accounts:
