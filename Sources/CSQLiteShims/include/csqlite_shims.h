@@ -28,4 +28,11 @@ unsigned long cdsync_mapped_read_trims(void);
 /// `/proc/self/statm` and `/proc/self/maps`); 0 where it cannot, and reads should not be mapped.
 int cdsync_can_bound_mapped_reads(void);
 
+/// Bytes written to a database or its WAL before the VFS starts their writeback (4 MiB by
+/// default; 0 leaves writeback to the kernel until SQLite syncs). For tests and measurements.
+void cdsync_set_writeback_chunk(long bytes);
+
+/// How many times the VFS has started writeback of written bytes (see above). For tests.
+unsigned long cdsync_writebacks_started(void);
+
 #endif
