@@ -61,8 +61,8 @@ struct MergeFile {
     unsigned fetches;            /* pages fetched since the resident set was last looked at */
     long residentAtTrim;         /* the process's resident file pages after the last trim (-1: unknown) */
     int fd;                      /* the real file's descriptor, for startWriteback (-1: not known) */
-    sqlite3_int64 unsyncedStart; /* the range written since writeback was last started */
-    sqlite3_int64 unsyncedEnd;
+    sqlite3_int64 unsyncedStart; /* the range written since writeback was last started or */
+    sqlite3_int64 unsyncedEnd;   /* the file synced (meaningful while unsyncedBytes > 0) */
     sqlite3_int64 unsyncedBytes; /* bytes written in it */
 };
 
@@ -70,7 +70,7 @@ static sqlite3_vfs *realVfs;
 
 /* A checkpoint copies up to ~160 MB of pages into the database file and then syncs it, after
  * syncing the WAL, whose frames have been piling up in the page cache since the last one: the
- * store's thread (and a script waiting for it) then sat in fdatasync for 0.1-0.15 s per sync
+ * store's thread (and a script waiting for it) then sat in fdatasync for 0.1-0.27 s per sync
  * while the disk wrote it all. So once `writebackChunk` bytes have been written to either
  * file, this asks the kernel to start writing them out (sync_file_range with
  * SYNC_FILE_RANGE_WRITE: it starts writeback and does not wait for it to finish), and the
@@ -97,7 +97,6 @@ static void syncRange(int fd, sqlite3_int64 start, sqlite3_int64 end) {
 static void startWriteback(MergeFile *p) {
     syncRange(p->fd, p->unsyncedStart, p->unsyncedEnd);
     p->unsyncedBytes = 0;
-    p->unsyncedEnd = 0;
 }
 
 static void noteWritten(MergeFile *p, sqlite3_int64 offset, int amount) {
@@ -115,8 +114,8 @@ static void noteWritten(MergeFile *p, sqlite3_int64 offset, int amount) {
 }
 
 /* The descriptor of a file the default (unix) VFS opened: its unixFile starts with the
- * methods, the VFS, the inode's lock information and then the descriptor, as it has since
- * SQLite 3.6. The descriptor is used only if it is open on the file `name` names (same
+ * methods, the VFS, the inode's lock information and then the descriptor (os_unix.c, from
+ * SQLite 3.7 on; 3.40 here). The descriptor is used only if it is open on the file `name` names (same
  * device and inode), so a different layout leaves writeback to the kernel, as before. */
 static int realDescriptor(sqlite3_file *real, const char *name) {
 #ifdef __linux__
@@ -250,10 +249,7 @@ static int mSync(sqlite3_file *f, int flags) {
     MergeFile *p = (MergeFile *)f;
     FLUSH_OR_RETURN(p);
     int rc = p->real->pMethods->xSync(p->real, flags);
-    if (rc == SQLITE_OK) {
-        p->unsyncedBytes = 0;
-        p->unsyncedEnd = 0;
-    }
+    if (rc == SQLITE_OK) p->unsyncedBytes = 0;
     return rc;
 }
 FLUSHING(mFileSize, xFileSize, (sqlite3_file *f, sqlite3_int64 *size), (p->real, size))
