@@ -74,16 +74,7 @@ final class MappedReadTests: XCTestCase {
     /// still in the log are read with system calls, not through the mapping).
     private func storeWithLongRows() throws -> String {
         let path = try temporaryStorePath()
-        let store = try EntityStore(path: path)
-        let shape = RowShape(keyColumns: ["accountnumber"], fieldColumns: ["description"])
-        for start in stride(from: 0, to: rows, by: 500) {
-            let batch = (start..<min(start + 500, rows)).map { number -> ServiceRequest in
-                .upsertRow(RowUpsert(entity: "account", shape: shape, keyValues: [.string("M\(number)")],
-                                     values: [.string(Self.description(number))], mode: .createOrUpdate))
-            }
-            _ = try store.execute(.executeMultiple(batch, continueOnError: false, returnResponses: false))
-        }
-        try store.close()
+        try writeAccounts(to: path, count: rows, prefix: "M", description: Self.description)
         return path
     }
 }

@@ -91,6 +91,22 @@ extension EntityStore {
     }
 }
 
+/// Upserts accounts `<prefix>0` … `<prefix><count - 1>` with `description(number)` as their
+/// description into the store file at `path`, 500 per batch, then closes the store (which
+/// checkpoints the log into the file).
+func writeAccounts(to path: String, count: Int, prefix: String, description: (Int) -> String) throws {
+    let store = try EntityStore(path: path)
+    let shape = RowShape(keyColumns: ["accountnumber"], fieldColumns: ["description"])
+    for start in stride(from: 0, to: count, by: 500) {
+        let batch = (start..<min(start + 500, count)).map { number -> ServiceRequest in
+            .upsertRow(RowUpsert(entity: "account", shape: shape, keyValues: [.string("\(prefix)\(number)")],
+                                 values: [.string(description(number))], mode: .createOrUpdate))
+        }
+        _ = try store.execute(.executeMultiple(batch, continueOnError: false, returnResponses: false))
+    }
+    try store.close()
+}
+
 func account(_ number: String) -> EntityReference { EntityReference("account", keys: ["accountnumber": .string(number)]) }
 
 extension ChangeItem {

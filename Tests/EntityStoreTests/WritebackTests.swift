@@ -19,8 +19,8 @@ final class WritebackTests: XCTestCase {
         defer { cdsync_set_writeback_chunk(4 * 1024 * 1024) }
         let path = try temporaryStorePath()
         let before = cdsync_writebacks_started()
-        try writeLongRows(path)
-        // ~4 MB of frames into the log and again into the file: dozens of 64 KiB chunks
+        try writeAccounts(to: path, count: rows, prefix: "W", description: Self.description)
+        // ~3 MB of frames into the log, and again into the file at close: dozens of 64 KiB chunks
         XCTAssertGreaterThan(cdsync_writebacks_started() - before, 40, "writeback should have been started as the rows were written")
 
         let store = try EntityStore(path: path)
@@ -44,26 +44,11 @@ final class WritebackTests: XCTestCase {
         cdsync_set_writeback_chunk(0)
         defer { cdsync_set_writeback_chunk(4 * 1024 * 1024) }
         let before = cdsync_writebacks_started()
-        try writeLongRows(try temporaryStorePath())
+        try writeAccounts(to: try temporaryStorePath(), count: rows, prefix: "W", description: Self.description)
         XCTAssertEqual(cdsync_writebacks_started(), before)
     }
 
     private static func description(_ number: Int) -> String {
         String(repeating: String(UnicodeScalar(UInt8(97 + number % 26))), count: 700 + number % 700) + "#\(number)"
-    }
-
-    /// Writes `rows` accounts of 0.7–1.4 KB in batches of 500, then closes the store (which
-    /// checkpoints the log into the file).
-    private func writeLongRows(_ path: String) throws {
-        let store = try EntityStore(path: path)
-        let shape = RowShape(keyColumns: ["accountnumber"], fieldColumns: ["description"])
-        for start in stride(from: 0, to: rows, by: 500) {
-            let batch = (start..<min(start + 500, rows)).map { number -> ServiceRequest in
-                .upsertRow(RowUpsert(entity: "account", shape: shape, keyValues: [.string("W\(number)")],
-                                     values: [.string(Self.description(number))], mode: .createOrUpdate))
-            }
-            _ = try store.execute(.executeMultiple(batch, continueOnError: false, returnResponses: false))
-        }
-        try store.close()
     }
 }
