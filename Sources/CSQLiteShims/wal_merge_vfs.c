@@ -76,10 +76,10 @@ static sqlite3_vfs *realVfs;
  * SYNC_FILE_RANGE_WRITE: it starts writeback and does not wait for it to finish), and the
  * disk writes while SQLite goes on; the sync that follows finds little left to do.
  * Durability is unchanged: SQLite still syncs exactly when it did, and this only starts
- * sooner what that sync would have written anyway. (Starting it for the WAL's appended frames
- * takes under a millisecond per 4 MiB; for the pages a checkpoint scatters over the database
- * file ~3 ms, which the sync then no longer spends. Handing those to a helper thread measured
- * no better, so both are started here.) */
+ * sooner what that sync would have written anyway. (Starting it takes under a millisecond per
+ * 4 MiB of the WAL's appended frames, and ~3 ms per 4 MiB of the pages a checkpoint scatters
+ * over the database file, about what the database file's sync used to spend on them. Handing
+ * those to a helper thread measured no better, so both are started here.) */
 static sqlite3_int64 writebackChunk = 4L * 1024 * 1024;
 static unsigned long writebacks;
 
@@ -115,8 +115,8 @@ static void noteWritten(MergeFile *p, sqlite3_int64 offset, int amount) {
 
 /* The descriptor of a file the default (unix) VFS opened: its unixFile starts with the
  * methods, the VFS, the inode's lock information and then the descriptor (os_unix.c, from
- * SQLite 3.7 on; 3.40 here). The descriptor is used only if it is open on the file `name` names (same
- * device and inode), so a different layout leaves writeback to the kernel, as before. */
+ * SQLite 3.7 on; 3.40 here). The descriptor is used only if it is open on the file `name`
+ * names (same device and inode), so a different layout leaves writeback to the kernel. */
 static int realDescriptor(sqlite3_file *real, const char *name) {
 #ifdef __linux__
     struct UnixFilePrefix { const sqlite3_io_methods *methods; sqlite3_vfs *vfs; void *inode; int h; };
