@@ -46,7 +46,10 @@ extension EntityStore {
     static let keyMapRowLimit = 2_000_000
 
     /// Counts a lookup that went to SQL and, when the target's lookups by `column` keep
-    /// missing, reads the key map that answers the following ones.
+    /// missing, reads the key map that answers the following ones. A large target's map is
+    /// read apart from the first check on (`KeyMapRead`): the write path goes on with SQL
+    /// lookups meanwhile and takes the map when it is ready, or waits for it once the misses
+    /// have cost as much as reading it here would.
     func noteLookupMiss(_ target: EntityTable, column: String, _ db: Database) throws {
         target.lookupMisses += 1
         let misses = target.lookupMisses
@@ -57,26 +60,69 @@ extension EntityStore {
         else { return }
         let rows = try target.countedRows ?? Int.fetchOne(db.cachedStatement(sql: "SELECT count(*) FROM \(target.quotedTable)")) ?? 0
         target.countedRows = rows
-        guard rows <= misses * Self.keyMapRowsPerMiss, rows <= Self.keyMapRowLimit else { return }
-        target.keyMap = try readKeyMap(target, column: column, rows: rows, db)
+        guard rows <= Self.keyMapRowLimit else { return }
+        if rows <= misses * Self.keyMapRowsPerMiss {
+            if let read = target.keyMapRead, read.column == column, let map = keyMap(from: read, target, waiting: true) {
+                target.keyMap = map
+            } else {
+                target.keyMap = try readKeyMap(target, column: column, rows: rows, db)
+            }
+        } else if target.keyMapRead == nil, rows >= keyMapReadApartMinimumRows, let path,
+                  target.lastWrite <= committedWriteCount {
+            // (a target written since the last commit is not read apart: another connection
+            // cannot see those writes)
+            target.keyMapRead = KeyMapRead(path: path, sql: keyMapSQL(target, column: column), rows: rows, column: column,
+                                           epoch: lookupCacheEpoch, writeMark: target.lastWrite)
+            keyMapReads.started += 1
+        }
+    }
+
+    /// The map a read apart produced, when it still holds what this connection sees: nothing
+    /// written to the target and no cache emptied (a rollback, another connection's write, a
+    /// schema change) since the read began. Nil while it runs (unless `waiting`) and when it
+    /// failed or is stale; a finished read is let go either way.
+    func keyMap(from read: KeyMapRead, _ target: EntityTable, waiting: Bool) -> LookupKeyMap? {
+        guard waiting || read.isFinished else { return nil }
+        target.keyMapRead = nil
+        guard let table = read.take(), read.epoch == lookupCacheEpoch, read.writeMark == target.lastWrite else {
+            keyMapReads.dropped += 1
+            return nil
+        }
+        keyMapReads.used += 1
+        return LookupKeyMap(column: read.column, table: table)
     }
 
     /// Reads `column` and the primary key of every row. Values a key may not hold (SPEC §1
     /// rule 11) are left out, so looking them up still fails on the SQL path.
     private func readKeyMap(_ target: EntityTable, column: String, rows: Int, _ db: Database) throws -> LookupKeyMap {
-        // room for keys up to 64 bytes (e-mail addresses, codes): the arena is not copied as it fills
-        var map = ByteKeyTable(payloadSize: 16, capacity: rows, keyLength: 64)
-        // NOT INDEXED: walking the key's index would seek each row in the table for its id
-        // (random reads); one pass over the table reads both columns in page order (7× faster)
-        let sql = "SELECT \(quoteIdentifier(column)), \(quoteIdentifier(target.primaryKey)) FROM \(target.quotedTable) NOT INDEXED WHERE \(quoteIdentifier(column)) IS NOT NULL"
+        var map = Self.emptyKeyMap(rows: rows)
         var id = [UInt8](repeating: 0, count: 16)
-        try RawStatement.forEachRawRow(db, db.makeStatement(sql: sql), []) { raw in
-            guard let key = RawStatement.textBytes(raw, 0), let idText = RawStatement.textBytes(raw, 1),
-                  !Self.containsForbiddenKeyCharacter(key), Self.parseGUID(idText, into: &id)
-            else { return }
-            id.withUnsafeBytes { _ = map.insert(key, payload: $0) }
+        try RawStatement.forEachRawRow(db, db.makeStatement(sql: keyMapSQL(target, column: column)), []) { raw in
+            Self.addKeyMapRow(raw, to: &map, id: &id)
         }
         return LookupKeyMap(column: column, table: map)
+    }
+
+    /// The scan a key map is read with: the key column and the primary key of every row with a key.
+    func keyMapSQL(_ target: EntityTable, column: String) -> String {
+        // NOT INDEXED: walking the key's index would seek each row in the table for its id
+        // (random reads); one pass over the table reads both columns in page order (7× faster)
+        "SELECT \(quoteIdentifier(column)), \(quoteIdentifier(target.primaryKey)) FROM \(target.quotedTable) NOT INDEXED WHERE \(quoteIdentifier(column)) IS NOT NULL"
+    }
+
+    /// A map with room for `rows` keys of up to 64 bytes (e-mail addresses, codes), so the
+    /// arena is not copied as it fills.
+    static func emptyKeyMap(rows: Int) -> ByteKeyTable {
+        ByteKeyTable(payloadSize: 16, capacity: rows, keyLength: 64)
+    }
+
+    /// Adds the key and id of the row `raw` (of `keyMapSQL`) is on, unless the key holds a
+    /// character keys may not hold or the id is not a GUID.
+    static func addKeyMapRow(_ raw: SQLiteStatement, to map: inout ByteKeyTable, id: inout [UInt8]) {
+        guard let key = RawStatement.textBytes(raw, 0), let idText = RawStatement.textBytes(raw, 1),
+              !containsForbiddenKeyCharacter(key), parseGUID(idText, into: &id)
+        else { return }
+        id.withUnsafeBytes { _ = map.insert(key, payload: $0) }
     }
 
     /// Parses a 36-character GUID into 16 bytes; false when it is not one.

@@ -196,8 +196,11 @@ extension EntityStore {
         // (a key value that is itself a reference depends on another entity's keys: not cached)
         if isWriting, let (column, value) = reference.singleKey, !value.isReference {
             if target.lookupCacheEpoch != lookupCacheEpoch {
-                invalidateLookups(target)
+                invalidateLookups(target, written: false)
                 target.lookupCacheEpoch = lookupCacheEpoch
+            }
+            if target.keyMap == nil, let read = target.keyMapRead, read.isFinished {
+                target.keyMap = keyMap(from: read, target, waiting: false)
             }
             if let map = target.keyMap, map.column == column, case .string(let text) = value, let id = map.id(for: text) {
                 return (id, reference.entity)

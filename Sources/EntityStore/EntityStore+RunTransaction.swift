@@ -57,6 +57,7 @@ extension EntityStore: RunTransactionSupport {
                     try? db.rollback()
                     throw ServiceError(.storeUnavailable, "The run's transaction could not be committed; nothing was written: \(error)")
                 }
+                noteCommitted()
             } else {
                 try db.rollback()
             }

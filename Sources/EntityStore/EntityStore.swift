@@ -42,6 +42,14 @@ public final class EntityStore: DataService, @unchecked Sendable {
     static let lookupCacheLimit = 100_000
     /// `PRAGMA data_version` when the cache was last known to be current.
     var lookupCacheDataVersion: Int64?
+    /// Writes to entity tables so far, and their count when the last transaction committed: a
+    /// table whose `lastWrite` is past it has writes other connections cannot see yet.
+    var writeCount = 0
+    var committedWriteCount = 0
+    /// Targets of at least this many rows have their key map read apart (`KeyMapRead`; tests lower it).
+    var keyMapReadApartMinimumRows = 16_384
+    /// Key maps read apart: started, then used or dropped (tests read these).
+    var keyMapReads = (started: 0, used: 0, dropped: 0)
     /// True once the connection's page cache has its full size (`growPageCacheForWrites`).
     var hasWritePageCache = false
     /// Expanded lookups of the change feed whose target has at least this many rows are
@@ -192,7 +200,12 @@ public final class EntityStore: DataService, @unchecked Sendable {
             self.isWriting = true
             defer { self.isWriting = outer }
             do {
-                if db.isInsideTransaction { try db.inSavepoint(work) } else { try db.inTransaction(.immediate, work) }
+                if db.isInsideTransaction {
+                    try db.inSavepoint(work)
+                } else {
+                    try db.inTransaction(.immediate, work)
+                    self.noteCommitted()
+                }
             } catch {
                 self.clearLookupCache()
                 throw error
@@ -201,12 +214,28 @@ public final class EntityStore: DataService, @unchecked Sendable {
         } }
     }
 
-    /// Forgets cached lookup resolutions of an entity (after any write to it).
-    func invalidateLookups(_ table: EntityTable) {
+    /// Forgets cached lookup resolutions of an entity: after any write to it (`written`), or
+    /// when the whole cache was emptied.
+    func invalidateLookups(_ table: EntityTable, written: Bool = true) {
+        if written {
+            writeCount &+= 1
+            table.lastWrite = writeCount
+        }
         if !table.lookupCache.isEmpty { table.lookupCache.removeAll() }
         table.keyMap = nil
         table.lookupMisses = 0
         table.countedRows = nil
+        if let read = table.keyMapRead {
+            read.cancel()
+            table.keyMapRead = nil
+            keyMapReads.dropped += 1
+        }
+    }
+
+    /// Notes that the outermost transaction committed: every write so far is visible to
+    /// other connections.
+    func noteCommitted() {
+        committedWriteCount = writeCount
     }
 
     /// Forgets every cached lookup resolution (after a rollback, or another connection's write).
@@ -252,7 +281,13 @@ public final class EntityStore: DataService, @unchecked Sendable {
     public func close() throws {
         try Self.mappingStoreErrors {
             // kept statements would keep SQLite from closing the connection
-            try queue.inDatabase { _ in keptStatements.removeAll() }
+            try queue.inDatabase { _ in
+                keptStatements.removeAll()
+                for table in catalog.values {
+                    table.keyMapRead?.cancelAndWait()
+                    table.keyMapRead = nil
+                }
+            }
             try queue.close()
         }
     }

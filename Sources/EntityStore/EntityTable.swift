@@ -82,6 +82,15 @@ final class EntityTable: @unchecked Sendable {
     var lookupMisses = 0
     /// The row count the key-map decision last read (`EntityStore.noteLookupMiss`), dropped with the cache.
     var countedRows: Int?
+    /// The key map being read apart (`KeyMapRead`), until it is used or dropped with the cache.
+    var keyMapRead: KeyMapRead?
+    /// The store's `writeCount` at this table's last write.
+    var lastWrite = 0
+
+    deinit {
+        // a table replaced by a schema change lets its read go
+        keyMapRead?.cancel()
+    }
 
     init(_ definition: EntityDefinition) {
         self.definition = definition

@@ -204,3 +204,114 @@ final class RunTransactionSpillTests: XCTestCase {
         XCTAssertEqual(try store.count("account"), 1001)
     }
 }
+
+/// A large target's key map is read on a connection and thread of its own while lookups go on
+/// through SQL; a map that may not hold what the store's connection sees is never used.
+final class KeyMapReadApartTests: XCTestCase {
+    private func contact(_ email: String) -> EntityReference {
+        EntityReference("contact", keys: ["emailaddress1": .string(email)])
+    }
+
+    private func pointingAt(_ number: String, _ email: String) -> ServiceRequest {
+        .upsert(account(number), fields: ["name": .string(number), "primarycontactid": .reference(contact(email))], mode: .createOrUpdate)
+    }
+
+    private func contactOf(_ store: EntityStore, _ number: String) throws -> FieldValue? {
+        try store.retrieve(account(number), columns: ["primarycontactid"])["primarycontactid"]
+    }
+
+    /// A store file with 3000 committed contacts c0@x.test … c2999@x.test, whose contact maps
+    /// are read apart (the threshold lowered from 16,384 rows).
+    private func storeWithContacts(at path: String? = nil) throws -> (EntityStore, [String: RecordID]) {
+        let store = try EntityStore(path: try path ?? temporaryStorePath())
+        store.keyMapReadApartMinimumRows = 1000
+        var ids: [String: RecordID] = [:]
+        for start in stride(from: 0, to: 3000, by: 1000) {
+            let creates = (start..<start + 1000).map { index in
+                ServiceRequest.create(entity: "contact", id: nil, fields: ["emailaddress1": .string("c\(index)@x.test"), "lastname": .string("C")])
+            }
+            guard case .batch(false, let items) = try store.execute(.executeMultiple(creates, continueOnError: false, returnResponses: true)) else {
+                throw ServiceError(.invalidArgument, "contacts were not created")
+            }
+            for (offset, item) in items.enumerated() { if case .created(let id)? = item.response { ids["c\(start + offset)@x.test"] = id } }
+        }
+        return (store, ids)
+    }
+
+    /// Upserts account P<i> pointing at c<i>@x.test for each index, in batches of 1000.
+    private func pointAccounts(_ store: EntityStore, _ prefix: String, _ indexes: [Int]) throws {
+        for start in stride(from: 0, to: indexes.count, by: 1000) {
+            let upserts = indexes[start..<min(start + 1000, indexes.count)].map { pointingAt("\(prefix)\($0)", "c\($0)@x.test") }
+            guard case .batch(false, _) = try store.execute(.executeMultiple(upserts, continueOnError: false, returnResponses: false)) else {
+                throw ServiceError(.invalidArgument, "accounts were not written")
+            }
+        }
+    }
+
+    func test_aLargeTargetsKeyMapIsReadApartAndEveryLookupFindsItsOwnRecord() throws {
+        let (store, ids) = try storeWithContacts()
+        try pointAccounts(store, "A", Array(0..<3000))
+        XCTAssertEqual(store.keyMapReads.started, 1, "16 misses on 3000 rows start one read apart")
+        XCTAssertEqual(store.keyMapReads.used, 1)
+        XCTAssertNotNil(try store.table("contact").keyMap)
+        for index in [0, 15, 16, 17, 255, 256, 1500, 2999] {
+            XCTAssertEqual(try contactOf(store, "A\(index)"), .reference(EntityReference("contact", id: ids["c\(index)@x.test"]!)), "A\(index)")
+        }
+        try store.close()
+    }
+
+    func test_aTargetWrittenWhileItsMapIsReadIsNotAnsweredFromThatRead() throws {
+        let (store, ids) = try storeWithContacts()
+        let reading = DispatchSemaphore(value: 0)
+        let release = DispatchSemaphore(value: 0)
+        KeyMapRead.testGate.withLock { $0 = { reading.signal(); release.wait() } }
+        defer { KeyMapRead.testGate.withLock { $0 = nil } }
+        // 20 lookups start the read; it stops after its first row, its snapshot taken
+        try pointAccounts(store, "A", Array(20..<40))
+        XCTAssertEqual(reading.wait(timeout: .now() + 60), .success, "the read did not start")
+        KeyMapRead.testGate.withLock { $0 = nil }
+        // meanwhile one contact changes its e-mail and another is deleted (both committed)
+        _ = try store.execute(.update(contact("c8@x.test"), fields: ["emailaddress1": .string("c8b@x.test")], ifVersion: nil))
+        _ = try store.execute(.delete(contact("c9@x.test"), ifVersion: nil))
+        release.signal()
+        try pointAccounts(store, "B", Array(20..<3000))
+        XCTAssertGreaterThanOrEqual(store.keyMapReads.dropped, 1, "the read from before the writes is dropped")
+        XCTAssertEqual(store.keyMapReads.used, 1, "a read begun after the writes is used")
+        XCTAssertNotNil(try store.table("contact").keyMap)
+        // the old e-mail and the deleted contact are not found; the new e-mail is
+        assertServiceError(.recordNotFoundByEntityKey) { try store.execute(self.pointingAt("C8", "c8@x.test")) }
+        assertServiceError(.recordNotFoundByEntityKey) { try store.execute(self.pointingAt("C9", "c9@x.test")) }
+        _ = try store.execute(pointingAt("C8b", "c8b@x.test"))
+        XCTAssertEqual(try contactOf(store, "C8b"), .reference(EntityReference("contact", id: ids["c8@x.test"]!)))
+        try store.close()
+    }
+
+    func test_aTargetWithUncommittedWritesIsReadOnTheStoresOwnConnection() throws {
+        let (store, ids) = try storeWithContacts()
+        try store.beginRunTransaction()
+        // written in the open transaction: another connection would still see c8@x.test
+        _ = try store.execute(.update(contact("c8@x.test"), fields: ["emailaddress1": .string("c8b@x.test")], ifVersion: nil))
+        try pointAccounts(store, "A", Array(0..<8) + Array(9..<3000))
+        XCTAssertEqual(store.keyMapReads.started, 0)
+        XCTAssertNotNil(try store.table("contact").keyMap, "read on the store's connection once the misses justify it")
+        assertServiceError(.recordNotFoundByEntityKey) { try store.execute(self.pointingAt("C8", "c8@x.test")) }
+        _ = try store.execute(pointingAt("C8b", "c8b@x.test"))
+        XCTAssertEqual(try contactOf(store, "C8b"), .reference(EntityReference("contact", id: ids["c8@x.test"]!)))
+        try store.endRunTransaction(commit: true)
+        try store.close()
+    }
+
+    func test_closingTheStoreWhileAMapIsReadLetsTheReadGo() throws {
+        let path = try temporaryStorePath()
+        do {
+            let (store, _) = try storeWithContacts(at: path)
+            try pointAccounts(store, "A", Array(0..<20))
+            XCTAssertEqual(store.keyMapReads.started, 1)
+            try store.close()
+        }
+        let reopened = try EntityStore(path: path)
+        XCTAssertEqual(try reopened.integrityCheck(), ["ok"])
+        XCTAssertEqual(try reopened.count("account"), 20)
+        try reopened.close()
+    }
+}
