@@ -60,6 +60,13 @@ public struct EntityReference: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// `body`'s answer for the text of the one key column, when the reference is by exactly
+    /// `column` (in its one-column form) holding text; nil otherwise. Nothing is copied.
+    public func answer<R>(forTextKey column: String, _ body: (String) -> R?) -> R? {
+        guard case .singleKey(let name, .string(let text)) = storage, name == column else { return nil }
+        return body(text)
+    }
+
     /// The GUID, when the reference is by id.
     public var id: RecordID? { if case .locator(.id(let id)) = storage { return id } else { return nil } }
 

@@ -1,5 +1,6 @@
 import EntityModel
 import GRDB
+import KeyTables
 
 extension FieldValue {
     /// True for a reference to another record.
@@ -43,8 +44,7 @@ extension EntityStore {
 
     /// True when the text holds a character keys cannot contain.
     static func containsForbiddenKeyCharacter(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { containsForbiddenKeyCharacter(UnsafeRawBufferPointer($0)) }
+        text.withUTF8Bytes { containsForbiddenKeyCharacter($0) }
     }
 
     /// True when the bytes hold a character keys cannot contain.
@@ -174,6 +174,14 @@ extension EntityStore {
     /// `column`, when given, is the lookup's column of `table` (its last target table is reused).
     func resolveLookup(_ value: FieldValue, _ attribute: AttributeDefinition, _ table: EntityTable,
                        _ db: Database, column: EntityTable.Column? = nil) throws -> (id: RecordID, entity: String) {
+        // a bulk load's lookup: a text key of the column's last target, in that target's key
+        // map (the general path below made both, after checking the target)
+        if isWriting, let column, case .reference(let given) = value, let last = column.lastTarget,
+           last.generation == catalogGeneration.load(ordering: .sequentiallyConsistent), last.table.name == given.entity,
+           last.table.lookupCacheEpoch == lookupCacheEpoch, let map = last.table.keyMap,
+           let id = given.answer(forTextKey: map.column, map.id(for:)) {
+            return (id, given.entity)
+        }
         let targets = attribute.targets ?? []
         let reference: EntityReference
         switch value {

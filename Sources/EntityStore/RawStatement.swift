@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import GRDBSQLite
+import KeyTables
 
 /// Binding, stepping and reading prepared statements through SQLite's C API.
 ///
@@ -26,13 +27,13 @@ enum RawStatement {
         case .null: sqlite3_bind_null(statement, index)
         case .int64(let number): sqlite3_bind_int64(statement, index, number)
         case .double(let number): sqlite3_bind_double(statement, index, number)
-        case .string(var text):
+        case .string(let text):
             // the UTF-8 bytes with their length: no C string to make and measure (SQLite copies them)
             // (an empty text needs an address of its own: a nil pointer would bind NULL)
             if text.isEmpty { sqlite3_bind_text(statement, index, "", 0, transient); return }
             // (stored text never holds NUL: `ValueCodec` refuses it, so nothing is cut short here)
-            text.withUTF8 { bytes in
-                _ = sqlite3_bind_text(statement, index, UnsafeRawPointer(bytes.baseAddress!).assumingMemoryBound(to: CChar.self),
+            text.withUTF8Bytes { bytes in
+                _ = sqlite3_bind_text(statement, index, bytes.baseAddress!.assumingMemoryBound(to: CChar.self),
                                       Int32(bytes.count), transient)
             }
         case .blob(let data):
@@ -98,10 +99,10 @@ enum RawStatement {
             return type == SQLITE_NULL
         case .int64(let number):
             return type == SQLITE_INTEGER && sqlite3_column_int64(raw, index) == number
-        case .string(var text):
+        case .string(let text):
             guard type == SQLITE_TEXT, let stored = textBytes(raw, index) else { return false }
             // stored text with a NUL byte reads back cut at the NUL as a built value: not "sure"
-            return text.withUTF8 { given in
+            return text.withUTF8Bytes { given in
                 given.count == stored.count && (given.isEmpty || memcmp(given.baseAddress!, stored.baseAddress!, given.count) == 0)
                     && (stored.isEmpty || memchr(stored.baseAddress!, 0, stored.count) == nil)
             }

@@ -2,6 +2,7 @@ import EntityModel
 import Foundation
 import GRDB
 import GRDBSQLite
+import KeyTables
 
 /// Converts between `FieldValue` and what a column stores, checking the column's type.
 /// Storage: text as TEXT; whole numbers, choices, state and status as INTEGER; decimal and
@@ -66,8 +67,7 @@ enum ValueCodec {
 
     /// True when the text has a U+0000 byte (SQLite's C-string side would cut it there).
     static func containsNUL(_ text: String) -> Bool {
-        var text = text
-        return text.withUTF8 { bytes in !bytes.isEmpty && memchr(bytes.baseAddress!, 0, bytes.count) != nil }
+        text.withUTF8Bytes { bytes in !bytes.isEmpty && memchr(bytes.baseAddress!, 0, bytes.count) != nil }
     }
 
     /// The `FieldValue` of a stored column.

@@ -66,8 +66,7 @@ public struct ByteKeyTable: Sendable {
     /// Adds the UTF-8 bytes of `key`; see `insert(_:payload:)`.
     @discardableResult
     public mutating func insert(_ key: String, payload: UnsafeRawBufferPointer? = nil) -> Bool {
-        var key = key
-        return key.withUTF8 { insert(UnsafeRawBufferPointer($0), payload: payload) }
+        key.withUTF8Bytes { insert($0, payload: payload) }
     }
 
     /// The entry holding `key` (an opaque handle for `withPayload`), or nil.
@@ -118,8 +117,7 @@ public struct ByteKeyTable: Sendable {
 
     /// The entry holding the UTF-8 bytes of `key`, or nil.
     public func find(_ key: String) -> Int? {
-        var key = key
-        return key.withUTF8 { find(UnsafeRawBufferPointer($0)) }
+        key.withUTF8Bytes { find($0) }
     }
 
     /// True when the table holds `key`.
