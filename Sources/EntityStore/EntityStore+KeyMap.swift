@@ -1,6 +1,7 @@
 import EntityModel
 import Foundation
 import GRDB
+import GRDBSQLite
 import KeyTables
 
 /// Every value of one single-column text key of a table with its record's id, read in one
@@ -67,14 +68,21 @@ extension EntityStore {
             } else {
                 target.keyMap = try readKeyMap(target, column: column, rows: rows, db)
             }
-        } else if target.keyMapRead == nil, rows >= keyMapReadApartMinimumRows, let path,
+        } else if target.keyMapRead == nil, rows >= keyMapReadApartMinimumRows, let file = Self.fileName(db),
                   target.lastWrite <= committedWriteCount {
             // (a target written since the last commit is not read apart: another connection
             // cannot see those writes)
-            target.keyMapRead = KeyMapRead(path: path, sql: keyMapSQL(target, column: column), rows: rows, column: column,
+            target.keyMapRead = KeyMapRead(path: file, sql: keyMapSQL(target, column: column), rows: rows, column: column,
                                            epoch: lookupCacheEpoch, writeMark: target.lastWrite)
             keyMapReads.started += 1
         }
+    }
+
+    /// The file the connection has open (its full path, as SQLite resolved it); nil for a
+    /// store in memory or in a temporary file, which no other connection can open.
+    static func fileName(_ db: Database) -> String? {
+        guard let name = sqlite3_db_filename(db.sqliteConnection, "main"), name.pointee != 0 else { return nil }
+        return String(cString: name)
     }
 
     /// The map a read apart produced, when it still holds what this connection sees: nothing

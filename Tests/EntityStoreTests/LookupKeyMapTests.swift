@@ -301,6 +301,21 @@ final class KeyMapReadApartTests: XCTestCase {
         try store.close()
     }
 
+    func test_aStoreInMemoryReadsItsMapsOnItsOwnConnection() throws {
+        let store = try EntityStore(path: nil)
+        store.keyMapReadApartMinimumRows = 1000
+        let creates = (0..<3000).map { index in
+            ServiceRequest.create(entity: "contact", id: nil, fields: ["emailaddress1": .string("c\(index)@x.test"), "lastname": .string("C")])
+        }
+        for start in stride(from: 0, to: 3000, by: 1000) {
+            _ = try store.execute(.executeMultiple(Array(creates[start..<start + 1000]), continueOnError: false, returnResponses: false))
+        }
+        try pointAccounts(store, "A", Array(0..<3000))
+        XCTAssertEqual(store.keyMapReads.started, 0, "no other connection can open a store in memory")
+        XCTAssertNotNil(try store.table("contact").keyMap)
+        XCTAssertEqual(try store.count("account"), 3000)
+    }
+
     func test_closingTheStoreWhileAMapIsReadLetsTheReadGo() throws {
         let path = try temporaryStorePath()
         do {
