@@ -48,13 +48,28 @@ public struct DecimalNumber: Hashable, Sendable, Comparable, CustomStringConvert
 
     /// The canonical text: no exponent, at least one digit before the point, `scale` digits after it.
     public var description: String {
-        let magnitude = significand.magnitude
-        var digits = String(magnitude)
-        if scale > 0 {
-            if digits.count <= scale { digits = String(repeating: "0", count: scale - digits.count + 1) + digits }
-            digits.insert(".", at: digits.index(digits.endIndex, offsetBy: -scale))
+        // written from the last digit back into a buffer on the stack, then made a string once
+        // (a change feed writes every money value out as text)
+        let fractionDigits = max(scale, 0)
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 22 + fractionDigits) { buffer in
+            var magnitude = significand.magnitude
+            var start = buffer.count
+            func put(_ byte: UInt8) {
+                start -= 1
+                buffer[start] = byte
+            }
+            for _ in 0..<fractionDigits {
+                put(UInt8(ascii: "0") + UInt8(magnitude % 10))
+                magnitude /= 10
+            }
+            if fractionDigits > 0 { put(UInt8(ascii: ".")) }
+            repeat {
+                put(UInt8(ascii: "0") + UInt8(magnitude % 10))
+                magnitude /= 10
+            } while magnitude > 0
+            if significand < 0 { put(UInt8(ascii: "-")) }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[start...]), as: UTF8.self)
         }
-        return significand < 0 ? "-" + digits : digits
     }
 
     /// Rescales to `newScale` fraction digits, rounding half away from zero when digits are dropped;

@@ -139,8 +139,16 @@ extension EntityStore {
 private struct RowCollector {
     let table: EntityTable
     let projection: EntityStore.Projection
-    /// For each projected column: where its value is in the statement's row, and its lookup's type.
-    private let places: [(value: Int32, type: Int32?)]
+    /// For each projected column, what reading its value needs: its kind and decimal places,
+    /// and where its value and its lookup's type (-1: none) are in the statement's row. Plain
+    /// values, so reading a row retains nothing per column.
+    private struct Reader {
+        let kind: AttributeKind
+        let scale: Int
+        let value: Int32
+        let type: Int32
+    }
+    private let readers: [Reader]
     private let primaryKey: Int32?
     private var values: [FieldValue] = []
     private var ids: [RecordID?] = []
@@ -150,7 +158,9 @@ private struct RowCollector {
         self.projection = projection
         var place: [Int: Int32] = [:]
         for (index, position) in projection.positions.enumerated() { place[position] = offset + Int32(index) }
-        places = projection.columns.map { column in (place[column.index]!, column.typeIndex.flatMap { place[$0] }) }
+        readers = projection.columns.map { column in
+            Reader(kind: column.type, scale: column.scale, value: place[column.index]!, type: column.typeIndex.flatMap { place[$0] } ?? -1)
+        }
         primaryKey = place[table.primaryKeyIndex]
     }
 
@@ -168,9 +178,11 @@ private struct RowCollector {
     }
 
     mutating func append(_ raw: SQLiteStatement) {
-        for (column, place) in zip(projection.columns, places) {
-            let lookupType = place.type.flatMap { String.fromDatabaseValue(DatabaseValue(sqliteStatement: raw, index: $0)) }
-            values.append(ValueCodec.fieldValue(raw, place.value, for: column.attribute, lookupType: lookupType))
+        for position in readers.indices {
+            let reader = readers[position]
+            let lookupType = reader.type < 0 ? nil : String.fromDatabaseValue(DatabaseValue(sqliteStatement: raw, index: reader.type))
+            values.append(ValueCodec.fieldValue(raw, reader.value, kind: reader.kind, scale: reader.scale, lookupType: lookupType,
+                                                column: projection.columns[position]))
         }
         ids.append(primaryKey.flatMap { String.fromDatabaseValue(DatabaseValue(sqliteStatement: raw, index: $0)) }.flatMap(RecordID.init))
     }

@@ -20,10 +20,20 @@ final class EntityTable: @unchecked Sendable {
         /// (`EntityStore.lookupTarget`); touched only inside the store's write closures.
         var lastTarget: (generation: Int, table: EntityTable)?
 
+        /// The attribute's type, decimal places and first target, read per value by
+        /// `ValueCodec.fieldValue(_:_:of:lookupType:)` (reading them through `attribute` copies
+        /// the whole definition, a retain and a release per member, for every value read).
+        let type: AttributeKind
+        let scale: Int
+        let firstTarget: String
+
         init(_ attribute: AttributeDefinition, index: Int, typeIndex: Int?) {
             self.attribute = attribute
             self.index = index
             self.typeIndex = typeIndex
+            type = attribute.type
+            scale = attribute.effectivePrecision
+            firstTarget = attribute.targets?.first ?? ""
             isReadOnly = ["versionnumber", "createdon", "modifiedon"].contains(attribute.name)
         }
     }

@@ -100,8 +100,15 @@ enum ValueCodec {
     /// `fieldValue(_:for:lookupType:)` of column `index` of the row a statement is on, read
     /// straight from SQLite for the storage each type normally has (text, integers, lookups'
     /// GUID text); anything else goes through `DatabaseValue` as ever.
-    static func fieldValue(_ raw: SQLiteStatement, _ index: Int32, for attribute: AttributeDefinition, lookupType: String?) -> FieldValue {
-        switch (attribute.type, sqlite3_column_type(raw, index)) {
+    static func fieldValue(_ raw: SQLiteStatement, _ index: Int32, of column: EntityTable.Column, lookupType: String?) -> FieldValue {
+        fieldValue(raw, index, kind: column.type, scale: column.scale, lookupType: lookupType, column: column)
+    }
+
+    /// The same, with the column's kind and decimal places given apart: the column itself (a
+    /// lookup's first target, the general conversion) is only read when needed.
+    static func fieldValue(_ raw: SQLiteStatement, _ index: Int32, kind: AttributeKind, scale: Int, lookupType: String?,
+                           column: @autoclosure () -> EntityTable.Column) -> FieldValue {
+        switch (kind, sqlite3_column_type(raw, index)) {
         case (_, SQLITE_NULL):
             return .null
         case (.string, SQLITE_TEXT), (.memo, SQLITE_TEXT):
@@ -110,12 +117,16 @@ enum ValueCodec {
         case (.integer, SQLITE_INTEGER), (.choice, SQLITE_INTEGER), (.state, SQLITE_INTEGER), (.status, SQLITE_INTEGER):
             return .integer(sqlite3_column_int64(raw, index))
         case (.decimal, SQLITE_INTEGER), (.money, SQLITE_INTEGER):
-            return .decimal(DecimalNumber(significand: sqlite3_column_int64(raw, index), scale: attribute.effectivePrecision))
+            return .decimal(DecimalNumber(significand: sqlite3_column_int64(raw, index), scale: scale))
         case (.lookup, SQLITE_TEXT), (.owner, SQLITE_TEXT):
             guard let id = RecordID(String(cString: sqlite3_column_text(raw, index))) else { return .null }
-            return .reference(EntityReference(lookupType ?? attribute.targets?.first ?? "", id: id))
+            return .reference(EntityReference(lookupType ?? column().firstTarget, id: id))
+        case (.uniqueidentifier, SQLITE_TEXT):
+            return RecordID(String(cString: sqlite3_column_text(raw, index))).map(FieldValue.guid) ?? .null
+        case (.datetime, SQLITE_INTEGER):
+            return .dateTime(Date(timeIntervalSince1970: Double(sqlite3_column_int64(raw, index)) / 1000))
         default:
-            return fieldValue(DatabaseValue(sqliteStatement: raw, index: index), for: attribute, lookupType: lookupType)
+            return fieldValue(DatabaseValue(sqliteStatement: raw, index: index), for: column().attribute, lookupType: lookupType)
         }
     }
 

@@ -47,9 +47,15 @@ enum LuaValueReader {
 /// Pushes `LuaValue`s using only calls that can fail with out-of-memory alone.
 enum LuaValueWriter {
     static func pushString(_ luaState: OpaquePointer, _ value: String) {
-        var copy = value
-        copy.withUTF8 { utf8 in
+        // the bytes where the string keeps them (`withUTF8` needs a copy of the string to mutate)
+        let pushed: Void? = value.utf8.withContiguousStorageIfAvailable { utf8 in
             utf8.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(luaState, $0.baseAddress, $0.count) }
+        }
+        if pushed == nil {
+            var copy = value
+            copy.withUTF8 { utf8 in
+                utf8.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(luaState, $0.baseAddress, $0.count) }
+            }
         }
     }
 

@@ -13,6 +13,18 @@ final class DecimalNumberTests: XCTestCase {
         }
     }
 
+    func test_printsEveryScaleAndTheExtremes() {
+        XCTAssertEqual(DecimalNumber(significand: 0, scale: 2).description, "0.00")
+        XCTAssertEqual(DecimalNumber(significand: 0, scale: 0).description, "0")
+        XCTAssertEqual(DecimalNumber(significand: -5, scale: 0).description, "-5")
+        XCTAssertEqual(DecimalNumber(significand: 7, scale: 10).description, "0.0000000007")
+        XCTAssertEqual(DecimalNumber(significand: -1234, scale: 2).description, "-12.34")
+        XCTAssertEqual(DecimalNumber(significand: Int64.min, scale: 4).description, "-922337203685477.5808")
+        XCTAssertEqual(DecimalNumber(significand: Int64.max, scale: 0).description, "9223372036854775807")
+        XCTAssertEqual(DecimalNumber(significand: Int64.min, scale: 19).description, "-0.9223372036854775808")
+        XCTAssertEqual(DecimalNumber(significand: 1, scale: 20).description, "0.00000000000000000001")
+    }
+
     func test_rescalingRoundsHalfAwayFromZeroAndDetectsOverflow() {
         XCTAssertEqual(DecimalNumber("1.005")?.rescaled(to: 2)?.description, "1.01")
         XCTAssertEqual(DecimalNumber("-1.005")?.rescaled(to: 2)?.description, "-1.01")
