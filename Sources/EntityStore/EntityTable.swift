@@ -20,9 +20,9 @@ final class EntityTable: @unchecked Sendable {
         /// (`EntityStore.lookupTarget`); touched only inside the store's write closures.
         var lastTarget: (generation: Int, table: EntityTable)?
 
-        /// The attribute's type, decimal places and first target, read per value by
-        /// `ValueCodec.fieldValue(_:_:of:lookupType:)` (reading them through `attribute` copies
-        /// the whole definition, a retain and a release per member, for every value read).
+        /// The attribute's type, decimal places and first target, for reading a value per row
+        /// (`ValueCodec.fieldValue(_:_:kind:scale:lookupType:column:)`): reading them through
+        /// `attribute` copies the whole definition, a retain and a release per member.
         let type: AttributeKind
         let scale: Int
         let firstTarget: String

@@ -98,14 +98,10 @@ enum ValueCodec {
     }
 
     /// `fieldValue(_:for:lookupType:)` of column `index` of the row a statement is on, read
-    /// straight from SQLite for the storage each type normally has (text, integers, lookups'
-    /// GUID text); anything else goes through `DatabaseValue` as ever.
-    static func fieldValue(_ raw: SQLiteStatement, _ index: Int32, of column: EntityTable.Column, lookupType: String?) -> FieldValue {
-        fieldValue(raw, index, kind: column.type, scale: column.scale, lookupType: lookupType, column: column)
-    }
-
-    /// The same, with the column's kind and decimal places given apart: the column itself (a
-    /// lookup's first target, the general conversion) is only read when needed.
+    /// straight from SQLite for the storage each type normally has (text, integers, ids,
+    /// dates, lookups' GUID text); anything else goes through `DatabaseValue` as ever. The
+    /// column's kind and decimal places come apart from it: the column itself (a lookup's
+    /// first target, the general conversion) is only read when needed.
     static func fieldValue(_ raw: SQLiteStatement, _ index: Int32, kind: AttributeKind, scale: Int, lookupType: String?,
                            column: @autoclosure () -> EntityTable.Column) -> FieldValue {
         switch (kind, sqlite3_column_type(raw, index)) {

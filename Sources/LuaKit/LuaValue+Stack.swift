@@ -47,15 +47,13 @@ enum LuaValueReader {
 /// Pushes `LuaValue`s using only calls that can fail with out-of-memory alone.
 enum LuaValueWriter {
     static func pushString(_ luaState: OpaquePointer, _ value: String) {
-        // the bytes where the string keeps them (`withUTF8` needs a copy of the string to mutate)
-        let pushed: Void? = value.utf8.withContiguousStorageIfAvailable { utf8 in
+        func push(_ utf8: UnsafeBufferPointer<UInt8>) {
             utf8.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(luaState, $0.baseAddress, $0.count) }
         }
-        if pushed == nil {
+        // the bytes where the string keeps them (`withUTF8` needs a copy of the string to mutate)
+        if value.utf8.withContiguousStorageIfAvailable(push) == nil {
             var copy = value
-            copy.withUTF8 { utf8 in
-                utf8.withMemoryRebound(to: CChar.self) { _ = lua_pushlstring(luaState, $0.baseAddress, $0.count) }
-            }
+            copy.withUTF8(push)
         }
     }
 
