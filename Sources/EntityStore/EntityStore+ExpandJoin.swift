@@ -86,19 +86,35 @@ extension EntityStore {
     /// - Throws: `0x0` when a requested column does not exist in a target a row points at.
     func relatedRowsByID(_ page: RowPage, column: String, wanted: [String], _ db: Database) throws -> [RelatedRows] {
         guard let position = page.columnIndex[column] else { return [] }
-        var idsByTarget: [String: Set<RecordID>] = [:]
+        // one pass over the page: each target's distinct ids, and each row's target and the
+        // place of its id among them (one hash of the id per row)
+        var targets: [(name: String, ids: [RecordID], slotOf: [RecordID: Int32])] = []
+        var targetOfRow = [Int32](repeating: -1, count: page.count)
+        var slotOfRow = [Int32](repeating: -1, count: page.count)
         for row in 0..<page.count {
-            if case .reference(let reference) = page.value(row: row, column: position), let id = reference.id {
-                idsByTarget[reference.entity, default: []].insert(id)
+            guard case .reference(let reference) = page.value(row: row, column: position), let id = reference.id else { continue }
+            var index = targets.firstIndex { $0.name == reference.entity } ?? -1
+            if index < 0 {
+                targets.append((reference.entity, [], [:]))
+                index = targets.count - 1
             }
+            if let slot = targets[index].slotOf[id] {
+                slotOfRow[row] = slot
+            } else {
+                let slot = Int32(targets[index].ids.count)
+                targets[index].ids.append(id)
+                targets[index].slotOf[id] = slot
+                slotOfRow[row] = slot
+            }
+            targetOfRow[row] = Int32(index)
         }
         var result: [RelatedRows] = []
-        for (targetName, ids) in idsByTarget.sorted(by: { $0.key < $1.key }) {
-            let target = try table(targetName)
+        for index in targets.indices.sorted(by: { targets[$0].name < targets[$1].name }) {
+            let target = try table(targets[index].name)
             try checkColumns(wanted, target)
             let targetProjection = projection(wanted, target)
             var rows = RowCollector(target, targetProjection, offset: 0)
-            let list = Array(ids)
+            let list = targets[index].ids
             for start in stride(from: 0, to: list.count, by: 500) {
                 let chunk = list[start..<min(start + 500, list.count)]
                 let sql = "SELECT \(targetProjection.selectList) FROM \(target.quotedTable) WHERE \(quoteIdentifier(target.primaryKey)) IN (\(Array(repeating: "?", count: chunk.count).joined(separator: ", ")))"
@@ -107,12 +123,13 @@ extension EntityStore {
                 }
             }
             let relatedPage = rows.page()
-            var rowByID: [RecordID: Int32] = [:]
-            for row in 0..<relatedPage.count { if let id = relatedPage.ids[row] { rowByID[id] = Int32(row) } }
+            // where each id's row came back (-1: no such record)
+            var rowOfSlot = [Int32](repeating: -1, count: list.count)
+            for row in 0..<relatedPage.count {
+                if let id = relatedPage.ids[row], let slot = targets[index].slotOf[id] { rowOfSlot[Int(slot)] = Int32(row) }
+            }
             let rowOf = (0..<page.count).map { row -> Int32 in
-                guard case .reference(let reference) = page.value(row: row, column: position), reference.entity == targetName,
-                      let id = reference.id else { return -1 }
-                return rowByID[id] ?? -1
+                targetOfRow[row] == Int32(index) ? rowOfSlot[Int(slotOfRow[row])] : -1
             }
             result.append(RelatedRows(column: column, page: relatedPage, rowOf: rowOf))
         }

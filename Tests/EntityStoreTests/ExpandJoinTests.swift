@@ -33,6 +33,33 @@ final class ExpandJoinTests: XCTestCase {
         }
     }
 
+    /// Rows of one page that point at different records, of both owner kinds, each get the
+    /// related record their own lookup points at (read by id and joined).
+    func test_eachRowGetsTheRelatedRecordItsLookupPointsAt() throws {
+        try forEachStore { store in
+            let (user, team, _) = try store.createExpansionTargets()
+            let other = EntityReference("systemuser", keys: ["domainname": .string("bob.corp")])
+            _ = try store.execute(.upsert(other, fields: ["fullname": .string("Bob")], mode: .createOrUpdate))
+            let owners = [user, team, other, team, user, other, team]
+            for (index, owner) in owners.enumerated() { try store.createAccount("M\(index)", extra: ["ownerid": .reference(owner)]) }
+            for joinFrom: Int64 in [50_000, 0] {
+                store.expandJoinMinimumRows = joinFrom
+                for pageSize in [3, 100] {
+                    let items = try store.allChanges("account", token: nil, columns: ["accountnumber", "ownerid"],
+                                                     expand: ["ownerid": ["createdon"]], pageSize: pageSize).items
+                    var checked = 0
+                    for item in items {
+                        guard case .newOrUpdated(let record) = item, case .reference(let owner)? = record.fields["ownerid"] else { continue }
+                        XCTAssertEqual(record.related["ownerid"]?.entity, owner.entity, "\(record.fields["accountnumber"]!)")
+                        XCTAssertEqual(record.related["ownerid"]?.id, owner.id, "\(record.fields["accountnumber"]!)")
+                        checked += 1
+                    }
+                    XCTAssertEqual(checked, owners.count, "join from \(joinFrom), pages of \(pageSize)")
+                }
+            }
+        }
+    }
+
     /// A change page's rows as one page of values (what a script's change loop reads) hold
     /// exactly the records the page gives otherwise: every column type and null, lookups
     /// expanded by id and joined, typed owners of both kinds, and deletions after the rows,
