@@ -68,6 +68,12 @@ extension LuaCallContext {
         lua_rawset(luaState, t)
     }
 
+    /// Pushes a C string that stays at the same address (as `setField(_:in:)` with one: Lua
+    /// finds its interned string by the address).
+    public func push(cString: UnsafePointer<CChar>) {
+        lua_pushstring(luaState, cString)
+    }
+
     /// Pops the top value and stores it as `table[position]` with a raw set.
     public func setIndex(_ position: Int64, in table: Int32) {
         lua_rawseti(luaState, absolute(table), lua_Integer(position))

@@ -25,6 +25,10 @@ final class ChangeCursor: LuaObject {
     /// since, the page is read again, so what the loop delivers never depends on the read-ahead.
     private var writesAtReadAhead = 0
     private var finalToken: String?
+    /// The current row page's column names, then its entity, as C strings (`FixedNames`).
+    private var rowNames: FixedNames?
+    /// The fields of every change table.
+    private static let changeFields = FixedNames(["entity", "id", "deleted", "record", "key"])
     /// True when the saved token had expired and the loop restarted as a full sync.
     private(set) var resynced = false
 
@@ -94,10 +98,16 @@ final class ChangeCursor: LuaObject {
         let table = ctx.pushNewTable(fieldCapacity: 4)
         switch item {
         case .row(let page, let row):
-            ctx.push(page.entity); ctx.setField("entity", in: table)
-            ctx.push(page.ids[row]?.description); ctx.setField("id", in: table)
-            ctx.push(false); ctx.setField("deleted", in: table)
-            LuaConversions.pushRow(ctx, page, row); ctx.setField("record", in: table)
+            let fields = Self.changeFields
+            if let names = cursor.rowNames, names.count == page.columns.count + 1 {
+                names.push(ctx, page.columns.count)
+            } else {
+                ctx.push(page.entity)
+            }
+            fields.setField(ctx, 0, in: table)
+            ctx.push(page.ids[row]?.description); fields.setField(ctx, 1, in: table)
+            ctx.push(false); fields.setField(ctx, 2, in: table)
+            LuaConversions.pushRow(ctx, page, row, names: cursor.rowNames); fields.setField(ctx, 3, in: table)
         case .change(.newOrUpdated(let record)):
             ctx.push(record.entity); ctx.setField("entity", in: table)
             ctx.push(record.id?.description); ctx.setField("id", in: table)
@@ -174,6 +184,11 @@ final class ChangeCursor: LuaObject {
         WriteQueue.releaseLater(consume used)
         if let usedRows = rows.take() { WriteQueue.releaseLater(usedRows) }
         rows = changes.rows
+        if let rows {
+            // the names once per page (pages of the same columns share them)
+            let names = rows.columns + [rows.entity]
+            if rowNames?.names != names { rowNames = FixedNames(names) }
+        }
         page = changes.changes
         deletedKeys = changes.deletedKeys
         position = 0

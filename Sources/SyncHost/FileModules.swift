@@ -8,17 +8,13 @@ final class CSVRowsObject: LuaObject {
     static let luaTypeName = "csv.Rows"
     var reader: CSVReader?
     let fileName: String
-    /// The header's names as C strings at fixed addresses, for `setField(_:in:)` on every row
-    /// (empty when a name holds a NUL byte, which a C string cannot: then `names` are used).
-    let columns: [UnsafeMutablePointer<CChar>]
-    let names: [String]
+    /// The header's names, set on every row.
+    let names: FixedNames
     init(reader: CSVReader, fileName: String) {
         self.reader = reader
         self.fileName = fileName
-        names = reader.header.names
-        columns = names.contains(where: { $0.utf8.contains(0) }) ? [] : names.map { strdup($0)! }
+        names = FixedNames(reader.header.names)
     }
-    deinit { for column in columns { free(column) } }
     func luaClose() { reader = nil }
 }
 
@@ -135,12 +131,12 @@ enum FileModules {
             do {
                 // fields go from the file's buffer straight into Lua strings; the reader is
                 // advanced in place (a copy would copy its buffers on every row)
-                let columns = rows.columns, names = rows.names
+                let names = rows.names
                 let table = ctx.pushNewTable(fieldCapacity: Int32(names.count))
                 let line = try rows.reader!.nextRecord { index, bytes, isNull in
                     guard !isNull, index < names.count else { return }
                     ctx.push(bytes: bytes)
-                    if columns.isEmpty { ctx.setField(names[index], in: table) } else { ctx.setField(columns[index], in: table) }
+                    names.setField(ctx, index, in: table)
                 }
                 guard let line else { ctx.pop(); session.currentSource = nil; ctx.pushNil(); return 1 }
                 session.currentSource = SourcePosition(file: rows.fileName, line: line)

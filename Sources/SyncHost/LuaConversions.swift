@@ -79,15 +79,19 @@ enum LuaConversions {
 
     /// Pushes row `row` of a page as `pushRecord` pushes the same record: a table of its
     /// non-null columns, expanded lookups as references that read their related row.
-    static func pushRow(_ ctx: LuaCallContext, _ page: RowPage, _ row: Int) {
+    /// `names`, when given, are the page's column names as `FixedNames` (a change loop's).
+    static func pushRow(_ ctx: LuaCallContext, _ page: RowPage, _ row: Int, names: FixedNames? = nil) {
         let table = ctx.pushNewTable(fieldCapacity: Int32(page.columns.count))
+        func setField(_ index: Int, _ column: String) {
+            if let names { names.setField(ctx, index, in: table) } else { ctx.setField(column, in: table) }
+        }
         for (index, column) in page.columns.enumerated() {
             let value = page.value(row: row, column: index)
             if case .reference(let reference) = value, let related = page.relatedRow(of: row, column: column) {
                 ctx.push(object: ReferenceObject(reference, related: .row(related.page, related.row)))
-                ctx.setField(column, in: table)
+                setField(index, column)
             } else if pushValue(ctx, value) {
-                ctx.setField(column, in: table)
+                setField(index, column)
             }
         }
     }
