@@ -4,6 +4,21 @@ import XCTest
 
 @testable import EntityStore
 
+/// Creates contacts <prefix>0@x.test … in batches of 1000; their ids by e-mail.
+private func createContacts(_ store: EntityStore, count: Int, prefix: String) throws -> [String: RecordID] {
+    var ids: [String: RecordID] = [:]
+    for start in stride(from: 0, to: count, by: 1000) {
+        let creates = (start..<min(start + 1000, count)).map { index in
+            ServiceRequest.create(entity: "contact", id: nil, fields: ["emailaddress1": .string("\(prefix)\(index)@x.test"), "lastname": .string(prefix.uppercased())])
+        }
+        guard case .batch(false, let items) = try store.execute(.executeMultiple(creates, continueOnError: false, returnResponses: true)) else {
+            throw ServiceError(.invalidArgument, "contacts were not created")
+        }
+        for (offset, item) in items.enumerated() { if case .created(let id)? = item.response { ids["\(prefix)\(start + offset)@x.test"] = id } }
+    }
+    return ids
+}
+
 /// Lookups that keep missing the cache read the target's whole key map once; a hit must be
 /// the record SQLite would find and anything else must still fail as it did before.
 final class LookupKeyMapTests: XCTestCase {
@@ -21,18 +36,7 @@ final class LookupKeyMapTests: XCTestCase {
 
     /// 5000 contacts, then 5000 accounts each pointing at one by email (in batches of 1000).
     private func loadContactsAndAccounts(_ store: EntityStore) throws -> [String: RecordID] {
-        var contactIDs: [String: RecordID] = [:]
-        for start in stride(from: 0, to: 5000, by: 1000) {
-            let creates = (start..<start + 1000).map { index in
-                ServiceRequest.create(entity: "contact", id: nil, fields: ["emailaddress1": .string("c\(index)@x.test"), "lastname": .string("C")])
-            }
-            guard case .batch(false, let items) = try store.execute(.executeMultiple(creates, continueOnError: false, returnResponses: true)) else {
-                throw ServiceError(.invalidArgument, "contacts were not created")
-            }
-            for (offset, item) in items.enumerated() {
-                if case .created(let id)? = item.response { contactIDs["c\(start + offset)@x.test"] = id }
-            }
-        }
+        let contactIDs = try createContacts(store, count: 5000, prefix: "c")
         _ = try store.execute(.create(entity: "contact", id: nil, fields: ["emailaddress1": .string("odd/key@x.test"), "lastname": .string("O")]))
         for start in stride(from: 0, to: 5000, by: 1000) {
             let upserts = (start..<start + 1000).map { accountPointingAt("A\($0)", "c\($0)@x.test") }
@@ -138,16 +142,7 @@ final class LookupKeyMapTests: XCTestCase {
 
     func test_aKeyMapReadInsideATransactionThatRollsBackIsDropped() throws {
         try forEachStore { store in
-            var contactIDs: [String: RecordID] = [:]
-            for start in stride(from: 0, to: 5000, by: 1000) {
-                let creates = (start..<start + 1000).map { index in
-                    ServiceRequest.create(entity: "contact", id: nil, fields: ["emailaddress1": .string("r\(index)@x.test"), "lastname": .string("R")])
-                }
-                guard case .batch(false, let items) = try store.execute(.executeMultiple(creates, continueOnError: false, returnResponses: true)) else {
-                    return XCTFail("contacts were not created")
-                }
-                for (offset, item) in items.enumerated() { if case .created(let id)? = item.response { contactIDs["r\(start + offset)@x.test"] = id } }
-            }
+            let contactIDs = try createContacts(store, count: 5000, prefix: "r")
             // a run transaction whose lookups read the map, then rolls back: all of it is undone
             try store.beginRunTransaction()
             for start in stride(from: 0, to: 5000, by: 1000) {
@@ -225,17 +220,7 @@ final class KeyMapReadApartTests: XCTestCase {
     private func storeWithContacts(at path: String? = nil) throws -> (EntityStore, [String: RecordID]) {
         let store = try EntityStore(path: try path ?? temporaryStorePath())
         store.keyMapReadApartMinimumRows = 1000
-        var ids: [String: RecordID] = [:]
-        for start in stride(from: 0, to: 3000, by: 1000) {
-            let creates = (start..<start + 1000).map { index in
-                ServiceRequest.create(entity: "contact", id: nil, fields: ["emailaddress1": .string("c\(index)@x.test"), "lastname": .string("C")])
-            }
-            guard case .batch(false, let items) = try store.execute(.executeMultiple(creates, continueOnError: false, returnResponses: true)) else {
-                throw ServiceError(.invalidArgument, "contacts were not created")
-            }
-            for (offset, item) in items.enumerated() { if case .created(let id)? = item.response { ids["c\(start + offset)@x.test"] = id } }
-        }
-        return (store, ids)
+        return (store, try createContacts(store, count: 3000, prefix: "c"))
     }
 
     /// Upserts account P<i> pointing at c<i>@x.test for each index, in batches of 1000.
@@ -304,12 +289,7 @@ final class KeyMapReadApartTests: XCTestCase {
     func test_aStoreInMemoryReadsItsMapsOnItsOwnConnection() throws {
         let store = try EntityStore(path: nil)
         store.keyMapReadApartMinimumRows = 1000
-        let creates = (0..<3000).map { index in
-            ServiceRequest.create(entity: "contact", id: nil, fields: ["emailaddress1": .string("c\(index)@x.test"), "lastname": .string("C")])
-        }
-        for start in stride(from: 0, to: 3000, by: 1000) {
-            _ = try store.execute(.executeMultiple(Array(creates[start..<start + 1000]), continueOnError: false, returnResponses: false))
-        }
+        _ = try createContacts(store, count: 3000, prefix: "c")
         try pointAccounts(store, "A", Array(0..<3000))
         XCTAssertEqual(store.keyMapReads.started, 0, "no other connection can open a store in memory")
         XCTAssertNotNil(try store.table("contact").keyMap)
