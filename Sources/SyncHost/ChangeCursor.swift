@@ -25,10 +25,12 @@ final class ChangeCursor: LuaObject {
     /// since, the page is read again, so what the loop delivers never depends on the read-ahead.
     private var writesAtReadAhead = 0
     private var finalToken: String?
-    /// The current row page's column names, then its entity, as C strings (`FixedNames`).
+    /// The current row page's column names, then its entity, as C strings (`FixedNames`), and
+    /// that page (set with `rows`, which keeps it alive: the same identity is the same page).
     private var rowNames: FixedNames?
-    /// The fields of every change table.
-    private static let changeFields = FixedNames(["entity", "id", "deleted", "record", "key"])
+    private var rowNamesPage: ObjectIdentifier?
+    /// The fields of a row's change table.
+    private static let changeFields = FixedNames(["entity", "id", "deleted", "record"])
     /// True when the saved token had expired and the loop restarted as a full sync.
     private(set) var resynced = false
 
@@ -99,15 +101,12 @@ final class ChangeCursor: LuaObject {
         switch item {
         case .row(let page, let row):
             let fields = Self.changeFields
-            if let names = cursor.rowNames, names.count == page.columns.count + 1 {
-                names.push(ctx, page.columns.count)
-            } else {
-                ctx.push(page.entity)
-            }
+            let names = cursor.rowNamesPage == ObjectIdentifier(page) ? cursor.rowNames : nil
+            if let names { names.push(ctx, page.columns.count) } else { ctx.push(page.entity) }
             fields.setField(ctx, 0, in: table)
             ctx.push(page.ids[row]?.description); fields.setField(ctx, 1, in: table)
             ctx.push(false); fields.setField(ctx, 2, in: table)
-            LuaConversions.pushRow(ctx, page, row, names: cursor.rowNames); fields.setField(ctx, 3, in: table)
+            LuaConversions.pushRow(ctx, page, row, names: names); fields.setField(ctx, 3, in: table)
         case .change(.newOrUpdated(let record)):
             ctx.push(record.entity); ctx.setField("entity", in: table)
             ctx.push(record.id?.description); ctx.setField("id", in: table)
@@ -188,6 +187,9 @@ final class ChangeCursor: LuaObject {
             // the names once per page (pages of the same columns share them)
             let names = rows.columns + [rows.entity]
             if rowNames?.names != names { rowNames = FixedNames(names) }
+            rowNamesPage = ObjectIdentifier(rows)
+        } else {
+            rowNamesPage = nil
         }
         page = changes.changes
         deletedKeys = changes.deletedKeys
