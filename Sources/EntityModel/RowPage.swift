@@ -74,9 +74,15 @@ public final class RowPage: Sendable {
 
     /// The row of `related` that row `row`'s lookup `column` points at, if read.
     public func relatedRow(of row: Int, column: String) -> (page: RowPage, row: Int)? {
-        for rows in related where rows.column == column {
+        relatedPlace(of: row, column: column).map { ($0.rows.page, $0.row) }
+    }
+
+    /// As `relatedRow(of:column:)`, with the place of its related rows in `related` (`slot`):
+    /// `slot` and `row` together name one related record of this page.
+    public func relatedPlace(of row: Int, column: String) -> (slot: Int, rows: RelatedRows, row: Int)? {
+        for (slot, rows) in related.enumerated() where rows.column == column {
             let index = rows.rowOf[row]
-            if index >= 0 { return (rows.page, Int(index)) }
+            if index >= 0 { return (slot, rows, Int(index)) }
         }
         return nil
     }
@@ -108,11 +114,15 @@ public struct RelatedRows: Sendable {
     public let page: RowPage
     /// For each row of the page holding the lookup: the index in `page`, or -1.
     public let rowOf: [Int32]
+    /// Rows pointing at the same record share its related row (read by id, once per record),
+    /// rather than each having a row of its own (read in a join).
+    public let isShared: Bool
 
     /// Creates the related rows of a lookup column.
-    public init(column: String, page: RowPage, rowOf: [Int32]) {
+    public init(column: String, page: RowPage, rowOf: [Int32], isShared: Bool = false) {
         self.column = column
         self.page = page
         self.rowOf = rowOf
+        self.isShared = isShared
     }
 }

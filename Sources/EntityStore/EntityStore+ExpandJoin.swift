@@ -131,7 +131,7 @@ extension EntityStore {
             let rowOf = (0..<page.count).map { row -> Int32 in
                 targetOfRow[row] == Int32(index) ? rowOfSlot[Int(slotOfRow[row])] : -1
             }
-            result.append(RelatedRows(column: column, page: relatedPage, rowOf: rowOf))
+            result.append(RelatedRows(column: column, page: relatedPage, rowOf: rowOf, isShared: true))
         }
         return result
     }

@@ -83,10 +83,11 @@ enum LuaObjectSlot<T: LuaObject> {
 }
 
 extension LuaCallContext {
-    /// Pushes `object` as a userdata of its registered type (retaining it).
-    public func push<T: LuaObject>(object: T) {
+    /// Pushes `object` as a userdata of its registered type (retaining it), with `userValues`
+    /// slots for Lua values it keeps alive (`pushUserValue`, `setUserValue`).
+    public func push<T: LuaObject>(object: T, userValues: Int32 = 0) {
         let size = MemoryLayout<UnsafeMutableRawPointer?>.size
-        let raw = lua_newuserdatauv(luaState, size, 0)!
+        let raw = lua_newuserdatauv(luaState, size, userValues)!
         raw.assumingMemoryBound(to: UnsafeMutableRawPointer?.self).pointee =
             Unmanaged.passRetained(object).toOpaque()
         shim_setmetatable_keyed(luaState, metatableKey(T.self))
@@ -105,6 +106,20 @@ extension LuaCallContext {
         return Unmanaged<T>.fromOpaque(pointer).takeUnretainedValue()
     }
 
+    /// Pushes user value `slot` (from 1) of the userdata at `index` and returns its type
+    /// (`.none`, with nil pushed, when the userdata has no such slot).
+    @discardableResult
+    public func pushUserValue(_ slot: Int32, of index: Int32) -> LuaType {
+        LuaType(rawValue: lua_getiuservalue(luaState, index, slot)) ?? .nil
+    }
+
+    /// Pops the top value into user value `slot` of the userdata at `index`; false (the value
+    /// popped all the same) when the userdata has no such slot.
+    @discardableResult
+    public func setUserValue(_ slot: Int32, of index: Int32) -> Bool {
+        lua_setiuservalue(luaState, absolute(index), slot) != 0
+    }
+
     /// Closes the object at `index` now (as `__close` would); later use sees it closed.
     public func close<T: LuaObject>(objectAt index: Int32, as type: T.Type = T.self) {
         guard let slot = LuaObjectSlot<T>.slot(self, index), let pointer = slot.pointee else { return }
@@ -118,7 +133,7 @@ extension LuaCallContext {
     /// value, so `__close` runs on loop end, `break` or error. Returns the result count (4).
     /// `next` (from `registerObjectType`) gets the object as argument 1.
     /// - Throws: `LuaError.message` if `T` was registered without `next`.
-    public func returnIterator<T: LuaObject>(over object: T) throws -> Int32 {
+    public func returnIterator<T: LuaObject>(over object: T, userValues: Int32 = 0) throws -> Int32 {
         _ = shim_getmetatable_named(luaState, T.luaTypeName)
         guard pushField(LuaObjectSlot<T>.nextKey, in: -1) == .function else {
             pop(2)
@@ -126,7 +141,7 @@ extension LuaCallContext {
         }
         lua_rotate(luaState, -2, -1)
         pop()
-        push(object: object)
+        push(object: object, userValues: userValues)
         pushNil()
         pushCopy(of: -2)
         return 4

@@ -29,6 +29,10 @@ final class ChangeCursor: LuaObject {
     /// that page (set with `rows`, which keeps it alive: the same identity is the same page).
     private var rowNames: FixedNames?
     private var rowNamesPage: ObjectIdentifier?
+    /// The page whose shared references (one per related record read by id: a page's rows
+    /// pointing at the same region get the same `cds.Reference`) are in the table the cursor's
+    /// userdata keeps as its user value. Held, so that no later page can have its identity.
+    private var referencesPage: RowPage?
     /// The fields of a row's change table.
     private static let changeFields = FixedNames(["entity", "id", "deleted", "record"])
     /// True when the saved token had expired and the loop restarted as a full sync.
@@ -89,7 +93,8 @@ final class ChangeCursor: LuaObject {
         }
         try session.queue.flush()
         let cursor = ChangeCursor(session: session, request: request, tokenName: tokenName, resyncWhenExpired: resync)
-        return try ctx.returnIterator(over: cursor)
+        // one user value: the current page's shared references (see `referencesPage`)
+        return try ctx.returnIterator(over: cursor, userValues: 1)
     }
 
     /// The iterator's `next`: one change table, or nil at the end.
@@ -106,7 +111,9 @@ final class ChangeCursor: LuaObject {
             fields.setField(ctx, 0, in: table)
             ctx.push(page.ids[row]?.description); fields.setField(ctx, 1, in: table)
             ctx.push(false); fields.setField(ctx, 2, in: table)
-            LuaConversions.pushRow(ctx, page, row, names: names); fields.setField(ctx, 3, in: table)
+            let references = cursor.pushSharedReferences(ctx, for: page)
+            LuaConversions.pushRow(ctx, page, row, names: names, sharedReferences: references); fields.setField(ctx, 3, in: table)
+            ctx.pop()  // the shared references
         case .change(.newOrUpdated(let record)):
             ctx.push(record.entity); ctx.setField("entity", in: table)
             ctx.push(record.id?.description); ctx.setField("id", in: table)
@@ -121,6 +128,20 @@ final class ChangeCursor: LuaObject {
             }
         }
         return 1
+    }
+
+    /// Pushes the table of `page`'s shared references (the cursor's user value, a new one for
+    /// a new page) and returns its index. The cursor must be argument 1.
+    private func pushSharedReferences(_ ctx: LuaCallContext, for page: RowPage) -> Int32 {
+        if referencesPage === page {
+            if ctx.pushUserValue(1, of: 1) == .table { return ctx.top }
+            ctx.pop()
+        }
+        _ = ctx.pushNewTable()
+        ctx.pushCopy(of: -1)
+        ctx.setUserValue(1, of: 1)
+        referencesPage = page
+        return ctx.top
     }
 
     /// The binding `cds.start_tracking(entity, token_name)`: records a token for "now" without

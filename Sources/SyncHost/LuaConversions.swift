@@ -80,15 +80,30 @@ enum LuaConversions {
     /// Pushes row `row` of a page as `pushRecord` pushes the same record: a table of its
     /// non-null columns, expanded lookups as references that read their related row.
     /// `names`, when given, are the page's column names as `FixedNames` (a change loop's).
-    static func pushRow(_ ctx: LuaCallContext, _ page: RowPage, _ row: Int, names: FixedNames? = nil) {
+    /// `sharedReferences`, when given, is the index of a table kept for this page: rows pointing
+    /// at the same record read by id (`RelatedRows.isShared`) then get the same reference,
+    /// made once (references are immutable).
+    static func pushRow(_ ctx: LuaCallContext, _ page: RowPage, _ row: Int, names: FixedNames? = nil,
+                        sharedReferences: Int32? = nil) {
         let table = ctx.pushNewTable(fieldCapacity: Int32(page.columns.count))
         func setField(_ index: Int, _ column: String) {
             if let names { names.setField(ctx, index, in: table) } else { ctx.setField(column, in: table) }
         }
         for (index, column) in page.columns.enumerated() {
             let value = page.value(row: row, column: index)
-            if case .reference(let reference) = value, let related = page.relatedRow(of: row, column: column) {
-                ctx.push(object: ReferenceObject(reference, related: .row(related.page, related.row)))
+            if case .reference(let reference) = value, let related = page.relatedPlace(of: row, column: column) {
+                if let shared = sharedReferences, related.rows.isShared {
+                    // one per related record of the page: its place among the page's related rows
+                    let key = Int64(related.slot) << 32 | Int64(related.row)
+                    if ctx.pushIndex(key, in: shared) != .userdata {
+                        ctx.pop()
+                        ctx.push(object: ReferenceObject(reference, related: .row(related.rows.page, related.row)))
+                        ctx.pushCopy(of: -1)
+                        ctx.setIndex(key, in: shared)
+                    }
+                } else {
+                    ctx.push(object: ReferenceObject(reference, related: .row(related.rows.page, related.row)))
+                }
                 setField(index, column)
             } else if pushValue(ctx, value) {
                 setField(index, column)

@@ -210,6 +210,39 @@ final class BindingTests: XCTestCase {
             """, store: store)
     }
 
+    /// In a change loop, the rows of a page that point at the same record (read by id) get one
+    /// reference, made once; rows pointing at different records get their own, and every
+    /// reference keeps reading its own record after the loop has moved to later pages.
+    func test_changeLoopRowsPointingAtOneRecordShareItsReference() throws {
+        let store = try makeStore()
+        try runScript("""
+            cds.upsert("contact", { emailaddress1 = "a@x.test" }, { lastname = "Able" })
+            cds.upsert("contact", { emailaddress1 = "b@x.test" }, { lastname = "Baker" })
+            local owners = { S1 = "a@x.test", S2 = "b@x.test", S3 = "a@x.test", S4 = "b@x.test" }
+            for _, number in ipairs({ "S1", "S2", "S3", "S4", "S5" }) do
+              local email = owners[number]
+              cds.upsert("account", { accountnumber = number },
+                         { name = number, primarycontactid = email and cds.ref("contact", "emailaddress1", email) or cds.null })
+            end
+            for _, size in ipairs({ 100, 1 }) do
+              local seen = {}
+              for change in cds.changes("account", { columns = { "accountnumber", "primarycontactid" },
+                                                     expand = { primarycontactid = "lastname" }, page_size = size }) do
+                seen[change.record.accountnumber] = change.record.primarycontactid or false
+              end
+              assert(seen.S1.lastname == "Able" and seen.S3.lastname == "Able", size)
+              assert(seen.S2.lastname == "Baker" and seen.S4.lastname == "Baker", size)
+              assert(seen.S5 == false, size)
+              assert(seen.S1.id ~= seen.S2.id and not rawequal(seen.S1, seen.S2), size)
+              if size == 100 then  -- one page: one reference per contact
+                assert(rawequal(seen.S1, seen.S3) and rawequal(seen.S2, seen.S4))
+              else                 -- a page per row: each its own
+                assert(not rawequal(seen.S1, seen.S3))
+              end
+            end
+            """, store: store)
+    }
+
     func test_missingRecordIsNilAndBadKeyIsAnError() throws {
         let store = try makeStore()
         try runScript("assert(cds.get('account', { accountnumber = 'NOPE' }) == nil)", store: store)
