@@ -6,16 +6,21 @@ extension CdsModule {
     static func registerTypes(_ lua: LuaState, _ session: SyncSession) {
         lua.registerObjectType(ReferenceObject.self, metamethods: [
             "__index": { ctx in
-                guard let reference = ctx.object(at: 1, as: ReferenceObject.self) else { return 0 }
-                switch ctx.string(at: 2) {
-                case "entity": ctx.push(reference.reference.entity)
-                case "id": ctx.push(reference.reference.id?.description)
-                case "key": ctx.push(reference.reference.keyDescription)
-                case let column?:
-                    // an expanded lookup reads the related record's columns; nil otherwise
-                    if let value = reference.relatedValue(column), LuaConversions.pushValue(ctx, value) { break }
+                guard let reference = ctx.object(at: 1, as: ReferenceObject.self), let name = ctx.stringBytes(at: 2) else {
                     ctx.pushNil()
-                default: ctx.pushNil()
+                    return 1
+                }
+                // the name's bytes as Lua holds them: no String made per access
+                if name.elementsEqual("entity".utf8) {
+                    ctx.push(reference.reference.entity)
+                } else if name.elementsEqual("id".utf8) {
+                    ctx.push(reference.reference.id?.description)
+                } else if name.elementsEqual("key".utf8) {
+                    ctx.push(reference.reference.keyDescription)
+                } else if let value = reference.relatedValue(named: name), LuaConversions.pushValue(ctx, value) {
+                    // an expanded lookup reads the related record's columns
+                } else {
+                    ctx.pushNil()
                 }
                 return 1
             },

@@ -28,6 +28,22 @@ final class ReferenceObject: LuaObject {
         case nil: return nil
         }
     }
+
+    /// `relatedValue` for a column named by its UTF-8 bytes (a Lua string's, read in place):
+    /// a page's few columns are compared by their bytes, not hashed.
+    func relatedValue(named name: UnsafeRawBufferPointer) -> FieldValue? {
+        switch related {
+        case .row(let page, let row)?:
+            for (index, column) in page.columns.enumerated() where column.utf8.elementsEqual(name) {
+                return page.value(row: row, column: index)
+            }
+            return nil
+        case .record?:
+            return relatedValue(String(decoding: name, as: UTF8.self))
+        case nil:
+            return nil
+        }
+    }
 }
 
 /// `cds.decimal(text)`: an exact decimal value, held inside its userdata (no finalizer).

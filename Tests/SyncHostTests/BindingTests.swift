@@ -232,7 +232,7 @@ final class BindingTests: XCTestCase {
               end
               assert(seen.S1.lastname == "Able" and seen.S3.lastname == "Able", size)
               assert(seen.S2.lastname == "Baker" and seen.S4.lastname == "Baker", size)
-              assert(seen.S5 == false, size)
+              assert(seen.S5 == false and seen.S1[1] == nil and seen.S1.firstname == nil, size)
               assert(seen.S1.id ~= seen.S2.id and not rawequal(seen.S1, seen.S2), size)
               if size == 100 then  -- one page: one reference per contact
                 assert(rawequal(seen.S1, seen.S3) and rawequal(seen.S2, seen.S4))
