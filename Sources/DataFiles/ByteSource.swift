@@ -27,6 +27,12 @@ final class FileByteSource: ByteSource {
                 code: .openFailed, file: path,
                 message: "cannot open for reading: \(String(cString: strerror(errno)))")
         }
+        // a directory opens, but every read of it fails: say so here, once
+        var status = stat()
+        if fstat(descriptor, &status) == 0, status.st_mode & S_IFMT == S_IFDIR {
+            close(descriptor)
+            throw DataFileError(code: .openFailed, file: path, message: "cannot open for reading: it is a directory")
+        }
         self.descriptor = descriptor
         self.fileName = path
     }

@@ -14,6 +14,8 @@ public struct CSVReader {
         public var emptyUnquotedFieldsAreNull: Bool
         /// How many bytes to read at a time.
         public var chunkSize: Int
+        /// The longest record read; a longer one is `csv.record_too_long` and ends the file.
+        public var maximumRecordBytes = CSVRowSource.maximumRecordBytes
 
         /// Creates options; the defaults are comma, empty fields as "", and 256 KiB chunks.
         public init(delimiter: Character = ",", emptyUnquotedFieldsAreNull: Bool = false, chunkSize: Int = 256 * 1024) {
@@ -48,11 +50,14 @@ public struct CSVReader {
         try self.init(source: MemoryByteSource(bytes: [UInt8](data), fileName: fileName), options: options)
     }
 
-    private init(source: any ByteSource, options: Options) throws {
+    /// Bytes the scanner went over so far, re-scans included (for tests).
+    var scannedBytes: Int { rows.scannedBytes }
+
+    init(source: any ByteSource, options: Options) throws {
         let delimiter = try CSVRecordScanner.delimiterByte(options.delimiter, fileName: source.fileName)
         var rows = CSVRowSource(
             source: source, chunkSize: options.chunkSize, delimiter: delimiter,
-            emptyUnquotedFieldsAreNull: options.emptyUnquotedFieldsAreNull)
+            emptyUnquotedFieldsAreNull: options.emptyUnquotedFieldsAreNull, maximumRecordBytes: options.maximumRecordBytes)
         try rows.skipByteOrderMark()
         guard let headerRow = try rows.nextRow() else {
             throw DataFileError(

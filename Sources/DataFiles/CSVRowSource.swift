@@ -18,7 +18,21 @@ struct CSVRowSource {
 
     var fileName: String { buffer.fileName }
 
-    init(source: any ByteSource, chunkSize: Int, delimiter: UInt8, emptyUnquotedFieldsAreNull: Bool) {
+    /// The longest record read (bytes, quotes and line breaks included); a longer one is an
+    /// error that ends the file (`csv.record_too_long`), so memory stays bounded.
+    static let maximumRecordBytes = 64 << 20
+    private static func describe(bytes: Int) -> String {
+        bytes >= 1 << 20 && bytes % (1 << 20) == 0 ? "\(bytes >> 20) MiB" : "\(bytes) bytes"
+    }
+
+    /// Records from this size on are read on until they have doubled before being scanned again.
+    static let largeRecordBytes = 64 << 10
+
+    private let maximumRecordBytes: Int
+
+    init(source: any ByteSource, chunkSize: Int, delimiter: UInt8, emptyUnquotedFieldsAreNull: Bool,
+         maximumRecordBytes: Int = Self.maximumRecordBytes) {
+        self.maximumRecordBytes = maximumRecordBytes
         self.buffer = ChunkBuffer(source: source, chunkSize: chunkSize)
         self.scanner = CSVRecordScanner(delimiter: delimiter)
         self.emptyUnquotedFieldsAreNull = emptyUnquotedFieldsAreNull
@@ -48,7 +62,20 @@ struct CSVRowSource {
             let start = buffer.start
             switch scanRecord() {
             case .needMoreData:
-                _ = try buffer.refill()
+                let pending = buffer.end - buffer.start
+                if pending >= maximumRecordBytes {
+                    // a quote left open runs to the end of the file: stop before holding it all
+                    let recordLine = line
+                    buffer.discardToEnd()
+                    throw DataFileError(
+                        code: .csvRecordTooLong, file: fileName, line: recordLine,
+                        message: "the record starting here is longer than \(Self.describe(bytes: maximumRecordBytes)); "
+                            + "is a quote left open? (the rest of the file is not read)")
+                }
+                // a record scanned again after each read: from a pipe, reads bring 64 KiB at
+                // most, so a large record is read on until it has doubled (or the input
+                // ends), which keeps the scans linear in its length
+                _ = try buffer.refill(toAtLeast: pending >= Self.largeRecordBytes ? 2 * pending : 0)
             case .unterminatedQuote(let opening):
                 let openingLine = line + newlines(in: buffer.storage, from: start, to: opening)
                 buffer.start = buffer.end
@@ -65,11 +92,16 @@ struct CSVRowSource {
         }
     }
 
+    /// Bytes the scanner went over, scans of a record begun again after a refill included (for
+    /// tests: reading a file is linear in its size).
+    private(set) var scannedBytes = 0
+
     /// Scans the record at the buffer's start; the storage copy is released before any refill.
     private mutating func scanRecord() -> CSVScanResult {
         let storage = buffer.storage
         let start = buffer.start
         let end = buffer.end
+        scannedBytes += end - start
         let atEnd = buffer.isAtEndOfInput
         return storage.withUnsafeBufferPointer { all in
             scanner.scan(UnsafeBufferPointer(rebasing: all[0..<end]), from: start, atEnd: atEnd)

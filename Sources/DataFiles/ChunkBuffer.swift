@@ -48,6 +48,21 @@ struct ChunkBuffer {
         return true
     }
 
+    /// Refills until at least `count` bytes are unconsumed or the input ends (one refill when
+    /// `count` is already met); returns false when the first refill found the end of input.
+    mutating func refill(toAtLeast count: Int) throws -> Bool {
+        guard try refill() else { return false }
+        while end - start < count, try refill() {}
+        return true
+    }
+
+    /// Drops what is unconsumed and reads nothing more: the input is finished.
+    mutating func discardToEnd() {
+        start = 0
+        end = 0
+        isAtEndOfInput = true
+    }
+
     /// Skips a UTF-8 byte order mark at the very start of the input.
     mutating func skipByteOrderMark() throws {
         while end - start < 3, try refill() {}

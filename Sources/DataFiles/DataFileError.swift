@@ -25,6 +25,8 @@ public struct DataFileError: Error, Sendable, Equatable, CustomStringConvertible
         public static let invalidOption = Code(rawValue: "file.invalid_option")
         /// A CSV file with no header row.
         public static let csvMissingHeader = Code(rawValue: "csv.missing_header")
+        /// A CSV record longer than the reader holds (64 MiB): usually a quote left open.
+        public static let csvRecordTooLong = Code(rawValue: "csv.record_too_long")
         /// A CSV row whose field count differs from the header's.
         public static let csvFieldCount = Code(rawValue: "csv.field_count")
         /// A quoted CSV field still open at the end of the file.

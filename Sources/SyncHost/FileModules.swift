@@ -10,24 +10,82 @@ final class CSVRowsObject: LuaObject {
     let fileName: String
     /// The header's names, set on every row.
     let names: FixedNames
+    /// For each column, whether a row's table takes its value: a name the header gives twice
+    /// reads its first column, as `csv.keys` and a record's fields do.
+    let isRead: [Bool]
     init(reader: CSVReader, fileName: String) {
         self.reader = reader
         self.fileName = fileName
         names = FixedNames(reader.header.names)
+        var seen = Set<String>()
+        isRead = reader.header.names.map { seen.insert($0).inserted }
     }
     func luaClose() { reader = nil }
 }
 
+/// A file a script writes (`csv.writer`, `json.writer`). Its last bytes are written when it
+/// closes: `w:close()` and `<close>` raise a failure to write them, and a writer closed where
+/// nothing can raise (collected, or never closed) leaves its failure to the end of the run
+/// (`OutputFiles`), so a full disk never loses the end of a file without an error.
+protocol ScriptOutput: AnyObject {
+    /// Flushes and closes the file; nothing when it is already closed.
+    func closeOutput() throws
+}
+
+/// The files a run's script writes: closed at the end of the run, which fails if one of them
+/// (or one closed on collection meanwhile) could not be written out.
+final class OutputFiles {
+    private final class Entry {
+        weak var output: ScriptOutput?
+        init(_ output: ScriptOutput) { self.output = output }
+    }
+    private var entries: [Entry] = []
+    private var failures: [Error] = []
+
+    /// Keeps track of a file the script opened.
+    func opened(_ output: ScriptOutput) {
+        entries.removeAll { $0.output == nil }
+        entries.append(Entry(output))
+    }
+
+    /// Closes a file where nothing can raise (`__gc`), keeping a failure for `closeAll`.
+    func closeQuietly(_ output: ScriptOutput) {
+        do { try output.closeOutput() } catch { failures.append(error) }
+    }
+
+    /// Closes every file still open, in the order they were opened.
+    /// - Throws: the first failure to write one out, here or where it was closed quietly.
+    func closeAll() throws {
+        for entry in entries {
+            guard let output = entry.output else { continue }
+            do { try output.closeOutput() } catch { failures.append(error) }
+        }
+        entries.removeAll()
+        if let first = failures.first {
+            failures.removeAll()
+            throw first
+        }
+    }
+}
+
 /// `csv.writer(path, header)` writer state.
-final class CSVWriterObject: LuaObject {
+final class CSVWriterObject: LuaObject, ScriptOutput {
     static let luaTypeName = "csv.Writer"
     var writer: CSVWriter?
     let header: [String]
-    init(writer: CSVWriter, header: [String]) {
+    private let outputs: OutputFiles
+    init(writer: CSVWriter, header: [String], outputs: OutputFiles) {
         self.writer = writer
         self.header = header
+        self.outputs = outputs
+        outputs.opened(self)
     }
-    func luaClose() { try? writer?.close(); writer = nil }
+    func closeOutput() throws {
+        let writer = self.writer
+        self.writer = nil
+        try writer?.close()
+    }
+    func luaClose() { outputs.closeQuietly(self) }
 }
 
 /// `json.lines(path)` reader state.
@@ -43,11 +101,21 @@ final class JSONLinesObject: LuaObject {
 }
 
 /// `json.writer(path)` writer state.
-final class JSONWriterObject: LuaObject {
+final class JSONWriterObject: LuaObject, ScriptOutput {
     static let luaTypeName = "json.Writer"
     var writer: JSONLinesWriter?
-    init(writer: JSONLinesWriter) { self.writer = writer }
-    func luaClose() { try? writer?.close(); writer = nil }
+    private let outputs: OutputFiles
+    init(writer: JSONLinesWriter, outputs: OutputFiles) {
+        self.writer = writer
+        self.outputs = outputs
+        outputs.opened(self)
+    }
+    func closeOutput() throws {
+        let writer = self.writer
+        self.writer = nil
+        try writer?.close()
+    }
+    func luaClose() { outputs.closeQuietly(self) }
 }
 
 /// The `csv` and `json` modules: fast Swift readers and writers exposed to Lua.
@@ -56,8 +124,8 @@ enum FileModules {
         lua.registerObjectType(CSVRowsObject.self, next: CdsModule.guarded { ctx in try nextCSVRow(ctx, session) })
         lua.registerObjectType(CSVWriterObject.self, methods: [
             "write": CdsModule.guarded { ctx in try writeCSVRow(ctx) },
-            "close": { ctx in ctx.close(objectAt: 1, as: CSVWriterObject.self); return 0 },
-        ])
+            "close": CdsModule.guarded { ctx in try closeWriter(ctx, CSVWriterObject.self) },
+        ], metamethods: ["__close": CdsModule.guarded { ctx in try closeWriter(ctx, CSVWriterObject.self) }])
         lua.registerObjectType(JSONLinesObject.self, next: CdsModule.guarded { ctx in try nextJSONLine(ctx, session) })
         lua.registerObjectType(JSONWriterObject.self, methods: [
             "write": CdsModule.guarded { ctx in
@@ -70,14 +138,11 @@ enum FileModules {
                 }
                 return 0
             },
-            "close": { ctx in ctx.close(objectAt: 1, as: JSONWriterObject.self); return 0 },
-        ])
+            "close": CdsModule.guarded { ctx in try closeWriter(ctx, JSONWriterObject.self) },
+        ], metamethods: ["__close": CdsModule.guarded { ctx in try closeWriter(ctx, JSONWriterObject.self) }])
         lua.register(module: "csv", name: "rows", CdsModule.guarded { ctx in
             let path = try ctx.stringArgument(1)
-            var options = CSVReader.Options()
-            if let table = try ctx.optionalTableArgument(2), let delimiter = ctx.string(field: "delimiter", in: table), let first = delimiter.first {
-                options = CSVReader.Options(delimiter: first)
-            }
+            let options = try csvOptions(ctx, argument: 2)
             let reader = try fileOperation(path) { try CSVReader(path: path, options: options) }
             return try ctx.returnIterator(over: CSVRowsObject(reader: reader, fileName: (path as NSString).lastPathComponent))
         })
@@ -87,7 +152,7 @@ enum FileModules {
             guard !header.isEmpty else { throw LuaError.argument(2, "a non-empty array of column names expected") }
             let writer = try fileOperation(path) { try CSVWriter(path: path) }
             try writer.writeRow(header)
-            ctx.push(object: CSVWriterObject(writer: writer, header: header))
+            ctx.push(object: CSVWriterObject(writer: writer, header: header, outputs: session.outputs))
             return 1
         })
         registerJSON(lua, session)
@@ -101,7 +166,7 @@ enum FileModules {
         })
         lua.register(module: "json", name: "writer", CdsModule.guarded { ctx in
             let path = try ctx.stringArgument(1)
-            ctx.push(object: JSONWriterObject(writer: try fileOperation(path) { try JSONLinesWriter(path: path) }))
+            ctx.push(object: JSONWriterObject(writer: try fileOperation(path) { try JSONLinesWriter(path: path) }, outputs: session.outputs))
             return 1
         })
         lua.register(module: "json", name: "encode", CdsModule.guarded { ctx in
@@ -118,6 +183,30 @@ enum FileModules {
         })
     }
 
+    /// The reading options a `csv.rows`/`csv.keys` call passes as argument `argument`
+    /// (`{ delimiter = ";" }`).
+    /// - Throws: `file.invalid_option` for a delimiter that is not one character (the reader
+    ///   then refuses quotes, CR, LF and non-ASCII characters).
+    static func csvOptions(_ ctx: LuaCallContext, argument: Int32) throws -> CSVReader.Options {
+        guard let table = try ctx.optionalTableArgument(argument), ctx.type(ofField: "delimiter", in: table) != .nil else {
+            return CSVReader.Options()
+        }
+        guard ctx.type(ofField: "delimiter", in: table) == .string, let text = ctx.string(field: "delimiter", in: table),
+              text.count == 1, let delimiter = text.first else {
+            throw LuaError.structured(code: DataFileError.Code.invalidOption.rawValue,
+                                      message: "delimiter must be one character, such as \";\" or \"\\t\"")
+        }
+        return CSVReader.Options(delimiter: delimiter)
+    }
+
+    /// `w:close()` and `<close>` of a writer: writes out what it holds and closes the file.
+    /// - Throws: `file.write_failed` when the file could not be written out (a full disk).
+    private static func closeWriter<T: LuaObject & ScriptOutput>(_ ctx: LuaCallContext, _ type: T.Type) throws -> Int32 {
+        guard let object = ctx.object(at: 1, as: T.self) else { return 0 }
+        try fileOperation("") { try object.closeOutput() }
+        return 0
+    }
+
     private static func fileOperation<T>(_ path: String, _ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as DataFileError {
             throw LuaError.structured(code: error.code.rawValue, message: error.description)
@@ -132,9 +221,10 @@ enum FileModules {
                 // fields go from the file's buffer straight into Lua strings; the reader is
                 // advanced in place (a copy would copy its buffers on every row)
                 let names = rows.names
+                let isRead = rows.isRead
                 let table = ctx.pushNewTable(fieldCapacity: Int32(names.count))
                 let line = try rows.reader!.nextRecord { index, bytes, isNull in
-                    guard !isNull, index < names.count else { return }
+                    guard !isNull, index < names.count, isRead[index] else { return }
                     ctx.push(bytes: bytes)
                     names.setField(ctx, index, in: table)
                 }
@@ -143,6 +233,9 @@ enum FileModules {
                 return 1
             } catch let error as DataFileError {
                 ctx.pop()
+                // a failure to read the file (not a malformed row) ends the loop: reading on
+                // would only fail again
+                if error.line == nil { rows.reader = nil }
                 try reject(error, fileName: rows.fileName, ctx, session)
             }
         }
@@ -160,7 +253,9 @@ enum FileModules {
                 try JSONBridge.push(ctx, record.value)
                 return 1
             } catch let error as DataFileError {
-                lines.reader = reader
+                // a malformed line is skipped (with --on-error continue); a failure to read
+                // the file ends the loop, as reading on would only fail again
+                lines.reader = error.line == nil ? nil : reader
                 try reject(error, fileName: lines.fileName, ctx, session)
             }
         }
@@ -169,7 +264,7 @@ enum FileModules {
     /// A malformed source row: rejected and skipped with `--on-error continue`, an error otherwise.
     private static func reject(_ error: DataFileError, fileName: String, _ ctx: LuaCallContext, _ session: SyncSession) throws {
         let code = error.code.rawValue.hasPrefix("csv") ? "csv.malformed" : error.code.rawValue.hasPrefix("json") ? "json.malformed" : error.code.rawValue
-        let source = "\(fileName):\(error.line ?? 0)"
+        let source = error.line.map { "\(fileName):\($0)" } ?? fileName
         guard session.options.onError == .continue, error.line != nil else {
             throw LuaError.structured(code: code, message: "\(source): \(error.message)", fields: ["source": .string(source)])
         }

@@ -168,10 +168,7 @@ enum KeySets {
     private static func readKeys(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
         let path = try ctx.stringArgument(1)
         let column = try ctx.stringArgument(2)
-        var options = CSVReader.Options()
-        if let table = try ctx.optionalTableArgument(3), let delimiter = ctx.string(field: "delimiter", in: table), let first = delimiter.first {
-            options = CSVReader.Options(delimiter: first)
-        }
+        let options = try FileModules.csvOptions(ctx, argument: 3)
         let fileName = (path as NSString).lastPathComponent
         let set = KeySetObject()
         do {

@@ -1,3 +1,4 @@
+import DataFiles
 import EntityModel
 import Foundation
 import LuaKit
@@ -59,6 +60,9 @@ public final class ScriptHost {
                 try runTransaction.beginRunTransaction()
             }
             _ = try lua.run(source, chunkName: chunkName)
+            // files the script left open are written out now, and a failure fails the run
+            // (before tokens are saved: an extract whose file was cut short reads it again)
+            try session.outputs.closeAll()
             if let failure = session.queue.stopFailure { throw failure }
             try session.queue.flush()
             _ = try session.checkpoint()
@@ -90,6 +94,8 @@ public final class ScriptHost {
             return failure(error, chunkName: chunkName, start)
         } catch let failure as RowFailure {
             return report(.failed, start, error: Self.describe(failure, chunkName: chunkName), code: failure.error.code.value)
+        } catch let error as DataFileError {
+            return report(.failed, start, error: "\(chunkName): error: \(error.description) [\(error.code.rawValue)]", code: error.code.rawValue)
         } catch let error as ServiceError {
             let outcome: RunReport.Outcome = error.code == .storeUnavailable ? .temporaryFailure : .failed
             return report(outcome, start, error: "\(chunkName): error: \(error.message) [\(error.code.value)]", code: error.code.value)

@@ -16,6 +16,8 @@ final class SyncSession {
     var advancedTokens: [String] = []
     /// The source file position being read (`accounts.csv:17`), for rejects and errors.
     var currentSource: SourcePosition?
+    /// The files the script writes, closed (and their failures reported) when it ends.
+    let outputs = OutputFiles()
     private var definitions: [String: EntityDefinition]?
 
     init(service: DataService, tokens: TokenStore, options: RunOptions, rejects: RejectsWriter?) {

@@ -154,6 +154,70 @@ final class FileAndLimitTests: XCTestCase {
                        "{\"amount\":12345678901234.5678,\"id\":1,\"name\":\"Łódź\",\"tags\":[\"a\",\"b\"]}\n")
     }
 
+    /// A writer's last bytes are written when it closes; on a full disk (`/dev/full`) that
+    /// failure is raised by `close()` and by `<close>`, and fails the run when the script left
+    /// the writer open or let it be collected: the end of a file is never lost without an error.
+    func test_aWriterThatCannotWriteItsLastBytesOutIsAnErrorHoweverItCloses() throws {
+        try XCTSkipUnless(FileManager.default.isWritableFile(atPath: "/dev/full"), "needs /dev/full (Linux)")
+        let store = try makeStore()
+        var options = RunOptions()
+        options.arguments = ["/dev/full"]
+        // close() and <close> raise it, and the script can carry on
+        try runScript("""
+            local w = csv.writer(arg[1], { "a" })
+            w:write({ a = "1" })
+            local ok, err = pcall(w.close, w)
+            assert(not ok and err.code == "file.write_failed", tostring(err and err.code))
+            assert(err.message:find("No space left on device", 1, true), err.message)
+            assert(pcall(w.close, w))  -- closing again does nothing
+            local ok2, err2 = pcall(function()
+              local j <close> = json.writer(arg[1])
+              j:write({ x = 1 })
+            end)
+            assert(not ok2 and err2.code == "file.write_failed", tostring(err2 and err2.code))
+            """, store: store, options: options)
+        // left open, or collected before the end: the run fails with the file's error
+        for script in ["local w = json.writer(arg[1]); w:write({ x = 1 })",
+                       "do local w = csv.writer(arg[1], { 'a' }); w:write({ a = '1' }) end; collectgarbage(); collectgarbage()"] {
+            let report = try runScript(script, store: store, options: options, expectSuccess: false)
+            XCTAssertEqual(report.outcome, .failed, script)
+            XCTAssertEqual(report.errorCode, "file.write_failed", script)
+            XCTAssertTrue(report.error?.contains("/dev/full") ?? false, report.error ?? "")
+        }
+        // a writer closed normally, or left open on a disk with room, is written out
+        let path = try temporaryDirectory().appendingPathComponent("open.csv").path
+        options.arguments = [path]
+        try runScript("local w = csv.writer(arg[1], { 'a' }); w:write({ a = 'kept' })", store: store, options: options)
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "a\r\nkept\r\n")
+    }
+
+    /// `csv.rows` and `csv.keys` read a name the header gives twice from the same (first)
+    /// column, so a mirror over rows it loaded never finds them missing; a delimiter must be
+    /// one character; a directory is not a file to read.
+    func test_csvReadersAgreeOnRepeatedNamesAndRefuseBadOptionsAndDirectories() throws {
+        let store = try makeStore()
+        let directory = try temporaryDirectory()
+        let path = directory.appendingPathComponent("dup.csv").path
+        try "id,name,id\n1,x,2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        var options = RunOptions()
+        options.arguments = [path, directory.path]
+        try runScript("""
+            for row in csv.rows(arg[1]) do assert(row.id == "1" and row.name == "x", tostring(row.id)) end
+            local keys = csv.keys(arg[1], "id")
+            assert(keys:has("1") and not keys:has("2") and keys:count() == 1)
+            for _, bad in ipairs({ ";;", "", 59, true }) do
+              local ok, err = pcall(csv.rows, arg[1], { delimiter = bad })
+              assert(not ok and err.code == "file.invalid_option", tostring(bad) .. ": " .. tostring(err and err.code))
+              ok, err = pcall(csv.keys, arg[1], "id", { delimiter = bad })
+              assert(not ok and err.code == "file.invalid_option", tostring(bad))
+            end
+            local ok, err = pcall(json.lines, arg[2])
+            assert(not ok and err.code == "file.open_failed" and err.message:find("directory"), tostring(err and err.message))
+            ok, err = pcall(csv.rows, arg[2])
+            assert(not ok and err.code == "file.open_failed", tostring(err and err.code))
+            """, store: store, options: options)
+    }
+
     func test_jsonWriterWritesWhatJsonEncodeWritesAndFailsAlike() throws {
         let store = try makeStore()
         let directory = try temporaryDirectory()
