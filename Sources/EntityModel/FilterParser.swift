@@ -9,6 +9,15 @@ public struct FilterParser {
     private var tokens: [Token] = []
     private var position = 0
     private let source: String
+    /// Parentheses and `not`s open around the current position, and comparisons so far: a
+    /// filter past `maxDepth` or `maxTerms` is refused here, as one SQLite could not compile
+    /// (its parser's stack, its expression depth of 1,000) would otherwise fail as the store's error.
+    private var depth = 0
+    private var terms = 0
+    /// The deepest nesting of parentheses and `not`.
+    public static let maxDepth = 32
+    /// The most comparisons and functions in one filter.
+    public static let maxTerms = 900
 
     /// Parses filter text.
     /// - Throws: `ServiceError` with code `query.invalid` naming the problem.
@@ -25,7 +34,9 @@ public struct FilterParser {
     private init(source: String) { self.source = source }
 
     private func failure(_ message: String) -> ServiceError {
-        ServiceError(.queryInvalid, "Invalid filter '\(source)': \(message)")
+        // (a long filter is named by its start: the message goes back to clients and logs)
+        let shown = source.count > 200 ? source.prefix(200) + "…" : Substring(source)
+        return ServiceError(.queryInvalid, "Invalid filter '\(shown)': \(message)")
     }
 
     private static func tokenize(_ text: String) throws -> [Token] {
@@ -102,15 +113,26 @@ public struct FilterParser {
     private mutating func parseUnary() throws -> FilterExpression {
         if peekWord() == "not" {
             position += 1
+            try enter()
+            defer { depth -= 1 }
             return .not(try parseUnary())
         }
         if position < tokens.count, tokens[position] == .open {
             position += 1
+            try enter()
+            defer { depth -= 1 }
             let inner = try parseOr()
             guard next() == .close else { throw failure("missing ')'") }
             return inner
         }
+        terms += 1
+        guard terms <= Self.maxTerms else { throw failure("more than \(Self.maxTerms) comparisons") }
         return try parseTerm()
+    }
+
+    private mutating func enter() throws {
+        depth += 1
+        guard depth <= Self.maxDepth else { throw failure("parentheses and 'not' nested more than \(Self.maxDepth) deep") }
     }
 
     private mutating func parseTerm() throws -> FilterExpression {

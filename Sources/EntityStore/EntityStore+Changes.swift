@@ -114,19 +114,30 @@ extension EntityStore {
     }
 
     private func cursor(for request: ChangesRequest, _ db: Database) throws -> ChangeCursor {
+        let current = try StoreMeta.integer(db, "version") ?? 0
+        let purged = try StoreMeta.integer(db, "purged_version") ?? 0
         if let cookie = request.pagingCookie, !cookie.isEmpty {
-            guard let cursor = ChangeCursor(cookie) else {
+            // a cookie comes back from the client: one this store could not have made (a
+            // watermark past its version, a start before its purged tombstones, which would
+            // miss deletions) is refused like a malformed one
+            guard let cursor = ChangeCursor(cookie), cursor.watermark <= current, cursor.since <= cursor.watermark,
+                  cursor.since >= -1, cursor.last >= min(cursor.since, 0), cursor.last <= cursor.watermark else {
                 throw ServiceError(.invalidArgument, "The paging cookie '\(cookie)' is not valid.", entity: request.entity)
+            }
+            if cursor.since >= 0 && cursor.since < purged {
+                // tombstones it still needs were purged since its first page
+                throw ServiceError(.expiredVersionStamp,
+                    "Version stamp associated with the client has expired. Please perform a full sync.", entity: request.entity)
             }
             return cursor
         }
-        let current = try StoreMeta.integer(db, "version") ?? 0
         guard let text = request.token, !text.isEmpty else {
             return ChangeCursor(watermark: current, since: -1, phase: .rows, last: 0)
         }
-        let purged = try StoreMeta.integer(db, "purged_version") ?? 0
+        // (a token issued more than a day ahead of this clock was not issued by it)
+        let age = clock().timeIntervalSince(ChangeToken(text)?.issued ?? .distantPast)
         guard let token = ChangeToken(text), token.version <= current, token.version >= purged,
-              clock().timeIntervalSince(token.issued) <= Double(changeRetentionDays) * 86_400 else {
+              age <= Double(changeRetentionDays) * 86_400, age >= -86_400 else {
             throw ServiceError(.expiredVersionStamp,
                 "Version stamp associated with the client has expired. Please perform a full sync.", entity: request.entity)
         }

@@ -4,6 +4,9 @@ import GRDB
 extension EntityStore {
     /// The most rows one page returns (SPEC §6 rule 9).
     public static let maxPageSize = 5000
+    /// The most rows a paging cookie may say were returned already (2^40): far beyond any
+    /// table, and far from overflowing when a page is added to it.
+    static let maxCookieRows = 1 << 40
 
     /// Runs a query and returns one page.
     /// - Throws: `0x0` for unknown columns, `query.invalid` for values of the wrong type.
@@ -24,7 +27,9 @@ extension EntityStore {
         // so a later page seeks instead of skipping every earlier row.
         let cookieParts = query.pagingCookie?.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init) ?? []
         if !cookieParts.isEmpty {
-            guard let count = Int(cookieParts[0]), count >= 0, cookieParts.count == 1 || RecordID(cookieParts[1]) != nil else {
+            // (a count no page sequence reaches is forged: refused before any arithmetic on it)
+            guard let count = Int(cookieParts[0]), count >= 0, count <= Self.maxCookieRows,
+                  cookieParts.count == 1 || RecordID(cookieParts[1]) != nil else {
                 throw ServiceError(.invalidArgument, "The paging cookie '\(query.pagingCookie ?? "")' is not valid.", entity: table.name)
             }
         }

@@ -17,7 +17,12 @@ extension WebAPIHandler {
         guard contentType.lowercased().hasPrefix("multipart/mixed"), let boundary = Multipart.boundary(contentType) else {
             throw ServiceError(.payloadError, "A $batch body must be multipart/mixed with a boundary.")
         }
-        let entries = try Multipart.parse(String(decoding: call.request.body, as: UTF8.self), boundary: boundary).map(entry)
+        // read as text without repairing it: a part's JSON with bytes that are not UTF-8 is
+        // refused as it is in a request of its own, not stored with replacement characters
+        guard let text = String(validating: call.request.body, as: UTF8.self) else {
+            throw ServiceError(.payloadError, "The $batch body is not valid UTF-8 text.")
+        }
+        let entries = try Multipart.parse(text, boundary: boundary).map(entry)
         let total = entries.reduce(0) { count, entry in
             if case .changeSet(let requests) = entry { return count + requests.count }
             return count + 1

@@ -6,6 +6,7 @@ extension WebAPIHandler {
     /// `POST {set}`: create; 204 with `OData-EntityId`, or 201 with the record when asked.
     func create(_ call: Call, _ definition: EntityDefinition) throws -> APIResponse {
         let fields = try call.decoder.fields(try call.bodyObject(), for: definition)
+        try checkRepresentationOptions(call, definition)
         let response = try execute(.create(entity: definition.name, id: nil, fields: fields))
         guard let id = response.recordID else { throw ServiceError(.internalError, "The service did not return the new record's id.") }
         let location = "\(call.base)/\(definition.setName)(\(id))"
@@ -43,6 +44,7 @@ extension WebAPIHandler {
     /// `If-Match: W/"n"` updates only that version.
     private func patch(_ call: Call, _ definition: EntityDefinition, _ reference: EntityReference, rawPredicate: String) throws -> APIResponse {
         let fields = try call.decoder.fields(try call.bodyObject(), for: definition)
+        try checkRepresentationOptions(call, definition)
         let request: ServiceRequest
         if let version = try call.version(inHeader: "if-match") {
             request = .update(reference, fields: fields, ifVersion: version)
@@ -61,6 +63,33 @@ extension WebAPIHandler {
             return try representation(call, definition, EntityReference(definition.name, id: id), status: created ? 201 : 200)
         }
         return .noContent([("OData-EntityId", location)])
+    }
+
+    /// Checks the `$select` and `$expand` of a write that answers with its record before it
+    /// writes: a request answered with an error must have written nothing (a client retrying
+    /// it would write again). The same errors reading the record would give.
+    private func checkRepresentationOptions(_ call: Call, _ definition: EntityDefinition) throws {
+        guard call.preferences.returnRepresentation else { return }
+        let expand = try ExpandOption(call.options["$expand"], definition)
+        for column in call.select ?? [] where definition.attribute(RecordJSON.logicalColumn(column)) == nil {
+            throw Self.unknownProperty(column, definition.name)
+        }
+        for item in expand.items {
+            guard let attribute = definition.attribute(item.column) else { throw Self.unknownProperty(item.navigation, definition.name) }
+            guard attribute.type.isReference, let targets = attribute.targets, !targets.isEmpty else {
+                throw ServiceError(.queryInvalid, "Only lookup columns can be expanded; '\(item.column)' of '\(definition.name)' is not one.",
+                                   entity: definition.name)
+            }
+            // a column any of the targets shown has is one a related record can answer
+            let shown = (item.target.map { [$0] } ?? targets).compactMap { call.catalog.entity(named: $0) }
+            for column in item.select ?? [] where !shown.contains(where: { $0.attribute(RecordJSON.logicalColumn(column)) != nil }) {
+                throw Self.unknownProperty(column, item.target ?? targets[0])
+            }
+        }
+    }
+
+    private static func unknownProperty(_ name: String, _ entity: String) -> ServiceError {
+        ServiceError(.unknownProperty, "Could not find a property named '\(name)' on type 'Microsoft.Dynamics.CRM.\(entity)'.", entity: entity)
     }
 
     /// The record after a write, shaped by `$select`, with `ETag` and `Preference-Applied`.

@@ -20,6 +20,10 @@ public struct WebAPIServer: Sendable {
         public var maxBodyBytes: Int
         /// An optional request budget (429 past it).
         public var limit: RequestLimit?
+        /// Seconds a connection may stay idle (no byte read or written, no request being
+        /// answered) before it is closed, one that never finishes its request's head included:
+        /// otherwise such connections would pile up until the process ran out of descriptors.
+        public var idleTimeout: Double = 30
 
         /// Creates a configuration.
         public init(host: String = "127.0.0.1", port: Int = 8080, tokens: Set<String>,
@@ -57,6 +61,7 @@ public struct WebAPIServer: Sendable {
         logger.logLevel = .critical
         let app = Application(
             responder: responder,
+            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "cdsync"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0

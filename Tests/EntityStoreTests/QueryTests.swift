@@ -168,4 +168,27 @@ final class QueryTests: XCTestCase {
             assertServiceError(.unknownProperty) { try names(store, "nosuch eq 1") }
         }
     }
+
+    /// A filter as deep and as long as the parser allows runs (SQLite compiles it); one level
+    /// or one comparison more is a query error, not the store's failure to compile it (which
+    /// would come back as a temporary error and be retried).
+    func test_filtersAtTheSizeLimitsRunAndLargerOnesAreQueryErrors() throws {
+        let depth = FilterParser.maxDepth, terms = FilterParser.maxTerms
+        func nested(_ levels: Int, _ wrap: String) -> String {
+            String(repeating: wrap, count: levels) + "name eq 'A'" + String(repeating: ")", count: levels)
+        }
+        let many = { (count: Int, op: String) in (0..<count).map { "name eq 'n\($0)'" }.joined(separator: " \(op) ") }
+        try forEachStore { store in
+            try store.createAccount("L1", name: "A")
+            XCTAssertEqual(try names(store, nested(depth, "(")), ["A"])
+            XCTAssertEqual(try names(store, nested(depth / 2, "not (")), ["A"], "an even number of nots, each with its parenthesis")
+            XCTAssertEqual(try names(store, nested(depth / 2 - 1, "not (")), [])
+            XCTAssertEqual(try names(store, many(terms, "or")), [])
+            XCTAssertEqual(try names(store, many(terms - 1, "or") + " or name eq 'A'"), ["A"])
+            XCTAssertEqual(try names(store, many(terms, "and")), [])
+            for text in [nested(depth + 1, "("), nested(depth / 2 + 1, "not ("), many(terms + 1, "or"), many(terms + 1, "and")] {
+                assertServiceError(.queryInvalid) { try names(store, text) }
+            }
+        }
+    }
 }

@@ -32,6 +32,61 @@ final class RobustnessTests: WebAPITestCase {
         try await assertStillServing()
     }
 
+    /// Paging cookies and delta tokens come back from clients: forged ones (a count that would
+    /// overflow, a watermark the store never reached, a token issued in the future) are 400 or
+    /// the expired-token error, and the server keeps serving. (A forged count once crashed it.)
+    func test_forgedCookiesAndTokensAreRefused() async throws {
+        for name in ["A", "B", "C"] { _ = try await server.create("accounts", #"{"name":"\#(name)"}"#) }
+        let delta = try await server.get("accounts?$select=name", headers: ["Prefer": "odata.track-changes"])
+        XCTAssertEqual(delta.status, 200)
+        let forged = ["accounts?$skiptoken=9223372036854775807:00000000-0000-0000-0000-000000000000",
+                      "accounts?$skiptoken=9223372036854775807", "accounts?$skiptoken=1099511627777"]
+        for path in forged {
+            let result = try await server.get(path, headers: ["Prefer": "odata.maxpagesize=1"])
+            XCTAssertEqual(result.status, 400, "\(path): \(result.text)")
+        }
+        let future = try await server.get("accounts?$deltatoken=1!11/27/9999%2000:00:00")
+        XCTAssertTrue((400..<500).contains(future.status), future.text)
+        try await assertStillServing()
+    }
+
+    /// A write asked to answer with its record checks `$select` and `$expand` first: answered
+    /// with an error, it has written nothing (a client retrying it would write it twice).
+    func test_aWriteWithBadRepresentationOptionsWritesNothing() async throws {
+        let representation = ["Prefer": "return=representation"]
+        for query in ["$select=nosuch", "$expand=nosuch", "$expand=name", "$expand=primarycontactid($select=nosuch)",
+                      "$expand=primarycontactid($expand=x)"] {
+            let created = try await server.post("accounts?\(query)", #"{"name":"repr1"}"#, headers: representation)
+            XCTAssertTrue((400..<600).contains(created.status), "\(query): \(created.status)")
+            let patched = try await server.send("PATCH", "accounts(accountnumber='REPR2')?\(query)", body: #"{"name":"repr2"}"#,
+                                                headers: representation)
+            XCTAssertTrue((400..<600).contains(patched.status), "\(query): \(patched.status)")
+        }
+        let left = try await server.get("accounts?$filter=name%20eq%20'repr1'%20or%20name%20eq%20'repr2'&$select=name")
+        XCTAssertEqual(left.json?["value"]?.arrayValue?.count, 0, left.text)
+        // the same options that are valid still answer with the record
+        let good = try await server.post("accounts?$select=name", #"{"name":"repr3"}"#, headers: representation)
+        XCTAssertEqual(good.status, 201, good.text)
+    }
+
+    /// A `$batch` part whose JSON holds bytes that are not UTF-8 is refused, as the same body
+    /// is in a request of its own, instead of being stored with replacement characters.
+    func test_aBatchWhoseTextIsNotUTF8IsRefusedAndNothingIsStored() async throws {
+        let boundary = "batch_X"
+        var body = Data(("--\(boundary)\r\nContent-Type: application/http\r\nContent-Transfer-Encoding: binary\r\n\r\n"
+            + "POST accounts HTTP/1.1\r\nContent-Type: application/json; type=entry\r\n\r\n{\"name\":\"").utf8)
+        body.append(contentsOf: [0xFF, 0xFE])
+        body.append(Data("\"}\r\n--\(boundary)--\r\n".utf8))
+        var request = Data(("POST /api/data/v9.2/$batch HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(TestServer.token)\r\n"
+            + "Content-Type: multipart/mixed; boundary=\(boundary)\r\nContent-Length: \(body.count)\r\nConnection: close\r\n\r\n").utf8)
+        request.append(body)
+        let raw = try RawHTTP.exchange(port: server.port, bytes: request)
+        XCTAssertTrue(raw.hasPrefix("HTTP/1.1 400"), String(raw.prefix(300)))
+        XCTAssertTrue(raw.contains("0x80048d19") && raw.contains("not valid UTF-8"), String(raw.prefix(600)))
+        let stored = try await server.get("accounts?$select=name")
+        XCTAssertEqual(stored.rows.count, 0, stored.text)
+    }
+
     func test_malformedBodiesAnswer400() async throws {
         let bodies = ["", "{", "[]", "null", "\"text\"", "{\"name\":", "{\"name\":[1]}", "{\"name\":{\"a\":1}}",
                       "{\"name\":\"x\",\"revenue\":\"abc\"}", "{\"name\":1e999999}", "{\"name\":\"x\",\"nosuch\":1}",
@@ -104,5 +159,38 @@ final class RobustnessTests: WebAPITestCase {
         XCTAssertNil(RequestLimit("0/10"))
         XCTAssertNil(RequestLimit("ten/10"))
         XCTAssertNil(RequestLimit("10"))
+    }
+}
+
+/// Connections that stay idle are closed, so they cannot pile up until the process runs out
+/// of descriptors (found with ~20,000 connections that never finished their request's head).
+final class IdleConnectionTests: XCTestCase {
+    func test_aConnectionThatNeverFinishesItsRequestHeadIsClosed() async throws {
+        let server = try await TestServer.start(idleTimeout: 0.5)
+        defer { Task { await server.stop() } }
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        XCTAssertGreaterThanOrEqual(fd, 0)
+        defer { close(fd) }
+        // give up reading after 10 s: without the timeout the server would never close it
+        var wait = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(server.port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        XCTAssertEqual(connected, 0)
+        let partial = Array("GET /api/data/v9.2/accounts HTTP/1.1\r\nHost: x\r\n".utf8)
+        _ = partial.withUnsafeBytes { send(fd, $0.baseAddress, partial.count, 0) }
+        let start = Date()
+        var byte: UInt8 = 0
+        let count = recv(fd, &byte, 1, 0)
+        XCTAssertEqual(count, 0, "the server should close the connection (recv \(count), errno \(errno))")
+        XCTAssertLessThan(Date().timeIntervalSince(start), 9)
+        // and it still serves
+        let result = try await server.get("accounts?$top=1")
+        XCTAssertEqual(result.status, 200)
     }
 }

@@ -52,13 +52,14 @@ final class TestServer: @unchecked Sendable {
     }
 
     /// Starts a server on port 0 over a fresh fixture store.
-    static func start(limit: RequestLimit? = nil, maxBodyBytes: Int = 1 << 20) async throws -> TestServer {
+    static func start(limit: RequestLimit? = nil, maxBodyBytes: Int = 1 << 20, idleTimeout: Double = 30) async throws -> TestServer {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("cdsync-webapi-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let store = try EntityStore(path: directory.appendingPathComponent("store.db").path)
         try store.applySchemaFile(fixtureSchema)
-        let server = WebAPIServer(service: store, configuration: .init(host: "127.0.0.1", port: 0, tokens: [token],
-                                                                        maxBodyBytes: maxBodyBytes, limit: limit))
+        var configuration = WebAPIServer.Configuration(host: "127.0.0.1", port: 0, tokens: [token], maxBodyBytes: maxBodyBytes, limit: limit)
+        configuration.idleTimeout = idleTimeout
+        let server = WebAPIServer(service: store, configuration: configuration)
         let (stream, continuation) = AsyncStream<URL>.makeStream()
         let task = Task {
             defer { continuation.finish() }
