@@ -276,11 +276,13 @@ enum FileModules {
         let object = try ctx.objectArgument(1, as: CSVWriterObject.self)
         guard let writer = object.writer else { throw LuaError.message("the CSV writer is closed") }
         let table = try ctx.tableArgument(2)
-        let values = object.header.enumerated().map { index, name -> String in
+        let values = try object.header.enumerated().map { index, name -> String in
             var type = ctx.pushField(name, in: table)
             if type == .nil { ctx.pop(); type = ctx.pushIndex(Int64(index + 1), in: table) }
             defer { ctx.pop() }
-            return JSONBridge.text(ctx, at: -1)
+            do { return try JSONBridge.text(ctx, at: -1) } catch LuaError.message(let message) {
+                throw LuaError.structured(code: "csv.invalid_value", message: "column '\(name)': \(message)")
+            }
         }
         try writer.writeRow(values)
         return 0

@@ -209,17 +209,28 @@ enum JSONBridge {
         }
     }
 
-    /// A cell's text for CSV output: strings as is, numbers and decimals as text, nil empty.
-    static func text(_ ctx: LuaCallContext, at index: Int32) -> String {
+    /// A cell's text for CSV output: strings as is, numbers and decimals as text, nil and
+    /// `cds.null` empty, references as JSON writes them (the GUID, else the key).
+    /// - Throws: for values a cell cannot hold (tables, functions, NaN and infinities), as
+    ///   JSON output refuses them, rather than writing an empty cell in their place.
+    static func text(_ ctx: LuaCallContext, at index: Int32) throws -> String {
         switch ctx.type(at: index) {
+        case .nil, .none: return ""
         case .string: return ctx.string(at: index) ?? ""
-        case .number: return ctx.isInteger(at: index) ? String(ctx.integer(at: index) ?? 0) : String(ctx.number(at: index) ?? 0)
+        case .number:
+            if ctx.isInteger(at: index), let integer = ctx.integer(at: index) { return String(integer) }
+            let number = ctx.number(at: index) ?? 0
+            guard number.isFinite else { throw LuaError.message("\(number) cannot be written to a CSV cell") }
+            return String(number)
         case .boolean: return ctx.isTruthy(at: index) ? "true" : "false"
         case .userdata:
             if let decimal = ctx.inline(at: index, as: DecimalNumber.self) { return decimal.description }
-            if let reference = ctx.object(at: index, as: ReferenceObject.self) { return reference.reference.id?.description ?? "" }
-            return ""
-        default: return ""
+            if let reference = ctx.object(at: index, as: ReferenceObject.self) {
+                return reference.reference.id?.description ?? reference.reference.keyDescription
+            }
+            if ctx.object(at: index, as: NullObject.self) != nil { return "" }
+        default: break
         }
+        throw LuaError.message("a \(ctx.typeName(at: index)) cannot be written to a CSV cell")
     }
 }

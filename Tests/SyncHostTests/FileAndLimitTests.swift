@@ -218,6 +218,26 @@ final class FileAndLimitTests: XCTestCase {
             """, store: store, options: options)
     }
 
+    /// A CSV cell holds what JSON output would write for the value (a reference by key as its
+    /// key, `cds.null` as nothing) and refuses what JSON refuses, naming the column, instead of
+    /// writing an empty cell in its place.
+    func test_csvWriterWritesReferencesAsJSONDoesAndRefusesValuesACellCannotHold() throws {
+        let store = try makeStore()
+        let path = try temporaryDirectory().appendingPathComponent("cells.csv").path
+        var options = RunOptions()
+        options.arguments = [path]
+        try runScript("""
+            local w = csv.writer(arg[1], { "ref", "none", "amount" })
+            w:write({ ref = cds.ref("contact", "emailaddress1", "a@b.test"), none = cds.null, amount = cds.decimal("1.50") })
+            for _, bad in ipairs({ {}, print, 0/0, 1/0 }) do
+              local ok, err = pcall(w.write, w, { ref = "x", none = bad, amount = 1 })
+              assert(not ok and err.code == "csv.invalid_value" and err.message:find("column 'none'", 1, true), tostring(err and err.message))
+            end
+            w:close()
+            """, store: store, options: options)
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "ref,none,amount\r\nemailaddress1='a@b.test',,1.50\r\n")
+    }
+
     func test_jsonWriterWritesWhatJsonEncodeWritesAndFailsAlike() throws {
         let store = try makeStore()
         let directory = try temporaryDirectory()
