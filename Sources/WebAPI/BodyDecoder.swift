@@ -16,13 +16,24 @@ struct BodyDecoder {
         for (name, value) in members {
             if name.hasSuffix("@odata.bind") {
                 let navigation = String(name.dropLast("@odata.bind".count))
-                let column = try lookupColumn(navigation, definition)
+                let (column, target) = try lookupColumn(navigation, definition)
+                // one lookup bound twice (`parentcustomerid_account` and `_contact`) would keep
+                // whichever came last
+                guard fields[column.name] == nil else {
+                    throw ServiceError(.payloadError, "The lookup '\(column.name)' is bound more than once in the payload.",
+                                       entity: definition.name)
+                }
                 if case .null = value { fields[column.name] = .null; continue }
                 guard case .string(let path) = value else {
                     throw ServiceError(.payloadError, "The value of '\(name)' must be a URL of a record, such as '/contacts(<id>)'.",
                                        entity: definition.name)
                 }
-                fields[column.name] = .reference(try reference(path))
+                let bound = try reference(path)
+                if let target, bound.entity != target {
+                    throw ServiceError(.payloadError, "'\(name)' binds \(target) records, and '\(path)' is a \(bound.entity).",
+                                       entity: definition.name)
+                }
+                fields[column.name] = .reference(bound)
                 continue
             }
             if name.contains("@") { continue }
@@ -33,13 +44,15 @@ struct BodyDecoder {
 
     /// The lookup column a navigation property binds: the column itself for owners and single-target lookups,
     /// `column_target` for lookups with several targets (`parentcustomerid_account`).
-    private func lookupColumn(_ navigation: String, _ definition: EntityDefinition) throws -> AttributeDefinition {
+    /// With it, the target a `column_target` property binds (nil for the others, which the
+    /// engine checks against the column's targets).
+    private func lookupColumn(_ navigation: String, _ definition: EntityDefinition) throws -> (AttributeDefinition, target: String?) {
         if let attribute = definition.attribute(navigation), attribute.type == .owner || (attribute.type == .lookup && (attribute.targets ?? []).count == 1) {
-            return attribute
+            return (attribute, nil)
         }
         for attribute in definition.allAttributes where attribute.type.isReference && (attribute.targets ?? []).count > 1 {
             for target in attribute.targets ?? [] where navigation == "\(attribute.name)_\(target)" {
-                return attribute
+                return (attribute, target)
             }
         }
         throw ServiceError(.payloadError,

@@ -61,6 +61,16 @@ final class RecordOverHTTPTests: WebAPITestCase {
         XCTAssertEqual(result.errorCode, "0x80048d19")
         let typed = try await server.post("contacts", #"{"lastname":"y","parentcustomerid_account@odata.bind":"accounts(\#(account))"}"#)
         XCTAssertEqual(typed.status, 204, typed.text)
+        // `column_target` binds records of that target only, and a lookup is bound once
+        let other = try await server.create("contacts", #"{"lastname":"z","emailaddress1":"z@x.test"}"#)
+        for body in [#"{"lastname":"w","parentcustomerid_account@odata.bind":"/contacts(\#(other))"}"#,
+                     #"{"lastname":"w","parentcustomerid_account@odata.bind":"accounts(\#(account))","parentcustomerid_contact@odata.bind":"/contacts(\#(other))"}"#] {
+            let refused = try await server.post("contacts", body)
+            XCTAssertEqual(refused.status, 400, refused.text)
+            XCTAssertEqual(refused.errorCode, "0x80048d19")
+        }
+        let written = try await server.get("contacts?$filter=lastname%20eq%20'w'&$select=lastname")
+        XCTAssertEqual(written.rows.count, 0, written.text)
     }
 
     func test_WA10_getAndDeleteOfAMissingRecordAre404() async throws {
