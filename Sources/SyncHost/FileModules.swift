@@ -178,6 +178,8 @@ enum FileModules {
             let text = try ctx.stringArgument(1)
             do { try JSONBridge.push(ctx, try JSONValue.parse(text)) } catch let error as DataFileError {
                 throw LuaError.structured(code: "json.malformed", message: error.description)
+            } catch let inexact as JSONBridge.InexactNumber {
+                throw LuaError.structured(code: "json.malformed", message: inexact.message)
             }
             return 1
         })
@@ -250,7 +252,13 @@ enum FileModules {
                 lines.reader = reader
                 guard let record else { ctx.pushNil(); return 1 }
                 session.currentSource = SourcePosition(file: lines.fileName, line: record.line)
-                try JSONBridge.push(ctx, record.value)
+                let top = ctx.top
+                do {
+                    try JSONBridge.push(ctx, record.value)
+                } catch let inexact as JSONBridge.InexactNumber {
+                    ctx.setTop(top)
+                    throw DataFileError(code: .jsonInvalidNumber, file: lines.fileName, line: record.line, message: inexact.message)
+                }
                 return 1
             } catch let error as DataFileError {
                 // a malformed line is skipped (with --on-error continue); a failure to read

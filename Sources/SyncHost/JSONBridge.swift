@@ -190,9 +190,7 @@ enum JSONBridge {
         case .bool(let flag): ctx.push(flag)
         case .string(let text): ctx.push(text)
         case .number(let text):
-            if let integer = Int64(text) { ctx.push(integer) } else if let decimal = DecimalNumber(text) {
-                ctx.push(inline: decimal)
-            } else { ctx.push(Double(text) ?? 0) }
+            if let integer = Int64(text) { ctx.push(integer) } else { ctx.push(inline: try exactNumber(text)) }
         case .array(let items):
             let table = ctx.pushNewTable(arrayCapacity: Int32(items.count))
             for (offset, item) in items.enumerated() {
@@ -207,6 +205,40 @@ enum JSONBridge {
                 ctx.setField(name, in: table)
             }
         }
+    }
+
+    /// A JSON number no Lua integer or exact decimal holds: more significant digits than a
+    /// decimal's 18, or a power of ten past what it holds. Read as a float it would come back
+    /// altered without a word (an id of 20 digits loses its last ones), so it is an error.
+    struct InexactNumber: Error {
+        let text: String
+        var message: String {
+            "the number \(text.count > 40 ? text.prefix(40) + "…" : Substring(text)) cannot be held exactly "
+                + "(at most 18 significant digits); write it as a string"
+        }
+    }
+
+    /// The exact decimal a JSON number that is not an integer holds (`1.5`, `1.5e3`, `-2E-4`).
+    /// - Throws: `InexactNumber` when no decimal holds it exactly.
+    static func exactNumber(_ text: String) throws -> DecimalNumber {
+        let marker = text.firstIndex { $0 == "e" || $0 == "E" }
+        let mantissaText = marker.map { String(text[..<$0]) } ?? text
+        let exponentText = marker.map { String(text[text.index(after: $0)...]) } ?? "0"
+        guard let mantissa = DecimalNumber(mantissaText), let exponent = Int(exponentText), abs(exponent) <= 1_000 else {
+            throw InexactNumber(text: text)
+        }
+        let scale = mantissa.scale - exponent
+        if scale >= 0 {
+            guard scale <= 100 || mantissa.significand == 0 else { throw InexactNumber(text: text) }
+            return DecimalNumber(significand: mantissa.significand, scale: min(scale, 100))
+        }
+        var significand = mantissa.significand
+        for _ in 0..<(-scale) {
+            let (product, overflow) = significand.multipliedReportingOverflow(by: 10)
+            guard !overflow else { throw InexactNumber(text: text) }
+            significand = product
+        }
+        return DecimalNumber(significand: significand, scale: 0)
     }
 
     /// A cell's text for CSV output: strings as is, numbers and decimals as text, nil and

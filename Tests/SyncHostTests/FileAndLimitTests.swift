@@ -238,6 +238,35 @@ final class FileAndLimitTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "ref,none,amount\r\nemailaddress1='a@b.test',,1.50\r\n")
     }
 
+    /// JSON numbers with exponents are exact decimals too; a number no decimal holds exactly
+    /// (more than 18 significant digits, an exponent past them) is an error naming the line,
+    /// not a float that would quietly lose digits.
+    func test_jsonNumbersAreExactOrAnError() throws {
+        let store = try makeStore()
+        let path = try temporaryDirectory().appendingPathComponent("n.jsonl").path
+        try "{\"a\":1.5e3}\n{\"a\":123456789012345678901234567890}\n{\"a\":-2E-4}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        var options = RunOptions()
+        options.arguments = [path]
+        try runScript("""
+            assert(tostring(json.decode("1.5e3")) == "1500", tostring(json.decode("1.5e3")))
+            assert(tostring(json.decode("2E-4")) == "0.0002" and tostring(json.decode("1.25E+1")) == "12.5")
+            assert(math.type(json.decode("9223372036854775807")) == "integer")
+            for _, text in ipairs({ "123456789012345678901234567890", "1e400", "9223372036854775808", "1.000000000000000000001" }) do
+              local ok, err = pcall(json.decode, text)
+              assert(not ok and err.code == "json.malformed" and err.message:find("exactly", 1, true), text .. ": " .. tostring(err and err.message))
+            end
+            local ok, err = pcall(function() for value in json.lines(arg[1]) do end end)
+            assert(not ok and err.code == "json.malformed" and err.message:find("n.jsonl:2", 1, true), tostring(err and err.message))
+            """, store: store, options: options)
+        options.onError = .continue
+        let report = try runScript("""
+            local seen = {}
+            for value in json.lines(arg[1]) do seen[#seen + 1] = tostring(value.a) end
+            assert(#seen == 2 and seen[1] == "1500" and seen[2] == "-0.0002", table.concat(seen, ","))
+            """, store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.outcome, .rowsRejected, report.error ?? "")
+    }
+
     func test_jsonWriterWritesWhatJsonEncodeWritesAndFailsAlike() throws {
         let store = try makeStore()
         let directory = try temporaryDirectory()
