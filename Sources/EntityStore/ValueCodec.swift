@@ -51,10 +51,10 @@ enum ValueCodec {
         case (.boolean, .integer(let number)) where number == 0 || number == 1:
             return number.databaseValue
         case (.datetime, .dateTime(let date)):
-            return Int64((date.timeIntervalSince1970 * 1000).rounded()).databaseValue
+            return try storedMillis(date, attribute, entity).databaseValue
         case (.datetime, .string(let text)):
             guard let date = parseDate(text) else { throw wrongType(value, attribute, entity) }
-            return Int64((date.timeIntervalSince1970 * 1000).rounded()).databaseValue
+            return try storedMillis(date, attribute, entity).databaseValue
         case (.uniqueidentifier, .guid(let id)):
             return id.description.databaseValue
         case (.uniqueidentifier, .string(let text)):
@@ -124,6 +124,22 @@ enum ValueCodec {
         default:
             return fieldValue(DatabaseValue(sqliteStatement: raw, index: index), for: column().attribute, lookupType: lookupType)
         }
+    }
+
+    /// The earliest and latest instants a date-time column holds: the years 1 to 9999, as
+    /// ISO 8601 writes them with four digits (Dataverse itself starts at 1753).
+    static let earliestDate = Date(timeIntervalSince1970: -62_135_596_800)
+    static let latestDate = Date(timeIntervalSince1970: 253_402_300_799.999)
+
+    /// A date-time as stored: milliseconds since 1970.
+    /// - Throws: `0x80040203` for an instant outside the years 1–9999 (past them the count of
+    ///   milliseconds would overflow, or wrap into another date).
+    static func storedMillis(_ date: Date, _ attribute: AttributeDefinition, _ entity: String) throws -> Int64 {
+        guard date >= earliestDate, date <= latestDate else {
+            throw ServiceError(.invalidArgument,
+                "The date of '\(attribute.name)' in '\(entity)' is outside the years 1 to 9999.", entity: entity)
+        }
+        return Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
 
     /// Parses ISO 8601 date-time text (`2026-11-27T10:00:00Z`, with optional fraction) or a date (`2026-11-27`).

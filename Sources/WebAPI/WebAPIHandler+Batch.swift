@@ -90,8 +90,14 @@ extension WebAPIHandler {
             return .failure(ChangeSetFailure(response: .error(ServiceError(.notImplemented,
                 "This data service cannot hold a transaction, so change sets are not supported.")), contentID: nil))
         }
+        var seenIDs = Set<String>()
         for request in requests {
             let contentID = request.header("content-id")
+            if let contentID, !seenIDs.insert(contentID).inserted {
+                // `$n` must name one request: a second one would silently take it over
+                return .failure(ChangeSetFailure(response: .error(ServiceError(.invalidKey,
+                    "The Content-ID '\(contentID)' is used by more than one request in the change set.")), contentID: contentID))
+            }
             if request.method == "GET" {
                 return .failure(ChangeSetFailure(response: .error(ServiceError(.invalidKey, "GET requests are not allowed inside a change set.")), contentID: contentID))
             }

@@ -166,6 +166,11 @@ final class QueryTests: XCTestCase {
         try forEachStore { store in
             assertServiceError(.queryInvalid) { try names(store, "revenue gt 'lots'") }
             assertServiceError(.unknownProperty) { try names(store, "nosuch eq 1") }
+            // a date past the years 1–9999 would wrap into another date (or overflow)
+            for date in ["292278995-01-01", "-292278994-01-01", "10000-01-01T00:00:00Z"] {
+                assertServiceError(.queryInvalid) { try names(store, "createdon gt '\(date)'") }
+            }
+            XCTAssertEqual(try names(store, "createdon gt '9999-12-31T23:59:59Z'"), [])
         }
     }
 

@@ -94,6 +94,20 @@ final class BatchOverHTTPTests: WebAPITestCase {
         XCTAssertEqual(try server.store.count("contact"), 0)
     }
 
+    /// Two requests of a change set with the same Content-ID: `$n` could name either, so the
+    /// change set is refused and nothing of it is written.
+    func test_aContentIDUsedTwiceInAChangeSetIsRejected() async throws {
+        let result = try await batch([changeSet([
+            part("POST", "/api/data/v9.2/contacts", #"{"lastname":"C1"}"#, contentID: "1"),
+            part("POST", "/api/data/v9.2/contacts", #"{"lastname":"C2"}"#, contentID: "1"),
+            part("POST", "/api/data/v9.2/accounts", #"{"name":"X","primarycontactid@odata.bind":"$1"}"#, contentID: "2"),
+        ])])
+        XCTAssertEqual(result.status, 400, result.text)
+        XCTAssertTrue(result.text.contains("used by more than one request"), result.text)
+        XCTAssertEqual(try server.store.count("contact"), 0)
+        XCTAssertEqual(try server.store.count("account"), 0)
+    }
+
     func test_BT15_getInAChangeSetIsRejected() async throws {
         let result = try await batch([changeSet([
             part("POST", "/api/data/v9.2/accounts", #"{"name":"X"}"#, contentID: "1"),

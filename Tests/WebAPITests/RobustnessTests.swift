@@ -87,6 +87,15 @@ final class RobustnessTests: WebAPITestCase {
         XCTAssertEqual(stored.rows.count, 0, stored.text)
     }
 
+    /// `PUT {set}(key)/<primary key>` cannot change a record's id: 400, not a 204 that changed nothing.
+    func test_puttingThePrimaryKeyIsRefused() async throws {
+        let id = try await server.create("accounts", #"{"name":"K"}"#)
+        let result = try await server.send("PUT", "accounts(\(id))/accountid", body: #"{"value":"00000000-0000-0000-0000-000000000009"}"#)
+        XCTAssertEqual(result.status, 400, result.text)
+        let read = try await server.get("accounts(\(id))?$select=name")
+        XCTAssertEqual(read.status, 200)
+    }
+
     func test_malformedBodiesAnswer400() async throws {
         let bodies = ["", "{", "[]", "null", "\"text\"", "{\"name\":", "{\"name\":[1]}", "{\"name\":{\"a\":1}}",
                       "{\"name\":\"x\",\"revenue\":\"abc\"}", "{\"name\":1e999999}", "{\"name\":\"x\",\"nosuch\":1}",
