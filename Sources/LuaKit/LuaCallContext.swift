@@ -44,6 +44,13 @@ public struct LuaCallContext {
         return String(decoding: buffer, as: UTF8.self)
     }
 
+    /// The Lua string at `index` as a String when its bytes are valid UTF-8; nil when they are
+    /// not, or the value is not a string (`string(at:)` would replace the invalid bytes).
+    public func validString(at index: Int32) -> String? {
+        guard let bytes = stringBytes(at: index) else { return nil }
+        return String(validating: bytes, as: UTF8.self)
+    }
+
     /// The bytes of the Lua string at `index`, in place (no copy); nil when the value is not a
     /// string. Valid only while that value stays on the stack: read them before popping it.
     public func stringBytes(at index: Int32) -> UnsafeRawBufferPointer? {

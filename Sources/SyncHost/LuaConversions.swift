@@ -8,7 +8,14 @@ enum LuaConversions {
     /// - Throws: `LuaError.message` naming the column for values that are not column values.
     static func fieldValue(_ ctx: LuaCallContext, at index: Int32, column: @autoclosure () -> String) throws -> FieldValue {
         switch ctx.type(at: index) {
-        case .string: return .string(ctx.string(at: index) ?? "")
+        case .string:
+            // text that is not UTF-8 is refused, not repaired: two keys differing only in such
+            // bytes would otherwise become one record
+            guard let text = ctx.validString(at: index) else {
+                throw LuaError.structured(code: "text.invalid_utf8",
+                    message: "the value of '\(column())' is not valid UTF-8 text (convert it, e.g. from Latin-1, first)")
+            }
+            return .string(text)
         case .number:
             if ctx.isInteger(at: index), let integer = ctx.integer(at: index) { return .integer(integer) }
             return .float(ctx.number(at: index) ?? 0)
@@ -58,7 +65,14 @@ enum LuaConversions {
             if entries.count == 1 { return EntityReference(entity, key: entries[0].0, value: entries[0].1) }
             return EntityReference(entity, keys: Dictionary(entries, uniquingKeysWith: { _, last in last }))
         case .userdata:
-            if let reference = ctx.object(at: index, as: ReferenceObject.self) { return reference.reference }
+            if let reference = ctx.object(at: index, as: ReferenceObject.self) {
+                // a reference names its own entity: acting on it as another entity's record
+                // would write or delete a record of the wrong table
+                guard reference.reference.entity == entity else {
+                    throw LuaError.argument(index, "the reference names a record of '\(reference.reference.entity)', not of '\(entity)'")
+                }
+                return reference.reference
+            }
         default: break
         }
         throw LuaError.argument(index, "GUID string or key table expected, got \(ctx.typeName(at: index))")

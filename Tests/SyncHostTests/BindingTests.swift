@@ -243,6 +243,50 @@ final class BindingTests: XCTestCase {
             """, store: store)
     }
 
+    /// A reference names its own entity: passed where another entity's record is meant, it is
+    /// an argument error, not a write to (or delete of) the record it names in its own table.
+    func test_aReferenceToAnotherEntitysRecordIsRefusedAsTheTarget() throws {
+        let store = try makeStore()
+        try runScript("""
+            cds.upsert("account", { accountnumber = "A1" }, { name = "kept" })
+            local ref = cds.ref("account", "accountnumber", "A1")
+            for _, call in ipairs({
+              function() return cds.delete("contact", ref) end,
+              function() return cds.upsert("contact", ref, { lastname = "overwritten" }).id end,
+              function() return cds.update("contact", ref, { lastname = "overwritten" }).id end,
+              function() return cds.get("contact", ref) end,
+            }) do
+              local ok, err = pcall(call)
+              assert(not ok and tostring(err.message or err):find("'account', not of 'contact'", 1, true), tostring(err and (err.message or err)))
+            end
+            cds.flush()
+            local kept = cds.get("account", { accountnumber = "A1" })
+            assert(kept and kept.name == "kept", tostring(kept and kept.name))
+            assert(cds.get("account", ref).name == "kept")
+            """, store: store)
+    }
+
+    /// Text that is not UTF-8 is refused where a value is given (keys, fields, references),
+    /// not repaired: repaired, "A\255B" and "A\254B" would be one key and one record.
+    func test_textThatIsNotUTF8IsRefusedNotRepaired() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.onError = .continue
+        let report = try runScript("""
+            for _, call in ipairs({
+              function() return cds.upsert("account", { accountnumber = "A\\255B" }, { name = "x" }).id end,
+              function() return cds.upsert("account", { accountnumber = "OK1" }, { name = "caf\\233" }).id end,
+              function() return cds.ref("contact", "emailaddress1", "a\\254@x.test") end,
+            }) do
+              local ok, err = pcall(call)
+              assert(not ok and err.code == "text.invalid_utf8", tostring(err and err.code))
+            end
+            cds.upsert("account", { accountnumber = "A\\u{FF}B" }, { name = "ÿ is fine as UTF-8" })
+            """, store: store, options: options)
+        XCTAssertEqual(report.outcome, .succeeded, report.error ?? "")
+        XCTAssertEqual(try store.count("account"), 1)
+    }
+
     func test_missingRecordIsNilAndBadKeyIsAnError() throws {
         let store = try makeStore()
         try runScript("assert(cds.get('account', { accountnumber = 'NOPE' }) == nil)", store: store)
