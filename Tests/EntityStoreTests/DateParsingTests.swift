@@ -1,0 +1,35 @@
+@testable import EntityStore
+import Foundation
+import XCTest
+
+/// Date-time text is read strictly: a date that exists, a time with a zone, years 0001–9999.
+/// (The formatters used before read `…T10:30Z` as the date alone, rolled `02-30` over into
+/// March, and wrapped far years into others, all without an error.)
+final class DateParsingTests: XCTestCase {
+    private func seconds(_ text: String) -> Double? { ValueCodec.parseDate(text)?.timeIntervalSince1970 }
+
+    func test_validForms() {
+        XCTAssertEqual(seconds("1970-01-01"), 0)
+        XCTAssertEqual(seconds("2026-11-27"), 1_795_737_600)
+        XCTAssertEqual(seconds("2026-11-27T10:00:00Z"), 1_795_773_600)
+        XCTAssertEqual(seconds("2026-11-27 10:00:00Z"), 1_795_773_600)
+        XCTAssertEqual(seconds("2026-11-27T10:00Z"), 1_795_773_600)
+        XCTAssertEqual(seconds("2026-11-27T11:00:00+01:00"), 1_795_773_600)
+        XCTAssertEqual(seconds("2026-11-27T05:30:00-04:30"), 1_795_773_600)
+        XCTAssertEqual(seconds("2026-11-27T10:00:00.250Z")!, 1_795_773_600.25, accuracy: 1e-6)
+        XCTAssertEqual(seconds("2026-11-27T10:00:00.1234567891234Z")!, 1_795_773_600.123_456_789, accuracy: 1e-6)
+        XCTAssertEqual(seconds("2024-02-29"), 1_709_164_800)
+        XCTAssertEqual(seconds("0001-01-01"), -62_135_596_800)
+        XCTAssertEqual(seconds("9999-12-31T23:59:59Z"), 253_402_300_799)
+        XCTAssertEqual(seconds("1969-12-31T23:59:59Z"), -1)
+    }
+
+    func test_invalidFormsAreNil() {
+        for text in ["", "2026", "2026-1-01", "2026-13-01", "2026-00-10", "2026-02-30", "2026-04-31", "2025-02-29", "1900-02-29",
+                     "0000-01-01", "-0001-06-15", "292278994-01-01", "10000-01-01", "2026-01-01T10:30", "2026-01-01T10:30:00",
+                     "2026-01-01T25:00:00Z", "2026-01-01T10:61:00Z", "2026-01-01T10:00:60Z", "2026-01-01T10:00:00+99:99",
+                     "2026-01-01T10:00:00.Z", "2026-01-01Z", "2026-01-01T10:00:00Zjunk", "2026-01-01 ", "x2026-01-01"] {
+            XCTAssertNil(ValueCodec.parseDate(text), text)
+        }
+    }
+}
