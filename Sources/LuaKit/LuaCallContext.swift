@@ -44,6 +44,17 @@ public struct LuaCallContext {
         return String(decoding: buffer, as: UTF8.self)
     }
 
+    /// Pushes the registry's value under `key` (a plain table: no metamethods) and returns its type.
+    @discardableResult
+    public func pushRegistryValue(_ key: String) -> LuaType {
+        LuaType(rawValue: shim_registry_get(luaState, key)) ?? .nil
+    }
+
+    /// Pops the top value into the registry under `key`.
+    public func setRegistryValue(_ key: String) {
+        shim_registry_set(luaState, key)
+    }
+
     /// The Lua string at `index` as a String when its bytes are valid UTF-8; nil when they are
     /// not, or the value is not a string (`string(at:)` would replace the invalid bytes).
     public func validString(at index: Int32) -> String? {

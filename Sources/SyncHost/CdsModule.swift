@@ -73,13 +73,29 @@ enum CdsModule {
         bind("entities") { ctx in ctx.push(LuaValue.array(try session.entityNames().map(LuaValue.string))); return 1 }
         bind("describe") { ctx in ctx.push(CdsDescribe.value(try session.definition(try ctx.stringArgument(1)))); return 1 }
         let null = NullObject()
-        bind("_null") { ctx in ctx.push(object: null); return 1 }
+        bind("_null") { ctx in
+            ctx.push(object: null)
+            ctx.pushCopy(of: -1)
+            ctx.setRegistryValue(Self.nullRegistryKey)  // for bindings that hand out cds.null itself
+            return 1
+        }
         bind("stats") { ctx in
             let counters = session.reportedCounters
             ctx.push(LuaValue.record(["created": .integer(Int64(counters.created)), "updated": .integer(Int64(counters.updated)),
                                       "unchanged": .integer(Int64(counters.unchanged)), "deleted": .integer(Int64(counters.deleted)),
                                       "failed": .integer(Int64(counters.failed)), "requests": .integer(Int64(counters.requests))]))
             return 1
+        }
+    }
+
+    /// Where the registry keeps `cds.null`'s userdata.
+    static let nullRegistryKey = "cdsync.null"
+
+    /// Pushes `cds.null` (the same userdata scripts compare with `rawequal`).
+    static func pushNull(_ ctx: LuaCallContext) {
+        if ctx.pushRegistryValue(nullRegistryKey) != .userdata {
+            ctx.pop()
+            ctx.push(object: NullObject())
         }
     }
 

@@ -253,6 +253,8 @@ enum FileModules {
                 guard let record else { ctx.pushNil(); return 1 }
                 session.currentSource = SourcePosition(file: lines.fileName, line: record.line)
                 let top = ctx.top
+                // a line holding `null` is cds.null: nil would end the loop there
+                if case .null = record.value { CdsModule.pushNull(ctx); return 1 }
                 do {
                     try JSONBridge.push(ctx, record.value)
                 } catch let inexact as JSONBridge.InexactNumber {

@@ -267,6 +267,23 @@ final class FileAndLimitTests: XCTestCase {
         XCTAssertEqual(report.outcome, .rowsRejected, report.error ?? "")
     }
 
+    /// A JSON line holding `null` comes as `cds.null`, and the lines after it are read (nil
+    /// would have ended the loop there, silently).
+    func test_aNullLineIsCdsNullAndTheLinesAfterItAreRead() throws {
+        let store = try makeStore()
+        let path = try temporaryDirectory().appendingPathComponent("nulls.jsonl").path
+        try "{\"id\":1}\nnull\n{\"id\":2}\n{\"id\":3}\n".write(toFile: path, atomically: true, encoding: .utf8)
+        var options = RunOptions()
+        options.arguments = [path]
+        try runScript("""
+            local seen = {}
+            for value in json.lines(arg[1]) do
+              seen[#seen + 1] = rawequal(value, cds.null) and "null" or tostring(value.id)
+            end
+            assert(table.concat(seen, ",") == "1,null,2,3", table.concat(seen, ","))
+            """, store: store, options: options)
+    }
+
     func test_jsonWriterWritesWhatJsonEncodeWritesAndFailsAlike() throws {
         let store = try makeStore()
         let directory = try temporaryDirectory()
