@@ -38,6 +38,9 @@ public final class ScriptHost {
     @discardableResult
     public static func installSignalHandlers() -> Bool { LuaInterrupts.installSignalHandlers() }
 
+    /// True once SIGINT or SIGTERM asked running scripts to stop.
+    public static var interruptRequested: Bool { LuaInterrupts.isRequested }
+
     /// Runs a script file.
     public func run(scriptPath: String) -> RunReport {
         let start = Date()

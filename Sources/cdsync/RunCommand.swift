@@ -98,7 +98,10 @@ struct RunCommand: ParsableCommand {
             ScriptHost.installSignalHandlers()
             let history = dryRun ? nil : try RunHistoryRecorder.start(store: entityStore, job: lock ?? (script as NSString).lastPathComponent,
                                                                       script: script, holdsLock: jobLock != nil)
+            let hardStop = HardStop(timeout: options.timeout, script: (script as NSString).lastPathComponent)
+            hardStop.start()
             report = host.run(scriptPath: script)
+            hardStop.finish()
             history?.finish(report)
             // checkpoint now, in this run, rather than leave the write-ahead log to the next one
             try? entityStore.close()

@@ -71,6 +71,30 @@ final class RunCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("[0x0] (key: accountnumber='B')"), result.stderr)
     }
 
+    /// A library call that never returns (a backtracking string pattern) cannot be interrupted
+    /// between Lua instructions: the run still ends a few seconds after its `--timeout`, or
+    /// after SIGTERM, with the matching error and exit code, instead of running on for hours.
+    func test_aScriptStuckInALibraryCallIsStoppedAfterItsTimeoutOrASignal() throws {
+        let directory = try temporaryDirectory()
+        let script = directory.appendingPathComponent("stuck.lua")
+        try #"print(("a"):rep(5000):find(".-.-.-b"))"#.write(to: script, atomically: true, encoding: .utf8)
+        var start = Date()
+        let timedOut = try CLIRunner.run(["run", script.path, "--db", "s.db", "--timeout", "1"], in: directory)
+        XCTAssertEqual(timedOut.status, 1, timedOut.stderr)
+        XCTAssertTrue(timedOut.stderr.contains("[script.timeout]") && timedOut.stderr.contains("stuck.lua"), timedOut.stderr)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 30)
+        let process = try CLIRunner.start(["run", script.path, "--db", "s.db"], in: directory)
+        defer { CLIRunner.stop(process) }
+        Thread.sleep(forTimeInterval: 1)
+        start = Date()
+        kill(process.processIdentifier, SIGTERM)
+        let stderr = (process.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 75)
+        XCTAssertTrue(String(decoding: stderr, as: UTF8.self).contains("[script.interrupted]"), String(decoding: stderr, as: UTF8.self))
+        XCTAssertLessThan(Date().timeIntervalSince(start), 30)
+    }
+
     func test_usageErrorsExit64() throws {
         let directory = try temporaryDirectory()
         XCTAssertEqual(try CLIRunner.run(["run", "missing.lua"], in: directory).status, 64)
