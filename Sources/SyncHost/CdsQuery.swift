@@ -7,9 +7,13 @@ enum CdsQuery {
     static let defaultLimit = 100_000
 
     /// The query described by an options table (`filter`, `select`, `orderby`, `top`).
-    static func parse(_ ctx: LuaCallContext, entity: String, options index: Int32) throws -> Query {
+    static func parse(_ ctx: LuaCallContext, entity: String, options index: Int32, pageSize: Bool = false) throws -> Query {
         var query = Query(entity: entity)
         if let options = try ctx.optionalTableArgument(index) {
+            var known: [String: OptionsCheck.Kind] = ["filter": .string, "select": .stringList, "orderby": .string, "top": .integer,
+                                                      "expand": .table]
+            if pageSize { known["page_size"] = .positiveInteger }
+            try OptionsCheck.check(ctx, table: options, argument: index, known)
             if let filter = ctx.string(field: "filter", in: options) { query.filter = try FilterParser.parse(filter) }
             if ctx.type(ofField: "select", in: options) == .table { query.columns = ctx.value(field: "select", in: options).arrayStrings }
             if let order = ctx.string(field: "orderby", in: options) { query.orderBy = try OrderBy.parse(order) }

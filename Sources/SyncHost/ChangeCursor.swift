@@ -74,6 +74,10 @@ final class ChangeCursor: LuaObject {
         var resync = false
         var full = false
         if let options = try ctx.optionalTableArgument(2) {
+            try OptionsCheck.check(ctx, table: options, argument: 2, [
+                "columns": .stringList, "token": .string, "page_size": .positiveInteger, "expand": .table, "on_expired": .string,
+                "full": .boolean,
+            ])
             if ctx.type(ofField: "columns", in: options) == .table { request.columns = ctx.value(field: "columns", in: options).arrayStrings }
             tokenName = ctx.string(field: "token", in: options)
             if let size = ctx.integer(field: "page_size", in: options) { request.pageSize = Int(size) }

@@ -93,6 +93,7 @@ enum KeySets {
         let entity = try ctx.stringArgument(1)
         let set = try ctx.objectArgument(2, as: KeySetObject.self)
         let options = try ctx.tableArgument(3)
+        try OptionsCheck.check(ctx, table: options, argument: 3, ["key": .string, "filter": .string, "select": .stringList])
         guard let column = ctx.string(field: "key", in: options) else { throw LuaError.argument(3, "options need key = \"<key column>\"") }
         var query = Query(entity: entity, columns: [column], pageSize: 5000)
         if let filter = ctx.string(field: "filter", in: options) { query.filter = try FilterParser.parse(filter) }

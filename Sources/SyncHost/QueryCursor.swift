@@ -24,7 +24,7 @@ final class QueryCursor: LuaObject {
 
     /// The binding: builds the cursor and returns the generic-for values.
     static func open(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
-        var query = try CdsQuery.parse(ctx, entity: try ctx.stringArgument(1), options: 2)
+        var query = try CdsQuery.parse(ctx, entity: try ctx.stringArgument(1), options: 2, pageSize: true)
         if let options = try ctx.optionalTableArgument(2), let size = ctx.integer(field: "page_size", in: options) {
             query.pageSize = Int(size)
         }

@@ -287,6 +287,29 @@ final class BindingTests: XCTestCase {
         XCTAssertEqual(try store.count("account"), 1)
     }
 
+    /// Options are checked: a misspelt or wrong-typed one is an argument error naming it,
+    /// not ignored (a query given `filter = 5` used to read every row).
+    func test_unknownAndWrongTypedOptionsAreErrors() throws {
+        let store = try makeStore()
+        try runScript("""
+            cds.upsert("account", { accountnumber = "O1" }, { name = "one" })
+            local cases = {
+              { function() return cds.query("account", { filter = 5 }) end, "option 'filter' must be a string" },
+              { function() return cds.query("account", { fliter = "name eq 'x'" }) end, "unknown option 'fliter'" },
+              { function() return cds.query("account", { top = "3" }) end, "option 'top' must be a whole number" },
+              { function() return cds.query("account", { select = "name" }) end, "option 'select' must be a list of strings" },
+              { function() for _ in cds.rows("account", { page_size = 0 }) do end end, "option 'page_size'" },
+              { function() for _ in cds.changes("account", { token = 5 }) do end end, "option 'token' must be a string" },
+              { function() return cds.missing("account", cds.key_set(), { key = "accountnumber", select = "name" }) end, "option 'select'" },
+            }
+            for _, case in ipairs(cases) do
+              local ok, err = pcall(case[1])
+              assert(not ok and tostring(err.message or err):find(case[2], 1, true), case[2] .. ": " .. tostring(err and (err.message or err)))
+            end
+            assert(#cds.query("account", { filter = "name eq 'one'", select = { "name" }, top = 1 }) == 1)
+            """, store: store)
+    }
+
     func test_missingRecordIsNilAndBadKeyIsAnError() throws {
         let store = try makeStore()
         try runScript("assert(cds.get('account', { accountnumber = 'NOPE' }) == nil)", store: store)

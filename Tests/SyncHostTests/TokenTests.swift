@@ -74,7 +74,12 @@ final class TokenTests: XCTestCase {
             for i = 1, 3000 do cds.upsert("account", { accountnumber = string.format("G%04d", i) }, { name = "n" .. i }) end
             for i = 1, 40 do cds.delete("account", { accountnumber = string.format("G%04d", i * 50) }) end
             """, store: store)
-        for pageSize in ["nil", "700", "5000", "1", "0", "-1", "math.maxinteger"] {
+        // a page size of 0 or less is a mistake, refused before anything is read
+        for pageSize in ["0", "-1", "1.5", "'10'"] {
+            let report = try runScript("cds.changes('account', { token = 'grow-0', page_size = \(pageSize) })", store: store, expectSuccess: false)
+            XCTAssertTrue(report.error?.contains("option 'page_size' must be a whole number above 0") ?? false, report.error ?? "")
+        }
+        for pageSize in ["nil", "700", "5000", "1", "math.maxinteger"] {
             try runScript("""
                 local seen, count, deleted, previous = {}, 0, 0, ""
                 for c in cds.changes("account", { token = "grow-\(pageSize)", page_size = \(pageSize), columns = { "accountnumber" } }) do
