@@ -41,6 +41,11 @@ enum ValueCodec {
         case (.decimal, .integer(let number)), (.money, .integer(let number)):
             return try scaled(DecimalNumber(number), attribute, entity)
         case (.float, .float(let number)):
+            // SQLite stores NaN as NULL, and infinities are not numbers a column holds
+            guard number.isFinite else {
+                let shown = number.isNaN ? "NaN" : number > 0 ? "infinity" : "-infinity"
+                throw ServiceError(.invalidArgument, "The value \(shown) of '\(attribute.name)' in '\(entity)' is not a finite number.", entity: entity)
+            }
             return number.databaseValue
         case (.float, .integer(let number)):
             return Double(number).databaseValue

@@ -144,6 +144,16 @@ extension LuaCallContext {
         return value
     }
 
+    /// The string argument at `index` as a name the host hands to the system or keeps (a file
+    /// path, a token name): valid UTF-8 without NUL, which C functions would cut the name at.
+    public func nameArgument(_ index: Int32, what: String) throws -> String {
+        guard let bytes = stringBytes(at: index) else { throw typeMismatch(index, "string") }
+        guard !bytes.contains(0), let name = String(validating: bytes, as: UTF8.self) else {
+            throw LuaError.argument(index, "the \(what) must be UTF-8 text without NUL characters")
+        }
+        return name
+    }
+
     /// The string argument at `index`, `nil` if absent/nil, or an argument error.
     public func optionalStringArgument(_ index: Int32) throws -> String? {
         if isNil(at: index) { return nil }

@@ -20,8 +20,15 @@ extension LuaState {
         } else if errorContext.type(at: -1) == .table {
             error = tableError(errorContext, source: source)
         } else {
-            let description = errorContext.value(at: -1)
-            error = LuaScriptError(kind: .runtime, message: "(error object is a \(errorContext.typeName(at: -1)) value: \(description))")
+            // as the standalone `lua` prints them: a number as itself, other values by their type
+            let message: String
+            switch errorContext.type(at: -1) {
+            case .number:
+                message = errorContext.isInteger(at: -1) ? String(errorContext.integer(at: -1) ?? 0) : String(errorContext.number(at: -1) ?? 0)
+            case .boolean: message = "(error object is a boolean value: \(errorContext.isTruthy(at: -1)))"
+            default: message = "(error object is a \(errorContext.typeName(at: -1)) value)"
+            }
+            error = LuaScriptError(kind: .runtime, message: message)
             error.traceback = separateTraceback(source).traceback
         }
         error.kind = kind(for: status)

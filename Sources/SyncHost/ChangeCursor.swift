@@ -79,7 +79,16 @@ final class ChangeCursor: LuaObject {
                 "full": .boolean,
             ])
             if ctx.type(ofField: "columns", in: options) == .table { request.columns = ctx.value(field: "columns", in: options).arrayStrings }
-            tokenName = ctx.string(field: "token", in: options)
+            if ctx.pushField("token", in: options) == .string {
+                // (a name cut at a NUL, or repaired, would be another token's)
+                defer { ctx.pop() }
+                guard let bytes = ctx.stringBytes(at: -1), !bytes.contains(0), let name = String(validating: bytes, as: UTF8.self) else {
+                    throw LuaError.argument(2, "the token name must be UTF-8 text without NUL characters")
+                }
+                tokenName = name
+            } else {
+                ctx.pop()
+            }
             if let size = ctx.integer(field: "page_size", in: options) { request.pageSize = Int(size) }
             request.expand = try CdsQuery.expand(ctx, options: options, argument: 2)
             switch ctx.string(field: "on_expired", in: options) ?? "error" {
@@ -152,7 +161,7 @@ final class ChangeCursor: LuaObject {
     /// reading any rows; like other tokens it is saved when the run's writes are sent.
     static func startTracking(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
         let entity = try ctx.stringArgument(1)
-        let name = try ctx.stringArgument(2)
+        let name = try ctx.nameArgument(2, what: "token name")
         guard case .changes(let changes) = try session.read(.retrieveChanges(ChangesRequest(entity: entity, tokenOnly: true))),
               let token = changes.dataToken else { return 0 }
         session.pendingTokens[name] = SavedToken(name: name, token: token, entity: entity, updatedAt: Date())

@@ -141,13 +141,13 @@ enum FileModules {
             "close": CdsModule.guarded { ctx in try closeWriter(ctx, JSONWriterObject.self) },
         ], metamethods: ["__close": CdsModule.guarded { ctx in try closeWriter(ctx, JSONWriterObject.self) }])
         lua.register(module: "csv", name: "rows", CdsModule.guarded { ctx in
-            let path = try ctx.stringArgument(1)
+            let path = try ctx.nameArgument(1, what: "path")
             let options = try csvOptions(ctx, argument: 2)
             let reader = try fileOperation(path) { try CSVReader(path: path, options: options) }
             return try ctx.returnIterator(over: CSVRowsObject(reader: reader, fileName: (path as NSString).lastPathComponent))
         })
         lua.register(module: "csv", name: "writer", CdsModule.guarded { ctx in
-            let path = try ctx.stringArgument(1)
+            let path = try ctx.nameArgument(1, what: "path")
             let header = ctx.value(at: try ctx.tableArgument(2)).arrayStrings ?? []
             guard !header.isEmpty else { throw LuaError.argument(2, "a non-empty array of column names expected") }
             let writer = try fileOperation(path) { try CSVWriter(path: path) }
@@ -160,12 +160,12 @@ enum FileModules {
 
     private static func registerJSON(_ lua: LuaState, _ session: SyncSession) {
         lua.register(module: "json", name: "lines", CdsModule.guarded { ctx in
-            let path = try ctx.stringArgument(1)
+            let path = try ctx.nameArgument(1, what: "path")
             let reader = try fileOperation(path) { try JSONLinesReader(path: path) }
             return try ctx.returnIterator(over: JSONLinesObject(reader: reader, fileName: (path as NSString).lastPathComponent))
         })
         lua.register(module: "json", name: "writer", CdsModule.guarded { ctx in
-            let path = try ctx.stringArgument(1)
+            let path = try ctx.nameArgument(1, what: "path")
             ctx.push(object: JSONWriterObject(writer: try fileOperation(path) { try JSONLinesWriter(path: path) }, outputs: session.outputs))
             return 1
         })

@@ -167,7 +167,7 @@ enum KeySets {
     /// Every row must be well formed and have the column: a mirror must never run on a partial
     /// source, so a bad row is an error naming the file and line even under `--on-error continue`.
     private static func readKeys(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
-        let path = try ctx.stringArgument(1)
+        let path = try ctx.nameArgument(1, what: "path")
         let column = try ctx.stringArgument(2)
         let options = try FileModules.csvOptions(ctx, argument: 3)
         let fileName = (path as NSString).lastPathComponent

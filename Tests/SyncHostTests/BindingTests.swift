@@ -310,6 +310,48 @@ final class BindingTests: XCTestCase {
             """, store: store)
     }
 
+    /// An error object that is not a string or a table is reported as the standalone `lua`
+    /// does: a number as itself, anything else by its type (no Swift value description).
+    func test_nonStringErrorObjectsAreReportedPlainly() throws {
+        let store = try makeStore()
+        for (script, expected) in [("error(42)", "42"), ("error(print)", "(error object is a function value)"),
+                                   ("error(cds.null)", "(error object is a userdata value)"), ("error(true)", "(error object is a boolean value: true)")] {
+            let report = try runScript(script, store: store, expectSuccess: false)
+            let error = report.error ?? ""
+            XCTAssertTrue(error.contains(expected) && !error.contains("integer(") && !error.contains("other("), "\(script): \(error)")
+        }
+    }
+
+    /// Names the host hands to the system or keeps (file paths, token names) are refused when
+    /// they hold a NUL, which would cut them short into another name; a
+    /// float column refuses NaN and infinities (SQLite would store NaN as null).
+    func test_namesWithNULAndNonFiniteFloatsAreRefused() throws {
+        let store = try makeStore()
+        let directory = try temporaryDirectory()
+        var options = RunOptions()
+        options.arguments = [directory.path]
+        options.onError = .continue  // so pcall sees a write's failure
+        let report = try runScript("""
+            local dir = arg[1]
+            for _, call in ipairs({
+              function() return csv.writer(dir .. "/o15\0.csv", { "a" }) end,
+              function() return json.writer(dir .. "/j\0.jsonl") end,
+              function() return csv.rows(dir .. "/x\0.csv") end,
+              function() cds.start_tracking("account", "a\0b") end,
+              function() for _ in cds.changes("account", { token = "a\0b" }) do end end,
+            }) do
+              local ok, err = pcall(call)
+              assert(not ok and tostring(err.message or err):find("without NUL", 1, true), tostring(err and (err.message or err)))
+            end
+            for _, bad in ipairs({ 0/0, 1/0, -1/0 }) do
+              local ok2, err2 = pcall(function() return cds.create("new_item", { new_name = "r", new_ratio = bad }).id end)
+              assert(not ok2 and tostring(err2.message):find("not a finite number", 1, true), tostring(err2 and err2.message))
+            end
+            """, store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.outcome, .rowsRejected, report.error ?? "")  // the three refused creates
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("o15").path))
+    }
+
     func test_missingRecordIsNilAndBadKeyIsAnError() throws {
         let store = try makeStore()
         try runScript("assert(cds.get('account', { accountnumber = 'NOPE' }) == nil)", store: store)
