@@ -59,6 +59,18 @@ public struct LuaCallContext {
     /// not, or the value is not a string (`string(at:)` would replace the invalid bytes).
     public func validString(at index: Int32) -> String? {
         guard let bytes = stringBytes(at: index) else { return nil }
+        // most text is ASCII: checked eight bytes at a time, then made as `string(at:)` makes it
+        var offset = 0
+        var seen: UInt64 = 0
+        while offset + 8 <= bytes.count {
+            seen |= bytes.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+            offset += 8
+        }
+        while offset < bytes.count {
+            seen |= UInt64(bytes[offset])
+            offset += 1
+        }
+        if seen & 0x8080_8080_8080_8080 == 0 { return String(decoding: bytes, as: UTF8.self) }
         return String(validating: bytes, as: UTF8.self)
     }
 
