@@ -87,9 +87,12 @@ public struct WebAPIServer: Sendable {
         do {
             if let length = headers["content-length"].flatMap(Int.init), length > configuration.maxBodyBytes { throw HTTPError(.contentTooLarge) }
             body = Data(buffer: try await request.collectBody(upTo: configuration.maxBodyBytes))
-        } catch {
+        } catch let error as any HTTPResponseError where error.status == .contentTooLarge {
             return Self.response(.error(ServiceError(.payloadTooLarge,
                 "The request body is larger than the limit of \(configuration.maxBodyBytes) bytes.")))
+        } catch {
+            // a body cut short, or sent in an encoding the server does not read: not a size problem
+            return Self.response(.error(ServiceError(.payloadError, "The request body could not be read: \(error).")))
         }
         let apiRequest = APIRequest(method: request.method.rawValue, target: request.head.path ?? "/", headers: headers, body: body)
         let handler = self.handler

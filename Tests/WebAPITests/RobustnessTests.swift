@@ -96,6 +96,17 @@ final class RobustnessTests: WebAPITestCase {
         XCTAssertEqual(read.status, 200)
     }
 
+    /// A body that cannot be read (a client sending `Transfer-Encoding: gzip`, which the server
+    /// does not decode, or a body cut short) is 400, not the 413 of a body over the limit.
+    func test_anUnreadableBodyIs400NotTooLarge() async throws {
+        let request = "POST /api/data/v9.2/accounts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(TestServer.token)\r\n"
+            + "Content-Type: application/json\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n5\r\nabcde\r\n0\r\n\r\n"
+        let raw = try server.sendRaw(request)
+        XCTAssertFalse(raw.hasPrefix("HTTP/1.1 413"), String(raw.prefix(300)))
+        XCTAssertTrue(raw.isEmpty || raw.hasPrefix("HTTP/1.1 4"), String(raw.prefix(300)))
+        try await assertStillServing()
+    }
+
     func test_malformedBodiesAnswer400() async throws {
         let bodies = ["", "{", "[]", "null", "\"text\"", "{\"name\":", "{\"name\":[1]}", "{\"name\":{\"a\":1}}",
                       "{\"name\":\"x\",\"revenue\":\"abc\"}", "{\"name\":1e999999}", "{\"name\":\"x\",\"nosuch\":1}",
