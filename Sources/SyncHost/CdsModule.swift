@@ -167,7 +167,16 @@ enum CdsModule {
         default:
             throw LuaError.argument(1, "string expected, got \(ctx.typeName(at: 1))")
         }
-        guard let value else { throw LuaError.argument(1, "'\(ctx.string(at: 1) ?? "")' is not a decimal number") }
+        guard let value else {
+            let text = ctx.string(at: 1) ?? ""
+            let shown = text.count > 60 ? text.prefix(60) + "…" : Substring(text)
+            // digits and one point, but more of them than a decimal holds exactly
+            let looksDecimal = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") } && text.filter { $0 == "." }.count <= 1
+                || (text.first == "-" && text.dropFirst().allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") })
+            throw LuaError.argument(1, looksDecimal
+                ? "'\(shown)' has more digits than a decimal holds (at most 18 significant digits)"
+                : "'\(shown)' is not a decimal number")
+        }
         ctx.push(inline: value)
         return 1
     }

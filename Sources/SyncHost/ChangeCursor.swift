@@ -98,6 +98,10 @@ final class ChangeCursor: LuaObject {
             }
             full = ctx.bool(field: "full", in: options) ?? false
         }
+        // a name taken for another entity earlier in this run would be saved for one of the two
+        if let tokenName, let pending = session.pendingTokens[tokenName], pending.entity != entity {
+            throw LuaError.argument(2, "the token '\(tokenName)' already tracks '\(pending.entity)' in this run, not '\(entity)'")
+        }
         if let tokenName, !full, let saved = try session.tokens.token(named: tokenName) {
             guard saved.entity == entity else {
                 throw LuaError.argument(2, "the token '\(tokenName)' tracks '\(saved.entity)', not '\(entity)'")
@@ -164,6 +168,9 @@ final class ChangeCursor: LuaObject {
         let name = try ctx.nameArgument(2, what: "token name")
         guard case .changes(let changes) = try session.read(.retrieveChanges(ChangesRequest(entity: entity, tokenOnly: true))),
               let token = changes.dataToken else { return 0 }
+        if let pending = session.pendingTokens[name], pending.entity != entity {
+            throw LuaError.argument(2, "the token '\(name)' already tracks '\(pending.entity)' in this run, not '\(entity)'")
+        }
         session.pendingTokens[name] = SavedToken(name: name, token: token, entity: entity, updatedAt: Date())
         return 0
     }

@@ -44,8 +44,25 @@ public final class ScriptHost {
     /// Runs a script file.
     public func run(scriptPath: String) -> RunReport {
         let start = Date()
-        guard let source = try? String(contentsOfFile: scriptPath, encoding: .utf8) else {
-            return report(.failed, start, error: "\(scriptPath): error: cannot read the script", code: "script.unreadable")
+        guard let data = FileManager.default.contents(atPath: scriptPath) else {
+            var isDirectory: ObjCBool = false
+            let reason = FileManager.default.fileExists(atPath: scriptPath, isDirectory: &isDirectory) && isDirectory.boolValue
+                ? "it is a directory" : "no such file, or it is not readable"
+            return report(.failed, start, error: "\(scriptPath): error: cannot read the script: \(reason) [script.unreadable]", code: "script.unreadable")
+        }
+        guard let source = String(validating: data, as: UTF8.self) else {
+            // the first byte that is not UTF-8, and its line, so the analyst can find it
+            var line = 1
+            var decoder = UTF8()
+            var bytes = data.makeIterator()
+            decoding: while true {
+                switch decoder.decode(&bytes) {
+                case .scalarValue(let scalar): if scalar == "\n" { line += 1 }
+                case .emptyInput, .error: break decoding
+                }
+            }
+            return report(.failed, start, error: "\(scriptPath):\(line): error: the script is not UTF-8 text (save it as UTF-8) [script.unreadable]",
+                          code: "script.unreadable")
         }
         return run(source: source, chunkName: (scriptPath as NSString).lastPathComponent)
     }

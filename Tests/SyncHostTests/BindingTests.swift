@@ -352,6 +352,39 @@ final class BindingTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("o15").path))
     }
 
+    /// One token name tracks one entity: taken for a second entity in the same run, it is an
+    /// error (the last would have won, and the next run's loop over the first would fail).
+    /// `cds.decimal` says when text is a number with too many digits, and shows long text cut.
+    func test_aTokenNameTracksOneEntityPerRunAndDecimalErrorsSayWhy() throws {
+        let store = try makeStore()
+        try runScript("""
+            cds.start_tracking("account", "shared")
+            local ok, err = pcall(cds.start_tracking, "contact", "shared")
+            assert(not ok and tostring(err):find("already tracks 'account' in this run", 1, true), tostring(err))
+            ok, err = pcall(function() for _ in cds.changes("contact", { token = "shared" }) do end end)
+            assert(not ok and tostring(err):find("already tracks 'account' in this run", 1, true), tostring(err))
+            ok, err = pcall(cds.decimal, "92233720368547758.089")
+            assert(not ok and tostring(err):find("more digits than a decimal holds", 1, true), tostring(err))
+            ok, err = pcall(cds.decimal, string.rep("x", 100000))
+            assert(not ok and #tostring(err) < 300 and tostring(err):find("is not a decimal number", 1, true), #tostring(err))
+            """, store: store)
+    }
+
+    /// A script file that is not UTF-8 is refused naming the line of its first such byte; a
+    /// directory given as the script says so.
+    func test_aScriptFileThatCannotBeReadSaysWhy() throws {
+        let store = try makeStore()
+        let directory = try temporaryDirectory()
+        let latin1 = directory.appendingPathComponent("latin1.lua")
+        try Data([0x70, 0x72, 0x69, 0x6E, 0x74, 0x28, 0x31, 0x29, 0x0A, 0x2D, 0x2D, 0x20, 0xE9, 0x0A]).write(to: latin1)  // "print(1)\n-- \xE9\n"
+        let host = try ScriptHost(service: store, tokens: store, options: RunOptions())
+        let report = host.run(scriptPath: latin1.path)
+        XCTAssertEqual(report.errorCode, "script.unreadable")
+        XCTAssertTrue(report.error?.contains("latin1.lua:2: error: the script is not UTF-8 text") ?? false, report.error ?? "")
+        let folder = try ScriptHost(service: store, tokens: store, options: RunOptions()).run(scriptPath: directory.path)
+        XCTAssertTrue(folder.error?.contains("it is a directory") ?? false, folder.error ?? "")
+    }
+
     func test_missingRecordIsNilAndBadKeyIsAnError() throws {
         let store = try makeStore()
         try runScript("assert(cds.get('account', { accountnumber = 'NOPE' }) == nil)", store: store)
