@@ -143,8 +143,18 @@ enum FileModules {
         lua.register(module: "csv", name: "rows", CdsModule.guarded { ctx in
             let path = try ctx.nameArgument(1, what: "path")
             let options = try csvOptions(ctx, argument: 2)
-            let reader = try fileOperation(path) { try CSVReader(path: path, options: options) }
-            return try ctx.returnIterator(over: CSVRowsObject(reader: reader, fileName: (path as NSString).lastPathComponent))
+            let fileName = (path as NSString).lastPathComponent
+            let reader: CSVReader
+            do {
+                reader = try CSVReader(path: path, options: options)
+            } catch let error as DataFileError where error.code.rawValue.hasPrefix("csv") && error.code != .csvMissingHeader {
+                // a header that cannot be read is reported as a bad row is (and as `csv.keys` does)
+                let source = "\(fileName):\(error.line ?? 1)"
+                throw LuaError.structured(code: "csv.malformed", message: "\(source): \(error.message)", fields: ["source": .string(source)])
+            } catch let error as DataFileError {
+                throw LuaError.structured(code: error.code.rawValue, message: error.description)
+            }
+            return try ctx.returnIterator(over: CSVRowsObject(reader: reader, fileName: fileName))
         })
         lua.register(module: "csv", name: "writer", CdsModule.guarded { ctx in
             let path = try ctx.nameArgument(1, what: "path")
@@ -275,8 +285,10 @@ enum FileModules {
     private static func reject(_ error: DataFileError, fileName: String, _ ctx: LuaCallContext, _ session: SyncSession) throws {
         let code = error.code.rawValue.hasPrefix("csv") ? "csv.malformed" : error.code.rawValue.hasPrefix("json") ? "json.malformed" : error.code.rawValue
         let source = error.line.map { "\(fileName):\($0)" } ?? fileName
+        // the column too, where the reader knows it (a JSON line's syntax error)
+        let place = error.line.flatMap { line in error.column.map { "\(fileName):\(line):\($0)" } } ?? source
         guard session.options.onError == .continue, error.line != nil else {
-            throw LuaError.structured(code: code, message: "\(source): \(error.message)", fields: ["source": .string(source)])
+            throw LuaError.structured(code: code, message: "\(place): \(error.message)", fields: ["source": .string(source)])
         }
         session.queue.countRejectedRow()
         try session.queue.rejects?.write(source: source, line: ctx.callerLine(), key: "", code: code, message: error.message)

@@ -284,6 +284,27 @@ final class FileAndLimitTests: XCTestCase {
             """, store: store, options: options)
     }
 
+    /// A JSON line's syntax error names its file, line and column; a CSV header that cannot
+    /// be read is `csv.malformed` naming the file and line, from `csv.rows` as from `csv.keys`.
+    func test_fileErrorsNameTheirPlaceTheSameWayEverywhere() throws {
+        let store = try makeStore()
+        let directory = try temporaryDirectory()
+        let json = directory.appendingPathComponent("bad.jsonl").path
+        try "{\"a\":1}\n{\"a\":}\n".write(toFile: json, atomically: true, encoding: .utf8)
+        let csv = directory.appendingPathComponent("h.csv").path
+        try "a,\"b\nc\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        var options = RunOptions()
+        options.arguments = [json, csv]
+        try runScript("""
+            local ok, err = pcall(function() for _ in json.lines(arg[1]) do end end)
+            assert(not ok and err.code == "json.malformed" and err.message:find("^bad.jsonl:2:%d+: "), err.message)
+            for _, open in ipairs({ function() return csv.rows(arg[2]) end, function() return csv.keys(arg[2], "a") end }) do
+              local ok2, err2 = pcall(open)
+              assert(not ok2 and err2.code == "csv.malformed" and err2.source == "h.csv:1", tostring(err2.code) .. " " .. tostring(err2.source))
+            end
+            """, store: store, options: options)
+    }
+
     func test_jsonWriterWritesWhatJsonEncodeWritesAndFailsAlike() throws {
         let store = try makeStore()
         let directory = try temporaryDirectory()
