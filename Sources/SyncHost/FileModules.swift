@@ -32,6 +32,28 @@ protocol ScriptOutput: AnyObject {
     func closeOutput() throws
 }
 
+/// A file writer `ScriptWriter` objects hold.
+protocol ClosableFile: AnyObject {
+    func close() throws
+}
+
+extension CSVWriter: ClosableFile {}
+extension JSONLinesWriter: ClosableFile {}
+
+/// A writer object handed to scripts, holding the file it writes (nil once closed).
+protocol ScriptWriter: LuaObject, ScriptOutput {
+    associatedtype File: ClosableFile
+    var writer: File? { get set }
+}
+
+extension ScriptWriter {
+    func closeOutput() throws {
+        let writer = self.writer
+        self.writer = nil
+        try writer?.close()
+    }
+}
+
 /// The files a run's script writes: closed at the end of the run, which fails if one of them
 /// (or one closed on collection meanwhile) could not be written out.
 final class OutputFiles {
@@ -69,7 +91,7 @@ final class OutputFiles {
 }
 
 /// `csv.writer(path, header)` writer state.
-final class CSVWriterObject: LuaObject, ScriptOutput {
+final class CSVWriterObject: ScriptWriter {
     static let luaTypeName = "csv.Writer"
     var writer: CSVWriter?
     let header: [String]
@@ -79,11 +101,6 @@ final class CSVWriterObject: LuaObject, ScriptOutput {
         self.header = header
         self.outputs = outputs
         outputs.opened(self)
-    }
-    func closeOutput() throws {
-        let writer = self.writer
-        self.writer = nil
-        try writer?.close()
     }
     func luaClose() { outputs.closeQuietly(self) }
 }
@@ -101,7 +118,7 @@ final class JSONLinesObject: LuaObject {
 }
 
 /// `json.writer(path)` writer state.
-final class JSONWriterObject: LuaObject, ScriptOutput {
+final class JSONWriterObject: ScriptWriter {
     static let luaTypeName = "json.Writer"
     var writer: JSONLinesWriter?
     private let outputs: OutputFiles
@@ -109,11 +126,6 @@ final class JSONWriterObject: LuaObject, ScriptOutput {
         self.writer = writer
         self.outputs = outputs
         outputs.opened(self)
-    }
-    func closeOutput() throws {
-        let writer = self.writer
-        self.writer = nil
-        try writer?.close()
     }
     func luaClose() { outputs.closeQuietly(self) }
 }
