@@ -14,7 +14,7 @@ enum JSONBridge {
         switch ctx.type(at: index) {
         case .nil, .none: return .null
         case .boolean: return .bool(ctx.isTruthy(at: index))
-        case .string: return .string(ctx.string(at: index) ?? "")
+        case .string: return .string(try validText(ctx, at: index))
         case .number:
             if ctx.isInteger(at: index), let integer = ctx.integer(at: index) { return .number(String(integer)) }
             let number = ctx.number(at: index) ?? 0
@@ -64,7 +64,7 @@ enum JSONBridge {
     private static func table(_ ctx: LuaCallContext, at index: Int32, depth: Int) throws -> JSONValue {
         var members: [(String, JSONValue)] = []
         switch try walkTable(ctx, at: index, member: { key, value in
-            members.append((ctx.string(at: key) ?? "", try json(ctx, at: value, depth: depth + 1)))
+            members.append((try validText(ctx, at: key), try json(ctx, at: value, depth: depth + 1)))
         }) {
         case .empty:
             return .object([])
@@ -91,11 +91,8 @@ enum JSONBridge {
         case .boolean: output.append(contentsOf: (ctx.isTruthy(at: index) ? "true" : "false").utf8)
         case .string:
             guard let bytes = ctx.stringBytes(at: index) else { break }
-            if JSONText.isValidUTF8(bytes) {
-                JSONText.appendString(bytes, to: &output)
-            } else {
-                JSONText.appendString(String(decoding: bytes, as: UTF8.self), to: &output)  // repaired, as json() does
-            }
+            guard JSONText.isValidUTF8(bytes) else { throw invalidText() }
+            JSONText.appendString(bytes, to: &output)
         case .table:
             try writeTable(ctx, at: ctx.absolute(index), depth: depth, into: &output)
         default:
@@ -129,7 +126,10 @@ enum JSONBridge {
         let form = try walkTable(ctx, at: index) { key, value in
             let keyStart = scratch.count
             if let bytes = ctx.stringBytes(at: key) {
-                if !bytes.allSatisfy({ $0 < 0x80 }) { ascii = false }
+                if !bytes.allSatisfy({ $0 < 0x80 }) {
+                    guard JSONText.isValidUTF8(bytes) else { throw invalidText() }
+                    ascii = false
+                }
                 scratch.append(contentsOf: bytes)
             }
             let valueStart = scratch.count
@@ -241,6 +241,17 @@ enum JSONBridge {
         return DecimalNumber(significand: significand, scale: 0)
     }
 
+    /// The text of the Lua string at `index`, which must be UTF-8: JSON and CSV text holds
+    /// nothing else, and repairing it would make different strings (two keys) one.
+    static func validText(_ ctx: LuaCallContext, at index: Int32) throws -> String {
+        guard let text = ctx.validString(at: index) else { throw invalidText() }
+        return text
+    }
+
+    static func invalidText() -> LuaError {
+        LuaError.structured(code: "text.invalid_utf8", message: "a string that is not UTF-8 text cannot be written (convert it first)")
+    }
+
     /// A cell's text for CSV output: strings as is, numbers and decimals as text, nil and
     /// `cds.null` empty, references as JSON writes them (the GUID, else the key).
     /// - Throws: for values a cell cannot hold (tables, functions, NaN and infinities), as
@@ -248,7 +259,7 @@ enum JSONBridge {
     static func text(_ ctx: LuaCallContext, at index: Int32) throws -> String {
         switch ctx.type(at: index) {
         case .nil, .none: return ""
-        case .string: return ctx.string(at: index) ?? ""
+        case .string: return try validText(ctx, at: index)
         case .number:
             if ctx.isInteger(at: index), let integer = ctx.integer(at: index) { return String(integer) }
             let number = ctx.number(at: index) ?? 0

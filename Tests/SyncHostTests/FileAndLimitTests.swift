@@ -233,6 +233,8 @@ final class FileAndLimitTests: XCTestCase {
               local ok, err = pcall(w.write, w, { ref = "x", none = bad, amount = 1 })
               assert(not ok and err.code == "csv.invalid_value" and err.message:find("column 'none'", 1, true), tostring(err and err.message))
             end
+            local ok, err = pcall(w.write, w, { ref = "caf\\233", none = "", amount = 1 })
+            assert(not ok and err.code == "text.invalid_utf8", tostring(err and err.code))
             w:close()
             """, store: store, options: options)
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "ref,none,amount\r\nemailaddress1='a@b.test',,1.50\r\n")
@@ -324,12 +326,13 @@ final class FileAndLimitTests: XCTestCase {
               { ab = 1, a = 2, abc = 3, b = 4, aa = 5, [""] = 6 },
               { ["zé"] = 1, ["ze"] = 2, ["Z"] = 3, ["é"] = "\\u{301}e" },
               { text = "quote \\" backslash \\\\ newline \\n tab \\t nul \\0 bell \\7 ü 😀" },
-              { bad = "\\xff\\xfe ok" }, { ["k\\xff"] = 1 },
               { n = 1.5, i = -7, big = 2^53, tiny = 1e-300, d = cds.decimal("0.10"), r = ref, null = cds.null },
               {}, { {}, {} }, "plain", 42, true, cds.decimal("-12.3400"), nested, array,
             }
             local failing = {
               { f = print }, { 1, 2, x = 3 }, { [1.5] = "x" }, { [0] = "x" }, { 0/0 }, { x = 1/0 }, deep, { 1, nil, 3 },
+              -- text that is not UTF-8, as a value or a key: repaired, two keys would become one
+              { bad = "\\xff\\xfe ok" }, { ["k\\xff"] = 1 },
             }
             local out = json.writer(arg[1])
             local expected = {}
@@ -341,7 +344,8 @@ final class FileAndLimitTests: XCTestCase {
               local ok1, e1 = pcall(out.write, out, value)
               local ok2, e2 = pcall(json.encode, value)
               assert(not ok1 and not ok2, "both fail")
-              assert(tostring(e1):gsub("^.-: ", "") == tostring(e2):gsub("^.-: ", ""), tostring(e1) .. " / " .. tostring(e2))
+              local function text(e) return type(e) == "table" and tostring(e.message) or tostring(e) end
+              assert(text(e1):gsub("^.-: ", "") == text(e2):gsub("^.-: ", ""), text(e1) .. " / " .. text(e2))
             end
             out:close()
             local texts = json.writer(arg[2])
@@ -353,8 +357,8 @@ final class FileAndLimitTests: XCTestCase {
         let expected = try String(contentsOfFile: options.arguments[1], encoding: .utf8).split(separator: "\n").map { line in
             try JSONSerialization.jsonObject(with: Data(line.utf8), options: [.fragmentsAllowed]) as? String
         }
-        XCTAssertEqual(written.count, 15)
-        XCTAssertEqual(written[13].count, 90 * 9 + 12)  // {"next": … } around {"leaf":"x"}
+        XCTAssertEqual(written.count, 13)
+        XCTAssertEqual(written[11].count, 90 * 9 + 12)  // {"next": … } around {"leaf":"x"}
         XCTAssertEqual(written, expected.map { $0 ?? "?" })
         XCTAssertEqual(written.first, #"{"a":"two","b":1,"c":[1,2,{"y":false,"z":true}]}"#)
         XCTAssertEqual(written[1], #"{"":6,"a":2,"aa":5,"ab":1,"abc":3,"b":4}"#)  // keys that prefix others
