@@ -117,6 +117,15 @@ final class BatchOverHTTPTests: WebAPITestCase {
         XCTAssertEqual(try server.store.count("account"), 0)
     }
 
+    /// A batch with far more parts than the limit is refused before its parts are parsed
+    /// (the message then says "more than"), and nothing of it is written.
+    func test_aBatchFarOverTheLimitIsRefusedBeforeItsPartsAreParsed() async throws {
+        let result = try await batch((1...4000).map { _ in part("POST", "/api/data/v9.2/accounts", #"{"name":"x"}"#) })
+        XCTAssertEqual(result.status, 400)
+        XCTAssertTrue(result.text.contains("more than 1000 requests"), result.text)
+        XCTAssertEqual(try server.store.count("account"), 0)
+    }
+
     func test_BT20_batchOverAThousandRequestsIsRejected() async throws {
         let result = try await batch((1...1001).map { _ in part("POST", "/api/data/v9.2/accounts", #"{"name":"x"}"#) })
         XCTAssertEqual(result.status, 400)
