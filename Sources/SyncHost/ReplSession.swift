@@ -1,3 +1,4 @@
+import DataFiles
 import EntityModel
 import Foundation
 import LuaKit
@@ -60,6 +61,19 @@ public final class ReplSession {
 
     /// Whether `source` is a whole statement: it compiles, or it fails for a reason more
     /// lines cannot fix (that error is reported when it runs).
+    /// Closes the files the session's statements left open (`csv.writer`, `json.writer`); the
+    /// message of the first that could not be written out, if any (a full disk).
+    public func closeOutputs() -> String? {
+        do {
+            try host.session.outputs.closeAll()
+            return nil
+        } catch let error as DataFileError {
+            return "\(error.description) [\(error.code.rawValue)]"
+        } catch {
+            return "\(error)"
+        }
+    }
+
     public func completeness(of source: String) -> Completeness {
         if case .incomplete = compile(source) { return .incomplete }
         return .complete

@@ -51,6 +51,11 @@ struct ReplCommand: ParsableCommand {
         } else {
             succeeded = shell.runPiped()
         }
+        // files the statements left open are written out now: a failure (a full disk) is an error
+        if let failure = shell.session.closeOutputs() {
+            ErrorReport.writeStandardError("error: \(failure)")
+            throw ExitCode.scriptFailed
+        }
         if !succeeded { throw ExitCode.scriptFailed }
     }
 }

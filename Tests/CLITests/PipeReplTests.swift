@@ -50,6 +50,16 @@ final class PipeReplTests: XCTestCase {
         XCTAssertEqual(result.stderr, "repl:1: error: The entity 'nope' does not exist. [0x8006088a]\n")
     }
 
+    /// A writer the statements left open is written out when the REPL ends; on a full disk
+    /// that is an error and exit 1, not a file silently cut short.
+    func test_aWriterLeftOpenThatCannotBeWrittenOutFailsTheSession() throws {
+        try XCTSkipUnless(FileManager.default.isWritableFile(atPath: "/dev/full"), "needs /dev/full (Linux)")
+        let result = try repl("w = json.writer('/dev/full')\nw:write({ a = 1 })\n'written'\n")
+        XCTAssertEqual(result.stdout, "\"written\"\n")
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("No space left on device") && result.stderr.contains("[file.write_failed]"), result.stderr)
+    }
+
     func test_inputEndingInsideAStatementFails() throws {
         let result = try repl("function f()\n")
         XCTAssertEqual(result.status, 1)
