@@ -107,6 +107,19 @@ final class RobustnessTests: WebAPITestCase {
         try await assertStillServing()
     }
 
+    /// A nested `$select` naming a column the target does not have is 400 whether or not the
+    /// rows read point at a record (it was 200 when every lookup was empty).
+    func test_aNestedSelectOfAnUnknownColumnIs400EvenWhenNoRowPointsAtARecord() async throws {
+        let id = try await server.create("accounts", #"{"name":"E"}"#)
+        for path in ["accounts?$expand=parentaccountid($select=nosuch)", "accounts(\(id))?$expand=parentaccountid($select=nosuch)"] {
+            let result = try await server.get(path)
+            XCTAssertEqual(result.status, 400, "\(path): \(result.text)")
+            XCTAssertEqual(result.errorCode, "0x0", path)
+        }
+        let fine = try await server.get("accounts?$expand=parentaccountid($select=name)")
+        XCTAssertEqual(fine.status, 200, fine.text)
+    }
+
     func test_malformedBodiesAnswer400() async throws {
         let bodies = ["", "{", "[]", "null", "\"text\"", "{\"name\":", "{\"name\":[1]}", "{\"name\":{\"a\":1}}",
                       "{\"name\":\"x\",\"revenue\":\"abc\"}", "{\"name\":1e999999}", "{\"name\":\"x\",\"nosuch\":1}",
