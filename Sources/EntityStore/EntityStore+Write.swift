@@ -98,6 +98,10 @@ extension EntityStore {
                 _ context: WriteContext) throws -> (id: RecordID, changed: Bool, version: Int64) {
         let id = try Self.rowID(row, table)
         var values = encoded
+        // a record keeps its id: an update giving it another is refused, not quietly ignored
+        if let given = values.values[table.primaryKeyIndex], given != row.values[table.primaryKeyIndex] {
+            throw ServiceError(.invalidArgument, "The primary key '\(table.primaryKey)' of '\(table.name)' cannot be changed.", entity: table.name)
+        }
         values.values[table.primaryKeyIndex] = nil
         try applyState(nullState: nullState, current: currentState(row), table, &values)
         var positions: [Int] = []

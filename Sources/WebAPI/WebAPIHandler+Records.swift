@@ -133,11 +133,6 @@ extension WebAPIHandler {
             let context = "\(call.base)/$metadata#\(definition.setName)(\(reference.keyDescription))/\(name)"
             return .json(200, .object([("@odata.context", .string(context)), ("value", RecordJSON.json(value))]))
         case "PUT" where suffix == nil:
-            guard name != definition.primaryIdAttribute else {
-                // the engine leaves a record's id alone in an update; answering 204 would say it changed
-                throw ServiceError(.invalidArgument, "The primary key '\(name)' of '\(definition.name)' cannot be changed.",
-                                   entity: definition.name)
-            }
             guard let body = try call.bodyObject().last(where: { $0.0 == "value" })?.1 else {
                 throw ServiceError(.payloadError, "The body of a property update must be {\"value\": …}.")
             }

@@ -1,3 +1,4 @@
+import Foundation
 import EntityModel
 import EntityStore
 import XCTest
@@ -8,6 +9,22 @@ final class BadInputTests: XCTestCase {
         try forEachStore { store in
             assertServiceError(.resourceNotFound) { try store.execute(.create(entity: "nosuch", id: nil, fields: [:])) }
             assertServiceError(.resourceNotFound) { try store.retrieve(EntityReference("Account", keys: ["accountnumber": .string("A")]), columns: nil) }
+        }
+    }
+
+    /// An update, or an upsert finding its record, cannot give the record another primary key:
+    /// refused (it used to be ignored, and the write reported as done); its own id is fine.
+    func test_anUpdateThatChangesThePrimaryKeyIsRefused() throws {
+        try forEachStore { store in
+            let id = try store.createAccount("PK", name: "kept")
+            let other = RecordID(UUID())
+            for request: ServiceRequest in [.update(account("PK"), fields: ["accountid": .guid(other), "name": .string("x")], ifVersion: nil),
+                                            .upsert(account("PK"), fields: ["accountid": .guid(other)], mode: .createOrUpdate)] {
+                let error = assertServiceError(.invalidArgument) { try store.execute(request) }
+                XCTAssertTrue(error?.message.contains("primary key 'accountid'") ?? false, error?.message ?? "")
+            }
+            _ = try store.execute(.update(account("PK"), fields: ["accountid": .guid(id), "name": .string("same id")], ifVersion: nil))
+            XCTAssertEqual(try store.retrieve(account("PK"), columns: ["name"]).fields["name"], .string("same id"))
         }
     }
 
