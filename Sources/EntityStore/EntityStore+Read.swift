@@ -95,8 +95,14 @@ extension EntityStore {
     func checkExpand(_ expand: [String: [String]], _ table: EntityTable) throws {
         for column in expand.keys.sorted() {
             try checkColumns([column], table)
-            guard table.attributeByName[logicalColumn(column)]?.type.isReference == true else {
+            guard let attribute = table.attributeByName[logicalColumn(column)], attribute.type.isReference else {
                 throw ServiceError(.queryInvalid, "Only lookup columns can be expanded; '\(column)' of '\(table.name)' is not one.", entity: table.name)
+            }
+            // a related column no target has is an error whether or not a row points at a
+            // record (one that only some targets have is checked against the rows read)
+            let targets = try (attribute.targets ?? []).map { try self.table($0) }
+            for wanted in expand[column] ?? [] where !targets.contains(where: { $0.attributeByName[logicalColumn(wanted)] != nil }) {
+                try checkColumns([wanted], targets.first ?? table)
             }
         }
     }

@@ -25,7 +25,6 @@ extension WebAPIHandler {
 
     private func query(_ call: Call, _ definition: EntityDefinition) throws -> APIResponse {
         let expand = try ExpandOption(call.options["$expand"], definition)
-        try checkSelectAndExpand(call, definition, expand)
         let options = call.options
         let pageSize = call.preferences.maxPageSize
         var query = Query(entity: definition.name, columns: Self.columns(call.select, withLookupsOf: expand),

@@ -21,7 +21,6 @@ extension WebAPIHandler {
         switch call.request.method {
         case "GET":
             let expand = try ExpandOption(call.options["$expand"], definition)
-            try checkSelectAndExpand(call, definition, expand)
             let record = try retrieve(reference, columns: call.select, expand: expand, call.catalog)
             let etag = RecordJSON.etag(record)
             // never 304 with $expand: the related records may have changed (SPEC §2 rule 6)
@@ -68,17 +67,13 @@ extension WebAPIHandler {
 
     /// Checks the `$select` and `$expand` of a write that answers with its record before it
     /// writes: a request answered with an error must have written nothing (a client retrying
-    /// it would write again). The same errors reading the record would give.
+    /// it would write again). The engine makes the same checks when the record is read, which
+    /// is after the write; these give the same errors against the metadata: every column
+    /// selected exists, every expanded property is a lookup, and every column of a nested
+    /// `$select` exists in one of the targets it shows.
     private func checkRepresentationOptions(_ call: Call, _ definition: EntityDefinition) throws {
         guard call.preferences.returnRepresentation else { return }
-        try checkSelectAndExpand(call, definition, try ExpandOption(call.options["$expand"], definition))
-    }
-
-    /// Checks `$select` and `$expand` against the metadata: every column selected exists, every
-    /// expanded property is a lookup, and every column of a nested `$select` exists in one of
-    /// the targets it shows. (Checked up front, a nested `$select` gets the same answer whether
-    /// or not the rows read point at a record.)
-    func checkSelectAndExpand(_ call: Call, _ definition: EntityDefinition, _ expand: ExpandOption) throws {
+        let expand = try ExpandOption(call.options["$expand"], definition)
         for column in call.select ?? [] where definition.attribute(RecordJSON.logicalColumn(column)) == nil {
             throw Self.unknownProperty(column, definition.name)
         }

@@ -307,6 +307,9 @@ final class BindingTests: XCTestCase {
               assert(not ok and tostring(err.message or err):find(case[2], 1, true), case[2] .. ": " .. tostring(err and (err.message or err)))
             end
             assert(#cds.query("account", { filter = "name eq 'one'", select = { "name" }, top = 1 }) == 1)
+            -- a related column no target has: an error even though no row points at a contact
+            local okx, errx = pcall(cds.query, "account", { expand = { primarycontactid = "nosuch" } })
+            assert(not okx and errx.code == "0x0" and tostring(errx.message):find("'nosuch'", 1, true), tostring(errx and errx.message))
             """, store: store)
     }
 
