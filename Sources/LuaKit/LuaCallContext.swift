@@ -159,11 +159,16 @@ extension LuaCallContext {
     /// The string argument at `index` as a name the host hands to the system or keeps (a file
     /// path, a token name): valid UTF-8 without NUL, which C functions would cut the name at.
     public func nameArgument(_ index: Int32, what: String) throws -> String {
-        guard let bytes = stringBytes(at: index) else { throw typeMismatch(index, "string") }
-        guard !bytes.contains(0), let name = String(validating: bytes, as: UTF8.self) else {
-            throw LuaError.argument(index, "the \(what) must be UTF-8 text without NUL characters")
-        }
+        guard type(at: index) == .string else { throw typeMismatch(index, "string") }
+        guard let name = name(at: index) else { throw LuaError.argument(index, "the \(what) must be UTF-8 text without NUL characters") }
         return name
+    }
+
+    /// The Lua string at `index` when it can serve as a name (`nameArgument`): valid UTF-8
+    /// without NUL; nil otherwise.
+    public func name(at index: Int32) -> String? {
+        guard let bytes = stringBytes(at: index), !bytes.contains(0) else { return nil }
+        return validString(at: index)
     }
 
     /// The string argument at `index`, `nil` if absent/nil, or an argument error.

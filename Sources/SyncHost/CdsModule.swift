@@ -170,9 +170,10 @@ enum CdsModule {
         guard let value else {
             let text = ctx.string(at: 1) ?? ""
             let shown = text.count > 60 ? text.prefix(60) + "…" : Substring(text)
-            // digits and one point, but more of them than a decimal holds exactly
-            let looksDecimal = !text.isEmpty && text.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") } && text.filter { $0 == "." }.count <= 1
-                || (text.first == "-" && text.dropFirst().allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") })
+            // digits and at most one point (after an optional minus), but more digits than a decimal holds
+            let digits = text.hasPrefix("-") ? text.dropFirst() : Substring(text)
+            let looksDecimal = !digits.isEmpty && digits.allSatisfy { $0.isASCII && ($0.isNumber || $0 == ".") }
+                && digits.filter { $0 == "." }.count <= 1
             throw LuaError.argument(1, looksDecimal
                 ? "'\(shown)' has more digits than a decimal holds (at most 18 significant digits)"
                 : "'\(shown)' is not a decimal number")

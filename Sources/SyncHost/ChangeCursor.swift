@@ -82,9 +82,7 @@ final class ChangeCursor: LuaObject {
             if ctx.pushField("token", in: options) == .string {
                 // (a name cut at a NUL, or repaired, would be another token's)
                 defer { ctx.pop() }
-                guard let bytes = ctx.stringBytes(at: -1), !bytes.contains(0), let name = String(validating: bytes, as: UTF8.self) else {
-                    throw LuaError.argument(2, "the token name must be UTF-8 text without NUL characters")
-                }
+                guard let name = ctx.name(at: -1) else { throw LuaError.argument(2, "the token name must be UTF-8 text without NUL characters") }
                 tokenName = name
             } else {
                 ctx.pop()
@@ -98,10 +96,7 @@ final class ChangeCursor: LuaObject {
             }
             full = ctx.bool(field: "full", in: options) ?? false
         }
-        // a name taken for another entity earlier in this run would be saved for one of the two
-        if let tokenName, let pending = session.pendingTokens[tokenName], pending.entity != entity {
-            throw LuaError.argument(2, "the token '\(tokenName)' already tracks '\(pending.entity)' in this run, not '\(entity)'")
-        }
+        if let tokenName { try session.checkTokenName(tokenName, tracks: entity) }
         if let tokenName, !full, let saved = try session.tokens.token(named: tokenName) {
             guard saved.entity == entity else {
                 throw LuaError.argument(2, "the token '\(tokenName)' tracks '\(saved.entity)', not '\(entity)'")
@@ -168,9 +163,7 @@ final class ChangeCursor: LuaObject {
         let name = try ctx.nameArgument(2, what: "token name")
         guard case .changes(let changes) = try session.read(.retrieveChanges(ChangesRequest(entity: entity, tokenOnly: true))),
               let token = changes.dataToken else { return 0 }
-        if let pending = session.pendingTokens[name], pending.entity != entity {
-            throw LuaError.argument(2, "the token '\(name)' already tracks '\(pending.entity)' in this run, not '\(entity)'")
-        }
+        try session.checkTokenName(name, tracks: entity)
         session.pendingTokens[name] = SavedToken(name: name, token: token, entity: entity, updatedAt: Date())
         return 0
     }

@@ -130,6 +130,17 @@ final class JSONWriterObject: ScriptWriter {
     func luaClose() { outputs.closeQuietly(self) }
 }
 
+extension DataFileError {
+    /// `file:line: message [code]`, as a run's error line shows it.
+    var withCode: String { "\(description) [\(code.rawValue)]" }
+
+    /// A Lua error for text that is not UTF-8, which a value or a file cannot hold unrepaired
+    /// (repaired, two different strings could become one key).
+    static func invalidText(_ message: String) -> LuaError {
+        LuaError.structured(code: Code.invalidUTF8.rawValue, message: message)
+    }
+}
+
 /// The `csv` and `json` modules: fast Swift readers and writers exposed to Lua.
 enum FileModules {
     static func register(_ lua: LuaState, _ session: SyncSession) {

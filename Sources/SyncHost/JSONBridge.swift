@@ -249,7 +249,7 @@ enum JSONBridge {
     }
 
     static func invalidText() -> LuaError {
-        LuaError.structured(code: "text.invalid_utf8", message: "a string that is not UTF-8 text cannot be written (convert it first)")
+        DataFileError.invalidText("a string that is not UTF-8 text cannot be written (convert it first)")
     }
 
     /// A cell's text for CSV output: strings as is, numbers and decimals as text, nil and

@@ -1,3 +1,4 @@
+import DataFiles
 import EntityModel
 import Foundation
 import LuaKit
@@ -12,8 +13,7 @@ enum LuaConversions {
             // text that is not UTF-8 is refused, not repaired: two keys differing only in such
             // bytes would otherwise become one record
             guard let text = ctx.validString(at: index) else {
-                throw LuaError.structured(code: "text.invalid_utf8",
-                    message: "the value of '\(column())' is not valid UTF-8 text (convert it, e.g. from Latin-1, first)")
+                throw DataFileError.invalidText("the value of '\(column())' is not valid UTF-8 text (convert it, e.g. from Latin-1, first)")
             }
             return .string(text)
         case .number:

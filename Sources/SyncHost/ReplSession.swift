@@ -59,8 +59,6 @@ public final class ReplSession {
     /// Forgets a Ctrl-C that has been dealt with.
     public static func clearInterrupt() { LuaInterrupts.clear() }
 
-    /// Whether `source` is a whole statement: it compiles, or it fails for a reason more
-    /// lines cannot fix (that error is reported when it runs).
     /// Closes the files the session's statements left open (`csv.writer`, `json.writer`); the
     /// message of the first that could not be written out, if any (a full disk).
     public func closeOutputs() -> String? {
@@ -68,12 +66,14 @@ public final class ReplSession {
             try host.session.outputs.closeAll()
             return nil
         } catch let error as DataFileError {
-            return "\(error.description) [\(error.code.rawValue)]"
+            return error.withCode
         } catch {
             return "\(error)"
         }
     }
 
+    /// Whether `source` is a whole statement: it compiles, or it fails for a reason more
+    /// lines cannot fix (that error is reported when it runs).
     public func completeness(of source: String) -> Completeness {
         if case .incomplete = compile(source) { return .incomplete }
         return .complete

@@ -115,7 +115,7 @@ public final class ScriptHost {
         } catch let failure as RowFailure {
             return report(.failed, start, error: Self.describe(failure, chunkName: chunkName), code: failure.error.code.value)
         } catch let error as DataFileError {
-            return report(.failed, start, error: "\(chunkName): error: \(error.description) [\(error.code.rawValue)]", code: error.code.rawValue)
+            return report(.failed, start, error: "\(chunkName): error: \(error.withCode)", code: error.code.rawValue)
         } catch let error as ServiceError {
             let outcome: RunReport.Outcome = error.code == .storeUnavailable ? .temporaryFailure : .failed
             return report(outcome, start, error: "\(chunkName): error: \(error.message) [\(error.code.value)]", code: error.code.value)

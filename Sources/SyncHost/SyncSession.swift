@@ -28,6 +28,15 @@ final class SyncSession {
         progress = options.showProgress ? ProgressLine() : nil
     }
 
+    /// Checks that a token name is not already taken for another entity in this run: the
+    /// token saved would be one of the two, and the next run's loop over the other would fail.
+    /// - Throws: an argument error (argument 2 of `cds.changes` and `cds.start_tracking`).
+    func checkTokenName(_ name: String, tracks entity: String) throws {
+        if let pending = pendingTokens[name], pending.entity != entity {
+            throw LuaError.argument(2, "the token '\(name)' already tracks '\(pending.entity)' in this run, not '\(entity)'")
+        }
+    }
+
     /// The run's counters as reported: over the network, `requests` are the requests really
     /// sent (retries included) rather than the service requests the host made.
     var reportedCounters: RunCounters {
