@@ -223,9 +223,10 @@ enum FileModules {
     /// - Throws: `file.invalid_option` for a delimiter that is not one character (the reader
     ///   then refuses quotes, CR, LF and non-ASCII characters).
     static func csvOptions(_ ctx: LuaCallContext, argument: Int32) throws -> CSVReader.Options {
-        guard let table = try ctx.optionalTableArgument(argument), ctx.type(ofField: "delimiter", in: table) != .nil else {
-            return CSVReader.Options()
-        }
+        guard let table = try ctx.optionalTableArgument(argument) else { return CSVReader.Options() }
+        // (the delimiter's own checks give file.invalid_option, as the reader's do)
+        try OptionsCheck.check(ctx, table: table, argument: argument, ["delimiter": .any])
+        guard ctx.type(ofField: "delimiter", in: table) != .nil else { return CSVReader.Options() }
         guard ctx.type(ofField: "delimiter", in: table) == .string, let text = ctx.string(field: "delimiter", in: table),
               text.count == 1, let delimiter = text.first else {
             throw LuaError.structured(code: DataFileError.Code.invalidOption.rawValue,

@@ -6,6 +6,8 @@ import LuaKit
 enum OptionsCheck {
     enum Kind {
         case string, integer, positiveInteger, boolean, table, stringList
+        /// Any value: the binding checks it itself.
+        case any
 
         var expected: String {
             switch self {
@@ -15,6 +17,7 @@ enum OptionsCheck {
             case .boolean: return "true or false"
             case .table: return "a table"
             case .stringList: return "a list of strings"
+            case .any: return "a value"
             }
         }
     }
@@ -37,6 +40,7 @@ enum OptionsCheck {
             case .boolean: fits = ctx.type(at: value) == .boolean
             case .table: fits = ctx.type(at: value) == .table
             case .stringList: fits = ctx.type(at: value) == .table && ctx.value(at: value).arrayStrings != nil
+            case .any: fits = true
             }
             guard fits else { throw LuaError.argument(argument, "option '\(name)' must be \(kind.expected), got \(ctx.typeName(at: value))") }
         }

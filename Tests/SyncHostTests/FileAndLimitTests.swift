@@ -211,6 +211,8 @@ final class FileAndLimitTests: XCTestCase {
               ok, err = pcall(csv.keys, arg[1], "id", { delimiter = bad })
               assert(not ok and err.code == "file.invalid_option", tostring(bad))
             end
+            local okd, errd = pcall(csv.rows, arg[1], { delimter = ";" })
+            assert(not okd and tostring(errd.message or errd):find("unknown option 'delimter'", 1, true), tostring(errd and (errd.message or errd)))
             local ok, err = pcall(json.lines, arg[2])
             assert(not ok and err.code == "file.open_failed" and err.message:find("directory"), tostring(err and err.message))
             ok, err = pcall(csv.rows, arg[2])
