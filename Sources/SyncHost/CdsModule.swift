@@ -81,9 +81,14 @@ enum CdsModule {
         }
         bind("stats") { ctx in
             let counters = session.reportedCounters
-            ctx.push(LuaValue.record(["created": .integer(Int64(counters.created)), "updated": .integer(Int64(counters.updated)),
-                                      "unchanged": .integer(Int64(counters.unchanged)), "deleted": .integer(Int64(counters.deleted)),
-                                      "failed": .integer(Int64(counters.failed)), "requests": .integer(Int64(counters.requests))]))
+            var stats: [String: LuaValue] = [
+                "created": .integer(Int64(counters.created)), "updated": .integer(Int64(counters.updated)),
+                "unchanged": .integer(Int64(counters.unchanged)), "deleted": .integer(Int64(counters.deleted)),
+                "failed": .integer(Int64(counters.failed)), "requests": .integer(Int64(counters.requests)),
+                "elapsed": .number(RunReport.processSeconds()),
+            ]
+            if let peak = RunReport.peakResidentMegabytes() { stats["peak_rss_mb"] = .number(peak) }
+            ctx.push(LuaValue.record(stats))
             return 1
         }
     }

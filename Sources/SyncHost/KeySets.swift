@@ -14,15 +14,31 @@ final class KeySetObject: LuaObject {
     /// The keys' comparison forms (ASCII letters lower-cased), as bytes: a million keys cost
     /// tens of megabytes and no String each.
     private var keys = ByteKeyTable(capacity: 1024)
+    /// Keys collected from upserts (`cds.upserted_keys`) and not yet in `keys`: they are folded
+    /// and hashed a chunk at a time, before the set next answers.
+    private var collected = PackedKeys(capacity: collectedChunk)
+    private static let collectedChunk = 8192
+    /// Why the set does not hold its entity's every upserted key (an upsert of the entity by
+    /// another key than the set's column), naming the script line; nil while it does.
+    private(set) var incompleteReason: String?
 
     /// The number of keys.
-    var count: Int { keys.count }
+    var count: Int {
+        addCollected()
+        return keys.count
+    }
 
     /// Adds a normalized key; true when it was new.
     @discardableResult
-    func insert(_ key: String) -> Bool { keys.insert(key) }
+    func insert(_ key: String) -> Bool {
+        addCollected()
+        return keys.insert(key)
+    }
 
-    func contains(_ key: String) -> Bool { keys.contains(key) }
+    func contains(_ key: String) -> Bool {
+        addCollected()
+        return keys.contains(key)
+    }
 
     /// Adds each key of `batch` (UTF-8 bytes, folded here in place), ignoring ASCII case.
     func insertFoldingEach(_ batch: inout PackedKeys) {
@@ -32,8 +48,67 @@ final class KeySetObject: LuaObject {
 
     /// Answers, for each key of `batch` (UTF-8 bytes, folded here in place), whether the set holds it.
     func containsFoldingEach(_ batch: inout PackedKeys, into answers: inout [Bool]) {
+        addCollected()
         batch.foldASCIICase()
         keys.containsEach(batch, into: &answers)
+    }
+
+    /// Collects an upsert's key value (nil and null are not keys): the text's bytes are kept
+    /// as they are and folded with their chunk, so an upsert costs no String.
+    func collect(_ value: FieldValue) {
+        switch value {
+        case .string(var text): text.withUTF8 { collected.append(UnsafeRawBufferPointer($0)) }
+        default:
+            guard var key = KeySets.normalizedKey(value) else { return }
+            key.withUTF8 { collected.append(UnsafeRawBufferPointer($0)) }
+        }
+        if collected.count == Self.collectedChunk { addCollected() }
+    }
+
+    /// Records that an upsert at `line` did not name the record by the set's column; the first
+    /// such upsert is the one reported.
+    func markIncomplete(_ reason: String) {
+        if incompleteReason == nil { incompleteReason = reason }
+    }
+
+    private func addCollected() {
+        guard collected.count > 0 else { return }
+        insertFoldingEach(&collected)
+        collected.removeAll()
+    }
+}
+
+/// `cds.upserted_keys(entity, column)`: a key set that every later upsert of `entity` adds its
+/// `column` value to (the set is held weakly: one the script dropped stops collecting).
+final class KeyCollector {
+    let entity: String
+    let column: String
+    private(set) weak var set: KeySetObject?
+
+    init(entity: String, column: String, set: KeySetObject) {
+        self.entity = entity
+        self.column = column
+        self.set = set
+    }
+
+    /// Adds the key of `request` when it upserts the collector's entity.
+    func collect(_ request: borrowing ServiceRequest, line: Int) {
+        guard let set else { return }
+        switch request {
+        case .upsertRow(let row) where row.entity == entity:
+            if let index = row.shape.keyColumns.firstIndex(of: column) {
+                set.collect(row.keyValues[index])
+            } else {
+                set.markIncomplete("line \(line) upserted \(entity) by \(row.shape.keyColumns.joined(separator: ", "))")
+            }
+        case .upsert(let reference, _, _) where reference.entity == entity:
+            if case .keys(let keys) = reference.locator, let value = keys[column] {
+                set.collect(value)
+            } else {
+                set.markIncomplete("line \(line) upserted \(entity) by \(reference.description)")
+            }
+        default: break
+        }
     }
 }
 
@@ -81,6 +156,22 @@ enum KeySets {
             ctx.push(object: KeySetObject())
             return 1
         })
+        lua.register(module: "cds", name: "upserted_keys", CdsModule.guarded { ctx in
+            let entity = try ctx.nameArgument(1, what: "entity")
+            let column = try ctx.nameArgument(2, what: "key column")
+            guard ctx.top <= 2 else { throw LuaError.argument(3, "cds.upserted_keys takes an entity and a key column") }
+            let definition = try session.definition(entity)
+            guard definition.keys.contains(where: { $0.columns.contains(column) }) else {
+                let known = definition.keys.flatMap(\.columns)
+                throw LuaError.argument(2, "'\(column)' is not in an alternate key of \(entity)"
+                    + (known.isEmpty ? " (it has none)" : " (key columns: \(known.joined(separator: ", ")))"))
+            }
+            let set = KeySetObject()
+            session.keyCollectors.removeAll { $0.set == nil }
+            session.keyCollectors.append(KeyCollector(entity: entity, column: column, set: set))
+            ctx.push(object: set)
+            return 1
+        })
         lua.register(module: "csv", name: "keys", CdsModule.guarded { ctx in try readKeys(ctx, session) })
         lua.register(module: "cds", name: "missing", CdsModule.guarded { ctx in try missing(ctx, session) })
     }
@@ -92,6 +183,11 @@ enum KeySets {
     private static func missing(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
         let entity = try ctx.stringArgument(1)
         let set = try ctx.objectArgument(2, as: KeySetObject.self)
+        if let reason = set.incompleteReason {
+            // a record upserted by another key would look missing and be deleted
+            throw LuaError.structured(code: "keys.incomplete", message:
+                "the key set from cds.upserted_keys lacks keys: \(reason); it cannot stand for the source of a mirror")
+        }
         let options = try ctx.tableArgument(3)
         try OptionsCheck.check(ctx, table: options, argument: 3, ["key": .string, "filter": .string, "select": .stringList])
         guard let column = ctx.string(field: "key", in: options) else { throw LuaError.argument(3, "options need key = \"<key column>\"") }

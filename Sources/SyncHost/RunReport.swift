@@ -53,6 +53,31 @@ public struct RunReport: Sendable {
         return lines.joined(separator: "\n")
     }
 
+    /// Seconds since this process started (Linux: its start time in /proc/self/stat, so the
+    /// loading of the program counts), or since this was first asked where that is unknown.
+    public static func processSeconds() -> Double {
+        let now = bootSeconds()
+        return now - (processStart ?? now)
+    }
+
+    private static let processStart: Double? = {
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        guard ticks > 0, let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return fallbackStart }
+        // the fields after the command's ")": state is field 3, starttime field 22
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        guard fields.count > 19, let start = Double(fields[19]) else { return fallbackStart }
+        return start / ticks
+    }()
+
+    private static let fallbackStart = bootSeconds()
+
+    private static func bootSeconds() -> Double {
+        var now = timespec()
+        clock_gettime(CLOCK_BOOTTIME, &now)
+        return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+    }
+
     /// The process's peak resident memory in MiB (Linux: VmHWM), nil where unknown.
     public static func peakResidentMegabytes() -> Double? {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),

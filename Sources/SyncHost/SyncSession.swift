@@ -18,6 +18,8 @@ final class SyncSession {
     var currentSource: SourcePosition?
     /// The files the script writes, closed (and their failures reported) when it ends.
     let outputs = OutputFiles()
+    /// Key sets filled by the run's upserts (`cds.upserted_keys`).
+    var keyCollectors: [KeyCollector] = []
     private var definitions: [String: EntityDefinition]?
 
     init(service: DataService, tokens: TokenStore, options: RunOptions, rejects: RejectsWriter?) {
@@ -48,6 +50,7 @@ final class SyncSession {
     /// Queues a write made by the script at `line`; returns the box its result will land in.
     func write(_ request: consuming ServiceRequest, line: Int) throws -> ResultBox {
         let box = ResultBox()
+        for collector in keyCollectors { collector.collect(request, line: line) }
         try queue.enqueue(request, WriteQueue.Pending(line: line, source: currentSource, box: box))
         progress?.update(queue.counters, pending: 1)
         return box
