@@ -6,7 +6,9 @@ import LuaKit
 /// Lua values ↔ JSON values. Integers stay integers; other JSON numbers become exact
 /// `cds.decimal` values (never floats); decimals are written as exact JSON numbers.
 enum JSONBridge {
-    static let maxDepth = 100
+    /// How deep a value may nest to be written: as deep as the readers read (`json.decode`,
+    /// `json.lines`), so what a script reads it can write back.
+    static let maxDepth = JSONValue.defaultMaxDepth
 
     /// The JSON form of the Lua value at `index`.
     static func json(_ ctx: LuaCallContext, at index: Int32, depth: Int) throws -> JSONValue {
@@ -180,7 +182,9 @@ enum JSONBridge {
         }
     }
 
-    /// Pushes a JSON value as Lua (objects and arrays become tables; null becomes nil).
+    /// Pushes a JSON value as Lua (objects and arrays become tables; a null member of an object
+    /// is left out, and a null item of an array is `cds.null`, so the items after it keep their
+    /// positions and `#` counts them all).
     /// - Throws: `LuaError.message` when Lua's stack cannot hold the nesting (each level of a
     ///   nested array or object holds a slot while its members are pushed).
     static func push(_ ctx: LuaCallContext, _ value: JSONValue) throws {
@@ -194,7 +198,7 @@ enum JSONBridge {
         case .array(let items):
             let table = ctx.pushNewTable(arrayCapacity: Int32(items.count))
             for (offset, item) in items.enumerated() {
-                try push(ctx, item)
+                if case .null = item { CdsModule.pushNull(ctx) } else { try push(ctx, item) }
                 ctx.setIndex(Int64(offset + 1), in: table)
             }
         case .object(let members):

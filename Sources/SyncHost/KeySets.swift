@@ -138,13 +138,13 @@ enum KeySets {
         lua.registerObjectType(KeySetObject.self, methods: [
             "add": CdsModule.guarded { ctx in
                 let set = try ctx.objectArgument(1, as: KeySetObject.self)
-                guard let key = normalizedKey(ctx, at: 2) else { ctx.push(false); return 1 }
+                guard let key = try normalizedKey(ctx, at: 2) else { ctx.push(false); return 1 }
                 ctx.push(set.insert(key))
                 return 1
             },
             "has": CdsModule.guarded { ctx in
                 let set = try ctx.objectArgument(1, as: KeySetObject.self)
-                ctx.push(normalizedKey(ctx, at: 2).map(set.contains) ?? false)
+                ctx.push(try normalizedKey(ctx, at: 2).map(set.contains) ?? false)
                 return 1
             },
             "count": CdsModule.guarded { ctx in
@@ -300,10 +300,15 @@ enum KeySets {
     }
 
     /// The comparison form of the key at `index`; nil for values that are not keys.
-    static func normalizedKey(_ ctx: LuaCallContext, at index: Int32) -> String? {
+    /// - Throws: `text.invalid_utf8` for a string that is not UTF-8 (repaired, two different
+    ///   keys could become one, and a mirror would keep a record the source does not have).
+    static func normalizedKey(_ ctx: LuaCallContext, at index: Int32) throws -> String? {
         switch ctx.type(at: index) {
         case .string:
-            return ctx.string(at: index).map(asciiLowercased)
+            guard let text = ctx.validString(at: index) else {
+                throw DataFileError.invalidText("a key set's key must be UTF-8 text (convert it first, e.g. from Latin-1)")
+            }
+            return asciiLowercased(text)
         case .number:
             if ctx.isInteger(at: index), let integer = ctx.integer(at: index) { return String(integer) }
             guard let number = ctx.number(at: index) else { return nil }

@@ -83,11 +83,23 @@ extension WebAPIHandler {
                 throw ServiceError(.unknownProperty, "Could not find a property named '\(name)' on type 'Microsoft.Dynamics.CRM.EntityMetadata'.")
             }
             var select: [String]?
-            if part.contains("("), part.hasSuffix(")") {
-                let inner = part.dropFirst(name.count + 1).dropLast()
-                for option in inner.split(separator: ";") where option.hasPrefix("$select=") {
-                    select = option.dropFirst("$select=".count).split(separator: ",").map { $0.trimmingWhitespace() }
+            if part.count > name.count {
+                // Keys($select=LogicalName,KeyAttributes): the one option an expanded metadata list takes
+                guard part.dropFirst(name.count).hasPrefix("("), part.hasSuffix(")"), depth == 0 else {
+                    throw ServiceError(.queryInvalid, "The $expand option '\(part)' is malformed: expected \(name) or \(name)($select=…).")
                 }
+                for option in part.dropFirst(name.count + 1).dropLast().split(separator: ";", omittingEmptySubsequences: false) {
+                    let names = option.hasPrefix("$select=")
+                        ? option.dropFirst("$select=".count).split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingWhitespace() }
+                        : []
+                    guard !names.isEmpty, names.allSatisfy({ !$0.isEmpty }), select == nil else {
+                        throw ServiceError(.queryInvalid, "The $expand option '\(part)' is malformed: \(name) takes only one $select with property names.")
+                    }
+                    select = names
+                }
+            }
+            guard result[name] == nil else {
+                throw ServiceError(.queryInvalid, "The $expand option names \(name) twice.")
             }
             result[name] = .some(select)
         }

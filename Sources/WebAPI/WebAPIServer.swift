@@ -40,6 +40,9 @@ public struct WebAPIServer: Sendable {
     let handler: WebAPIHandler
     let engine = EngineQueue()
     let limiter: RequestLimiter?
+    /// The port the server listens on (the configured one, or the one the system chose for 0),
+    /// for links when a request's `Host` cannot serve.
+    private let boundPort = BoundPort()
 
     /// A server for a service.
     public init(service: any DataService, configuration: Configuration) {
@@ -61,10 +64,12 @@ public struct WebAPIServer: Sendable {
         logger.logLevel = .critical
         let app = Application(
             responder: responder,
-            server: .http1(configuration: .init(idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ContinueHandler()],
+                                                idleTimeout: .milliseconds(Int64(configuration.idleTimeout * 1000)))),
             configuration: .init(address: .hostname(host, port: configuration.port), serverName: "cdsync"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
+                server.boundPort.set(port)
                 await onListening(URL(string: "http://\(host):\(port)\(ResourcePath.root)/")!)
             },
             logger: logger)
@@ -74,7 +79,7 @@ public struct WebAPIServer: Sendable {
     /// Collects the body, checks the token and the budget, then answers on the engine queue.
     func respond(to request: Request) async -> Response {
         let headers = Dictionary(request.headers.map { ($0.name.canonicalName, $0.value) }, uniquingKeysWith: { "\($0), \($1)" })
-        let origin = "http://\(request.head.authority ?? headers["host"] ?? "\(configuration.host):\(configuration.port)")"
+        let origin = "http://\(Self.validAuthority(request.head.authority ?? headers["host"]) ?? "\(configuration.host):\(boundPort.get() ?? configuration.port)")"
         guard let token = bearerToken(headers["authorization"]) else {
             return Self.response(.error(ServiceError(.unauthorized, "The request has no valid bearer token: send 'Authorization: Bearer <token>'."),
                                         headers: [("WWW-Authenticate", "Bearer")]))
@@ -97,6 +102,36 @@ public struct WebAPIServer: Sendable {
         let apiRequest = APIRequest(method: request.method.rawValue, target: request.head.path ?? "/", headers: headers, body: body)
         let handler = self.handler
         return Self.response(await engine.run { handler.handle(apiRequest, origin: origin) })
+    }
+
+    /// The request's `Host` (which the links in answers start with) when it is a host name, an
+    /// IPv4 or a bracketed IPv6 address with an optional port; nil for anything else (a path,
+    /// user info, spaces or quotes would make every link in the answer malformed).
+    static func validAuthority(_ authority: String?) -> String? {
+        guard let authority, !authority.isEmpty, authority.utf8.count <= 255 else { return nil }
+        var host = Substring(authority), port: Substring?
+        if host.hasPrefix("[") {
+            guard let close = host.firstIndex(of: "]") else { return nil }
+            let inside = host[host.index(after: host.startIndex)..<close]
+            guard !inside.isEmpty, inside.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
+            let rest = host[host.index(after: close)...]
+            if !rest.isEmpty {
+                guard rest.hasPrefix(":") else { return nil }
+                port = rest.dropFirst()
+            }
+            host = host[...close]
+        } else {
+            if let colon = host.firstIndex(of: ":") {
+                port = host[host.index(after: colon)...]
+                host = host[..<colon]
+            }
+            guard !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }) else { return nil }
+        }
+        if let port {
+            guard !port.isEmpty, port.count <= 5, port.allSatisfy({ $0.isASCII && $0.isNumber }), let number = Int(port),
+                  number <= 65535 else { return nil }
+        }
+        return authority
     }
 
     /// The token of `Authorization: Bearer <token>` when it is one of the accepted tokens.
@@ -149,4 +184,13 @@ public struct WebAPIServer: Sendable {
         default: return ""
         }
     }
+}
+
+/// The port a running server is bound to, set once it listens.
+private final class BoundPort: @unchecked Sendable {
+    private let lock = NSLock()
+    private var port: Int?
+
+    func set(_ value: Int) { lock.withLock { port = value } }
+    func get() -> Int? { lock.withLock { port } }
 }

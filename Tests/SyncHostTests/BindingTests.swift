@@ -277,6 +277,8 @@ final class BindingTests: XCTestCase {
               function() return cds.upsert("account", { accountnumber = "A\\255B" }, { name = "x" }).id end,
               function() return cds.upsert("account", { accountnumber = "OK1" }, { name = "caf\\233" }).id end,
               function() return cds.ref("contact", "emailaddress1", "a\\254@x.test") end,
+              function() return cds.key_set():add("A\\255B") end,   -- repaired, "A\\255B" and "A\\254B" were one key
+              function() return cds.key_set():has("A\\254B") end,
             }) do
               local ok, err = pcall(call)
               assert(not ok and err.code == "text.invalid_utf8", tostring(err and err.code))

@@ -242,6 +242,30 @@ final class FileAndLimitTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "ref,none,amount\r\nemailaddress1='a@b.test',,1.50\r\n")
     }
 
+    /// A JSON array's nulls keep their places (cds.null, written back as null), and what can be
+    /// read nests no deeper than what can be written, so a value read can always be written back.
+    func test_jsonArrayNullsKeepTheirPlacesAndReadDepthMatchesWriteDepth() throws {
+        let store = try makeStore()
+        try runScript("""
+            local list = json.decode("[1,null,3]")
+            assert(#list == 3 and rawequal(list[2], cds.null) and list[3] == 3, #list)
+            local n = 0
+            for _ in ipairs(list) do n = n + 1 end
+            assert(n == 3, n)
+            assert(json.encode(list) == "[1,null,3]", json.encode(list))
+            local object = json.decode('{"a":null,"b":[null]}')
+            assert(object.a == nil and rawequal(object.b[1], cds.null))
+            local deep = string.rep("[", 511) .. "1" .. string.rep("]", 511)
+            assert(json.encode(json.decode(deep)) == deep)
+            local ok, err = pcall(json.decode, string.rep("[", 513) .. string.rep("]", 513))
+            assert(not ok and err.code == "json.malformed", tostring(err and err.message))
+            local nested = {}
+            for _ = 1, 512 do nested = { nested } end
+            ok, err = pcall(json.encode, nested)
+            assert(not ok and tostring(err):find("deeper than 512", 1, true), tostring(err))
+            """, store: store)
+    }
+
     /// JSON numbers with exponents are exact decimals too; a number no decimal holds exactly
     /// (more than 18 significant digits, an exponent past them) is an error naming the line,
     /// not a float that would quietly lose digits.
@@ -319,7 +343,7 @@ final class FileAndLimitTests: XCTestCase {
             local ref = cds.ref("account", "accountnumber", "A1")
             local deep = {}
             local node = deep
-            for i = 1, 120 do node.next = {}; node = node.next end
+            for i = 1, 600 do node.next = {}; node = node.next end  -- past the 512 levels JSON may nest
             -- 90 levels: valid JSON, and more than a binding's free stack slots (it once wrote past them)
             local nested, array = { leaf = "x" }, { "x" }
             for i = 1, 90 do nested = { next = nested }; array = { array } end

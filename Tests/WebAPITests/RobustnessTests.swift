@@ -21,6 +21,9 @@ final class RobustnessTests: WebAPITestCase {
             "/api/data/v9.2/accounts(accountnumber='a',accountnumber='b')", "/api/data/v9.2/nosuch", "/other",
             "/api/data/v9.2/accounts/$count/x", "/api/data/v9.2/accounts?$deltatoken=1!", "/api/data/v9.2/accounts?$format=json",
             "/api/data/v9.2/EntityDefinitions(LogicalName=1)", "/api/data/v9.2/EntityDefinitions?$expand=Nope",
+            "/api/data/v9.2/EntityDefinitions?$expand=Keys(", "/api/data/v9.2/EntityDefinitions?$expand=Keys($top=1)",
+            "/api/data/v9.2/EntityDefinitions?$expand=Keys($select=)", "/api/data/v9.2/EntityDefinitions?$expand=Keys,Keys",
+            "/api/data/v9.2/EntityDefinitions?$expand=Keys($select=LogicalName;$select=KeyAttributes)",
             "/api/data/v9.2/accounts(\(String(repeating: "9", count: 500)))",
         ]
         for target in targets {
@@ -30,6 +33,36 @@ final class RobustnessTests: WebAPITestCase {
             XCTAssertTrue(raw.contains("{\"error\":{\"code\":"), "\(target): \(raw)")
         }
         try await assertStillServing()
+    }
+
+    /// `Expect: 100-continue` is answered with `100 Continue` before the body is sent (curl
+    /// asks for bodies over 1 MiB and otherwise waits a second on each such request).
+    func test_expectContinueIsAnsweredBeforeTheBody() throws {
+        let body = Data(#"{"name":"continued"}"#.utf8)
+        let head = "POST /api/data/v9.2/accounts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(TestServer.token)\r\n"
+            + "Content-Type: application/json\r\nContent-Length: \(body.count)\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n"
+        let (interim, final) = try RawHTTP.exchange(port: server.port, head: head, body: body)
+        XCTAssertTrue(interim.hasPrefix("HTTP/1.1 100 Continue\r\n"), interim)
+        XCTAssertTrue((interim + final).contains("HTTP/1.1 204 No Content"), interim + final)
+        let found = try server.sendRaw("GET /api/data/v9.2/accounts?$filter=name%20eq%20'continued' HTTP/1.1\r\nHost: x\r\n"
+            + "Authorization: Bearer \(TestServer.token)\r\nConnection: close\r\n\r\n")
+        XCTAssertTrue(found.contains("\"name\":\"continued\""), found)
+    }
+
+    /// Links in answers start with the request's `Host` only when it is a host and port: a
+    /// path, user info or a quote there would make every link in the answer malformed.
+    func test_linksUseTheHostHeaderOnlyWhenItIsAHostAndPort() throws {
+        let own = "http://127.0.0.1:\(server.port)/api/data/v9.2/$metadata#accounts"
+        let cases = [("example.test:8443", "http://example.test:8443/api/data/v9.2/$metadata#accounts"),
+                     ("[::1]:8080", "http://[::1]:8080/api/data/v9.2/$metadata#accounts"),
+                     ("evil.test/x?", own), ("user@evil.test", own), ("a\\\"b", own), ("x:99999", own), ("[::1", own), ("x:", own)]
+        for (host, expected) in cases {
+            let raw = try server.sendRaw("GET /api/data/v9.2/accounts?$top=1 HTTP/1.1\r\nHost: \(host)\r\n"
+                + "Authorization: Bearer \(TestServer.token)\r\nConnection: close\r\n\r\n")
+            XCTAssertTrue(raw.hasPrefix("HTTP/1.1 200"), "\(host): \(raw.prefix(200))")
+            XCTAssertTrue(raw.contains("\"@odata.context\":\"\(expected.replacingOccurrences(of: "/", with: "\\/"))\"")
+                          || raw.contains("\"@odata.context\":\"\(expected)\""), "\(host): \(raw)")
+        }
     }
 
     /// Paging cookies and delta tokens come back from clients: forged ones (a count that would

@@ -133,13 +133,38 @@ final class TestServer: @unchecked Sendable {
 /// A bare TCP client for requests URLSession would refuse to send.
 enum RawHTTP {
     static func exchange(port: Int, bytes: Data) throws -> String {
+        let fd = try connected(port: port)
+        defer { close(fd) }
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, bytes.count, 0) }
+        return readToEnd(fd)
+    }
+
+    /// Sends a request's head, waits (at most `timeout` seconds) for an interim answer, then
+    /// sends the body: what came before the body was sent, and the rest of the answer.
+    static func exchange(port: Int, head: String, body: Data, timeout: Int = 2) throws -> (interim: String, final: String) {
+        let fd = try connected(port: port)
+        defer { close(fd) }
+        var limit = timeval(tv_sec: timeout, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, socklen_t(MemoryLayout<timeval>.size))
+        _ = Array(head.utf8).withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var interim = Data()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while !String(decoding: interim, as: UTF8.self).contains("\r\n\r\n") {
+            let count = recv(fd, &buffer, buffer.count, 0)
+            if count <= 0 { break }  // the timeout: no interim answer
+            interim.append(contentsOf: buffer[0..<count])
+        }
+        _ = body.withUnsafeBytes { send(fd, $0.baseAddress, body.count, 0) }
+        return (String(decoding: interim, as: UTF8.self), readToEnd(fd))
+    }
+
+    private static func connected(port: Int) throws -> Int32 {
         #if canImport(Glibc)
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         #else
         let fd = socket(AF_INET, SOCK_STREAM, 0)
         #endif
         guard fd >= 0 else { throw POSIXError(.EIO) }
-        defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -147,8 +172,14 @@ enum RawHTTP {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { throw POSIXError(.ECONNREFUSED) }
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, bytes.count, 0) }
+        guard connected == 0 else {
+            close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
+        return fd
+    }
+
+    private static func readToEnd(_ fd: Int32) -> String {
         var response = Data()
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
