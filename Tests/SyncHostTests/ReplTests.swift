@@ -162,7 +162,8 @@ final class ReplTests: XCTestCase {
     func test_completionOffersCdsFunctionsEntitiesAndColumns() throws {
         let (session, _) = try makeSession()
         let completer = ReplCompleter(source: session)
-        XCTAssertEqual(completer.complete("cds.ups"), ReplCompletion(start: 0, candidates: ["cds.upsert"]))
+        XCTAssertEqual(completer.complete("cds.ups"), ReplCompletion(start: 0, candidates: ["cds.upsert", "cds.upserted_keys"]))
+        XCTAssertEqual(completer.complete("cds.dele"), ReplCompletion(start: 0, candidates: ["cds.delete"]))
         XCTAssertTrue(completer.complete("x = cds.").candidates.contains("cds.query"))
         XCTAssertEqual(completer.complete("pri").candidates, ["print"])
         XCTAssertEqual(completer.complete("cds.get(\"acc"), ReplCompletion(start: 9, candidates: ["account"]))
