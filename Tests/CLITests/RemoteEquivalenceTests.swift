@@ -132,6 +132,26 @@ final class RemoteEquivalenceTests: XCTestCase {
         }
         XCTAssertEqual(embeddedThird, try feed(directory.appendingPathComponent("third-http.jsonl")))
 
+        // a mirror fed by the keys a run's upserts named (cds.upserted_keys) deletes the same
+        // accounts either way: here the three the script skips
+        let mirror = """
+            local seen = cds.upserted_keys("account", "accountnumber")
+            local skipped = { BX100010 = true, BX101010 = true, BX102010 = true }
+            for row in csv.rows("data/accounts.csv") do
+              if not skipped[row.accountnumber] then
+                cds.upsert("account", { accountnumber = row.accountnumber }, { name = row.name })
+              end
+            end
+            local result = require("cdsync.mirror").sync("account", { key = "accountnumber", source = seen, action = "delete", max_deletes = 3 })
+            print("deleted " .. result.deleted)
+            """
+        try mirror.write(to: directory.appendingPathComponent("mirror.lua"), atomically: true, encoding: .utf8)
+        for arguments in [["--db", "embedded.db", "--quiet"], remote.filter { $0 != "--json" } + ["--quiet"]] {
+            let mirrored = try CLIRunner.run(["run", "mirror.lua"] + arguments, in: directory)
+            XCTAssertEqual(mirrored.status, 0, mirrored.stderr)
+            XCTAssertEqual(mirrored.stdout.trimmingCharacters(in: .whitespacesAndNewlines), "deleted 3", mirrored.stdout + mirrored.stderr)
+        }
+
         server.terminate()
         server.waitUntilExit()
         for store in ["embedded", "served"] {
@@ -140,7 +160,8 @@ final class RemoteEquivalenceTests: XCTestCase {
         }
         let embeddedData = try String(contentsOf: directory.appendingPathComponent("embedded-data.jsonl"), encoding: .utf8)
         let servedData = try String(contentsOf: directory.appendingPathComponent("served-data.jsonl"), encoding: .utf8)
-        XCTAssertEqual(embeddedData.split(separator: "\n").count, 3 + 3 + 4 + 6 + extraAccounts - 2)
+        // two deleted by the third run and upserted again by the mirror's, three deleted by its mirror
+        XCTAssertEqual(embeddedData.split(separator: "\n").count, 3 + 3 + 4 + 6 + extraAccounts - 2 + 2 - 3)
         XCTAssertEqual(embeddedData, servedData)
         XCTAssertTrue(servedData.contains(#""name":"Renamed 500, Ltd""#), String(servedData.prefix(2000)))
     }
