@@ -105,6 +105,18 @@ static void restrict_base(lua_State *L) {
     lua_setglobal(L, "load");
 }
 
+/* require(name): Lua's own require reads the name as a C string, so "mymod\0x" would load
+ * mymod; a name holding a NUL is an error instead. */
+static int checked_require(lua_State *L) {
+    size_t length;
+    const char *name = luaL_checklstring(L, 1, &length);
+    if (strlen(name) != length) return luaL_error(L, "module name '%s...' holds a NUL character", name);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
 static void restrict_package(lua_State *L) {
     lua_getglobal(L, "package");
     int pkg = lua_gettop(L);
@@ -126,6 +138,9 @@ static void restrict_package(lua_State *L) {
     lua_setfield(L, pkg, "searchers");
     lua_newtable(L);
     lua_setfield(L, LUA_REGISTRYINDEX, SHIM_SEARCH_DIRS_KEY);
+    lua_getglobal(L, "require");
+    lua_pushcclosure(L, checked_require, 1);
+    lua_setglobal(L, "require");
     lua_settop(L, 0);
 }
 

@@ -78,9 +78,10 @@ final class SandboxTests: XCTestCase {
             local b = pcall(require, "..secret")
             local c = pcall(require, "secret")
             local d, err = pcall(require, "/etc/passwd")
-            return a, b, c, d, SECRET_LOADED == nil
+            local e = pcall(require, "mymod\\0x")  -- mymod exists: a NUL must not cut the name to it
+            return a, b, c, d, SECRET_LOADED == nil, e, package.loaded["mymod\\0x"] == nil
             """, chunkName: "escape.lua")
-        XCTAssertEqual(results, [false, false, false, false, true])
+        XCTAssertEqual(results, [false, false, false, false, true, false, true])
     }
 
     func testLoadStillCompilesTextChunks() throws {
