@@ -39,19 +39,36 @@ public struct RecordID: Hashable, Sendable, Comparable, CustomStringConvertible,
         description = String(decoding: lowered, as: UTF8.self)
     }
 
+    /// An id read back from the store, from its stored text's bytes: text in canonical form
+    /// (what the store writes) is kept as it is, checked in one pass and copied once; other
+    /// text is parsed as `init?(_:)` parses it.
+    public init?(storedBytes bytes: UnsafeBufferPointer<UInt8>) {
+        if Self.isCanonical(bytes) {
+            self.init(canonical: String(decoding: bytes, as: UTF8.self))
+        } else {
+            self.init(String(decoding: bytes, as: UTF8.self))
+        }
+    }
+
+    private init(canonical text: String) { description = text }
+
     /// True for 36 characters of lowercase hex digits with dashes at 8, 13, 18 and 23.
     private static func isCanonical(_ text: String) -> Bool {
         guard text.utf8.count == 36 else { return false }
-        return text.utf8.withContiguousStorageIfAvailable { bytes in
-            for (offset, byte) in bytes.enumerated() {
-                if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
-                    if byte != UInt8(ascii: "-") { return false }
-                } else if !(byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")) && !(byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "f")) {
-                    return false
-                }
+        return text.utf8.withContiguousStorageIfAvailable(isCanonical) ?? false
+    }
+
+    private static func isCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard bytes.count == 36 else { return false }
+        for offset in 0..<36 {
+            let byte = bytes[offset]
+            if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
+                if byte != UInt8(ascii: "-") { return false }
+            } else if !(byte &- UInt8(ascii: "0") < 10 || byte &- UInt8(ascii: "a") < 6) {
+                return false
             }
-            return true
-        } ?? false
+        }
+        return true
     }
 
     /// The GUID as a UUID value.

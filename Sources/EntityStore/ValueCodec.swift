@@ -120,15 +120,21 @@ enum ValueCodec {
         case (.decimal, SQLITE_INTEGER), (.money, SQLITE_INTEGER):
             return .decimal(DecimalNumber(significand: sqlite3_column_int64(raw, index), scale: scale))
         case (.lookup, SQLITE_TEXT), (.owner, SQLITE_TEXT):
-            guard let id = RecordID(String(cString: sqlite3_column_text(raw, index))) else { return .null }
+            guard let id = storedID(raw, index) else { return .null }
             return .reference(EntityReference(lookupType ?? column().firstTarget, id: id))
         case (.uniqueidentifier, SQLITE_TEXT):
-            return RecordID(String(cString: sqlite3_column_text(raw, index))).map(FieldValue.guid) ?? .null
+            return storedID(raw, index).map(FieldValue.guid) ?? .null
         case (.datetime, SQLITE_INTEGER):
             return .dateTime(Date(timeIntervalSince1970: Double(sqlite3_column_int64(raw, index)) / 1000))
         default:
             return fieldValue(DatabaseValue(sqliteStatement: raw, index: index), for: column().attribute, lookupType: lookupType)
         }
+    }
+
+    /// The id in text column `index` of the row a statement is on (nil when it is not a GUID).
+    static func storedID(_ raw: SQLiteStatement, _ index: Int32) -> RecordID? {
+        guard let text = sqlite3_column_text(raw, index) else { return nil }
+        return RecordID(storedBytes: UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(raw, index))))
     }
 
     /// The earliest and latest instants a date-time column holds: the years 1 to 9999, as

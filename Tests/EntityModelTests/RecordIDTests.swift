@@ -39,4 +39,15 @@ final class RecordIDTests: XCTestCase {
         XCTAssertNil(RecordID(canonical + "0"))
         XCTAssertNil(RecordID(String(canonical.dropLast()) + "é"))
     }
+
+    /// Ids read from the store's bytes: canonical text kept, other GUID text parsed as a string
+    /// is, anything else nil.
+    func test_storedBytesAreReadAsTheStringForm() {
+        let canonical = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
+        for text in [canonical, canonical.uppercased(), "{\(canonical)}", "not-a-guid", canonical + "0", String(canonical.dropLast()) + "g", ""] {
+            let fromBytes = Array(text.utf8).withUnsafeBufferPointer { RecordID(storedBytes: $0) }
+            XCTAssertEqual(fromBytes, RecordID(text), text)
+        }
+        XCTAssertEqual(Array(canonical.uppercased().utf8).withUnsafeBufferPointer { RecordID(storedBytes: $0) }?.description, canonical)
+    }
 }
