@@ -20,11 +20,13 @@ let package = Package(
         .target(name: "KeyTables"),
         // One C function: process-wide SQLite configuration (sqlite3_config is variadic).
         .target(name: "CSQLiteShims", linkerSettings: [.linkedLibrary("sqlite3")]),
+        // Nesting and alias-expansion limits checked on YAML text before it is built into nodes.
+        .target(name: "YAMLLimits", dependencies: [.product(name: "Yams", package: "Yams")]),
         // The Dataverse-semantics engine on SQLite.
         .target(
             name: "EntityStore",
             dependencies: [
-                "EntityModel", "CSQLiteShims", "KeyTables",
+                "EntityModel", "CSQLiteShims", "KeyTables", "YAMLLimits",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 // SQLite's C API for the hot paths (binding and stepping prepared statements).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -42,7 +44,7 @@ let package = Package(
         // The Lua runtime for sync scripts.
         .target(name: "SyncHost", dependencies: ["EntityModel", "LuaKit", "DataFiles", "KeyTables"]),
         // Scheduled runs: cron expressions, the jobs file, the scheduler loop, run locks.
-        .target(name: "Scheduling", dependencies: [.product(name: "Yams", package: "Yams")]),
+        .target(name: "Scheduling", dependencies: ["YAMLLimits", .product(name: "Yams", package: "Yams")]),
         // The Dataverse Web API over any DataService (cdsync serve).
         .target(
             name: "WebAPI",
@@ -66,6 +68,7 @@ let package = Package(
         ),
         .testTarget(name: "EntityModelTests", dependencies: ["EntityModel"]),
         .testTarget(name: "KeyTablesTests", dependencies: ["KeyTables"]),
+        .testTarget(name: "YAMLLimitsTests", dependencies: ["YAMLLimits"]),
         .testTarget(name: "EntityStoreTests", dependencies: ["EntityModel", "EntityStore", "KeyTables", "CSQLiteShims"]),
         .testTarget(name: "LuaKitTests", dependencies: ["LuaKit"]),
         .testTarget(name: "DataFilesTests", dependencies: ["DataFiles"]),

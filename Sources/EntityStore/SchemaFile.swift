@@ -1,5 +1,6 @@
 import EntityModel
 import Foundation
+import YAMLLimits
 import Yams
 
 /// The schema file format (YAML): a list of entities with their columns, keys and state model.
@@ -44,6 +45,9 @@ public struct SchemaFile: Codable, Sendable {
     /// Parses YAML text (JSON is valid YAML too).
     /// - Throws: `schema.invalid` with the parser's message.
     public static func parse(_ text: String, fileName: String = "schema") throws -> SchemaFile {
+        if let violation = YAMLLimits.violation(in: text) {
+            throw ServiceError(.schemaInvalid, "\(fileName): \(violation)")
+        }
         do {
             return try YAMLDecoder().decode(SchemaFile.self, from: text)
         } catch {

@@ -1,4 +1,5 @@
 import Foundation
+import YAMLLimits
 import Yams
 
 /// A jobs file (YAML): `defaults` for every job, then a list of `jobs`.
@@ -26,6 +27,9 @@ public struct JobsFile: Sendable {
     /// Parses jobs file text.
     /// - Throws: `JobsFileError`.
     public static func parse(_ text: String, path: String, directory: String) throws -> JobsFile {
+        if let violation = YAMLLimits.violation(in: text) {
+            throw JobsFileError(file: path, job: nil, message: violation)
+        }
         let document: Any?
         do { document = try Yams.load(yaml: text) } catch {
             throw JobsFileError(file: path, job: nil, message: "not valid YAML: \(error) (quote cron expressions: schedule: \"*/15 * * * *\")")
