@@ -42,4 +42,10 @@ struct StoreOptions: ParsableArguments {
     var db: String?
 
     var path: String { db ?? ProcessEnvironment.value("CDSYNC_DB") ?? "cdsync.db" }
+
+    /// An empty name is refused: SQLite would open a temporary database for it, the run would
+    /// report its writes done, and they would be gone (`--db "$DB"` with `DB` unset).
+    func validate() throws {
+        if db?.isEmpty == true { throw ValidationError("--db needs a store file name; it is empty (an unset variable?)") }
+    }
 }

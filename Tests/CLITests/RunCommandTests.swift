@@ -101,6 +101,14 @@ final class RunCommandTests: XCTestCase {
         try "".write(to: directory.appendingPathComponent("empty.lua"), atomically: true, encoding: .utf8)
         XCTAssertEqual(try CLIRunner.run(["run", "empty.lua", "--on-error", "sometimes"], in: directory).status, 64)
         XCTAssertEqual(try CLIRunner.run(["run", "empty.lua", "--batch-size", "5000"], in: directory).status, 64)
+        // an empty store name (--db "$DB" with DB unset) opened a throwaway database and lost the writes
+        try #"cds.upsert("account", { accountnumber = "A1" }, { name = "n" })"#.write(
+            to: directory.appendingPathComponent("write.lua"), atomically: true, encoding: .utf8)
+        for arguments in [["run", "write.lua", "--db", ""], ["schema", "apply", "write.lua", "--db", ""], ["runs", "--db", ""]] {
+            let result = try CLIRunner.run(arguments, in: directory)
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("--db needs a store file name"), result.stderr)
+        }
     }
 
     func test_tokensListShowAndReset() throws {
