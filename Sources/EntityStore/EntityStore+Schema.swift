@@ -21,6 +21,10 @@ extension EntityStore {
     public func applySchema(_ definitions: [EntityDefinition]) throws -> SchemaChanges {
         var changes = SchemaChanges()
         let known = Set(catalog.keys).union(definitions.map(\.name))
+        var listed = Set<String>()
+        for definition in definitions where !listed.insert(definition.name).inserted {
+            throw ServiceError(.schemaInvalid, "Entity '\(definition.name)' is listed twice; give each entity once.", entity: definition.name)
+        }
         do {
             try write { context in
                 for definition in definitions {
@@ -47,6 +51,11 @@ extension EntityStore {
         var definition = given
         let keys = definition.keys
         definition.keys = []
+        try SchemaValidator.validateNewEntityName(definition.name)
+        if let other = catalog.values.first(where: { $0.definition.setName == definition.setName }) {
+            throw ServiceError(.schemaInvalid, "Entity '\(definition.name)': the entity set name '\(definition.setName)' is taken by '\(other.name)'.",
+                               entity: definition.name)
+        }
         try SchemaValidator.validate(definition, knownEntities: known)
         for key in keys {
             try SchemaValidator.validateKey(key, in: definition)

@@ -48,11 +48,67 @@ public struct SchemaFile: Codable, Sendable {
         if let violation = YAMLLimits.violation(in: text) {
             throw ServiceError(.schemaInvalid, "\(fileName): \(violation)")
         }
+        // a misspelt setting is named before the decoder says what is then missing
+        if let node = try? Yams.compose(yaml: text), let unknown = Self.unknownSetting(in: node) {
+            throw ServiceError(.schemaInvalid, "\(fileName): \(unknown)")
+        }
         do {
             return try YAMLDecoder().decode(SchemaFile.self, from: text)
         } catch {
             throw ServiceError(.schemaInvalid, "\(fileName): \(Self.describe(error))")
         }
+    }
+
+    /// The settings each level of the file may hold. The decoder ignores any other, so a
+    /// misspelt one (`max_lenght: 5`, `change_traking: false`) would be dropped silently and
+    /// its default applied, and some defaults (change tracking) cannot be undone.
+    private static let settings: [String: Set<String>] = [
+        "the file": ["entities"],
+        "an entity": ["name", "set_name", "primary_name", "change_tracking", "ownership", "state_model", "states", "attributes", "keys"],
+        "a column": ["name", "type", "precision", "targets", "options", "required", "max_length", "min_value", "max_value"],
+        "a choice option": ["value", "label"],
+        "a key": ["name", "columns", "status"],
+        "a state": ["value", "label", "default_status", "statuses"],
+        "a status": ["value", "label"],
+    ]
+
+    /// The first setting the file holds that its level does not have, described with its place.
+    private static func unknownSetting(in root: Node) -> String? {
+        func check(_ node: Node?, _ level: String, _ place: String) -> String? {
+            guard case .mapping(let mapping)? = node else { return nil }
+            for (key, _) in mapping {
+                let name = key.string ?? "\(key)"
+                if name == "<<" { continue }  // a YAML merge of an anchored mapping
+                if level == "the file", name.hasPrefix("x-") { continue }  // a place for anchors (`x-text: &text {…}`)
+                if !(settings[level]?.contains(name) ?? true) {
+                    let known = settings[level]!.sorted().joined(separator: ", ")
+                    return "\(place): unknown setting '\(name)' (line \(key.mark?.line ?? 0)); \(level) takes \(known)"
+                }
+            }
+            return nil
+        }
+        func items(_ node: Node?, _ key: String) -> [Node] {
+            guard case .mapping(let mapping)? = node, case .sequence(let list)? = mapping[key] else { return [] }
+            return Array(list)
+        }
+        if let found = check(root, "the file", "the file") { return found }
+        for entity in items(root, "entities") {
+            let name = entity["name"]?.string ?? "?"
+            if let found = check(entity, "an entity", "entity '\(name)'") { return found }
+            for column in items(entity, "attributes") {
+                let place = "entity '\(name)', column '\(column["name"]?.string ?? "?")'"
+                if let found = check(column, "a column", place) { return found }
+                for option in items(column, "options") { if let found = check(option, "a choice option", place) { return found } }
+            }
+            for key in items(entity, "keys") {
+                if let found = check(key, "a key", "entity '\(name)', key '\(key["name"]?.string ?? "?")'") { return found }
+            }
+            for state in items(entity, "states") {
+                if let found = check(state, "a state", "entity '\(name)', state \(state["value"]?.string ?? "?")") { return found }
+                for status in items(state, "statuses") { if let found = check(status, "a status", "entity '\(name)'") { return found } }
+            }
+        }
+        return nil
     }
 
     /// The entity definitions this file asks for, given what the store already has.

@@ -12,6 +12,19 @@ enum SchemaValidator {
         return name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
     }
 
+    /// Checks the name of an entity a schema creates against the names the store gives its
+    /// tables' indexes (`ak_<entity>__<key>`, `ix_<entity>_<column>`) and SQLite's own
+    /// (`sqlite_…`): a clash made a key's index serve another entity, or failed the apply as a
+    /// store error.
+    static func validateNewEntityName(_ name: String) throws {
+        for reserved in ["ak_", "ix_", "sqlite"] where name.hasPrefix(reserved) {
+            throw ServiceError(.schemaInvalid, "Entity '\(name)': names starting with '\(reserved)' are reserved for the store's own tables and indexes", entity: name)
+        }
+        if name.contains("__") {
+            throw ServiceError(.schemaInvalid, "Entity '\(name)': '__' is reserved for the names of the store's key indexes (ak_<entity>__<key>)", entity: name)
+        }
+    }
+
     /// Checks a whole entity definition (names, columns, state model).
     /// - Throws: `schema.invalid` naming the entity and the problem.
     static func validate(_ definition: EntityDefinition, knownEntities: Set<String>) throws {
@@ -21,8 +34,14 @@ enum SchemaValidator {
         }
         guard isValidName(entity) else { throw fail("the name must be lowercase letters, digits and '_', starting with a letter") }
         guard isValidName(definition.setName) else { throw fail("invalid entity set name '\(definition.setName)'") }
+        // the hidden column beside each lookup with several targets, naming the target's entity
+        let hidden = Dictionary(definition.allAttributes.filter { $0.type.isReference && ($0.targets?.count ?? 0) > 1 }
+                                    .map { (EntityTable.typeColumn($0.name), $0.name) }, uniquingKeysWith: { first, _ in first })
         var seen = Set<String>()
         for attribute in definition.allAttributes {
+            if let lookup = hidden[attribute.name] {
+                throw fail("the column '\(attribute.name)' collides with the column that holds the target entity of lookup '\(lookup)'")
+            }
             guard isValidName(attribute.name) else { throw fail("invalid column name '\(attribute.name)'") }
             guard seen.insert(attribute.name).inserted else {
                 throw fail("the column '\(attribute.name)' is defined twice or collides with a system column")

@@ -1,0 +1,58 @@
+import EntityModel
+import EntityStore
+import XCTest
+
+/// Schema files are read strictly: what the decoder would drop, or what would clash with the
+/// store's own names, is `schema.invalid` naming the place, and nothing is applied.
+final class SchemaRulesTests: XCTestCase {
+    private func refused(_ store: EntityStore, _ yaml: String, saying expected: String,
+                         file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try store.applySchemaFile(yaml), file: file, line: line) { error in
+            let error = error as? ServiceError
+            XCTAssertEqual(error?.code, .schemaInvalid, file: file, line: line)
+            XCTAssertTrue(error?.message.contains(expected) == true, error?.message ?? "", file: file, line: line)
+        }
+    }
+
+    /// A misspelt setting was ignored and its default applied (change tracking on, which
+    /// cannot be undone; max_length 100; no key).
+    func test_unknownSettingsAreRefusedAtEveryLevel() throws {
+        let store = try EntityStore(path: nil)
+        refused(store, "entitys: []\n", saying: "the file: unknown setting 'entitys'")
+        refused(store, "entities:\n  - { name: typo, change_traking: false }\n", saying: "entity 'typo': unknown setting 'change_traking'")
+        refused(store, "entities:\n  - name: typo\n    attributes:\n      - { name: code, type: string, max_lenght: 5 }\n",
+                saying: "entity 'typo', column 'code': unknown setting 'max_lenght'")
+        refused(store, "entities:\n  - name: typo\n    attributes:\n      - { name: c, type: choice, options: [ { value: 1, lable: A } ] }\n",
+                saying: "unknown setting 'lable'")
+        refused(store, "entities:\n  - name: typo\n    attributes: [ { name: code, type: string } ]\n    keys: [ { name: k, column: [code] } ]\n",
+                saying: "key 'k': unknown setting 'column'")
+        XCTAssertThrowsError(try store.definition(of: "typo"))
+        // the settings themselves, and a YAML merge of an anchored mapping, are fine
+        try store.applySchemaFile("""
+            x-text: &text { type: string, max_length: 5 }
+            entities:
+              - name: fine
+                change_tracking: false
+                attributes: [ { name: code, <<: *text, required: true } ]
+                keys: [ { name: ak_fine_code, columns: [code] } ]
+            """, fileName: "ok.yaml")
+        XCTAssertEqual(try store.definition(of: "fine").attribute("code")?.maxLength, 5)
+    }
+
+    /// Entity names that clash with the names the store gives its indexes made one key's index
+    /// serve two entities (`pa` key `x__y` and `pa__x` key `y`: both ak_pa__x__y).
+    func test_namesThatClashWithTheStoresOwnAreRefused() throws {
+        let store = try EntityStore(path: nil)
+        try store.applySchemaFile("entities:\n  - { name: pa, state_model: false, attributes: [ { name: c, type: string } ], keys: [ { name: x__y, columns: [c] } ] }\n")
+        refused(store, "entities:\n  - { name: pa__x, state_model: false, attributes: [ { name: c, type: string } ], keys: [ { name: y, columns: [c] } ] }\n",
+                saying: "'__' is reserved")
+        refused(store, "entities:\n  - { name: ak_account__ak_accountnumber, state_model: false }\n", saying: "names starting with 'ak_' are reserved")
+        refused(store, "entities:\n  - { name: ix_pa_versionnumber, state_model: false }\n", saying: "names starting with 'ix_' are reserved")
+        refused(store, "entities:\n  - { name: sqlite_stuff, state_model: false }\n", saying: "names starting with 'sqlite' are reserved")
+        refused(store, "entities:\n  - { name: clone, set_name: accounts, state_model: false }\n", saying: "the entity set name 'accounts' is taken by 'account'")
+        refused(store, "entities:\n  - { name: twice, state_model: false }\n  - { name: twice, state_model: false }\n", saying: "'twice' is listed twice")
+        refused(store, "entities:\n  - name: contact\n    attributes: [ { name: parentcustomeridtype, type: string } ]\n",
+                saying: "collides with the column that holds the target entity of lookup 'parentcustomerid'")
+        XCTAssertThrowsError(try store.definition(of: "clone"))
+    }
+}
