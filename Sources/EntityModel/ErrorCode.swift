@@ -74,6 +74,8 @@ extension ErrorCode {
     public static let queryInvalid = ErrorCode("query.invalid", name: "QueryInvalid", httpStatus: 400)
     /// `batch.not_sent` a write that never reached the store because an earlier record of its batch failed (product-only).
     public static let notSent = ErrorCode("batch.not_sent", name: "NotSent", httpStatus: 424)
+    /// `store.not_a_store` the file is another program's SQLite database (product-only; not retried).
+    public static let notAStore = ErrorCode("store.not_a_store", name: "NotAStore", httpStatus: 500)
     /// `store.unavailable` the store could not be opened or written (product-only; temporary).
     public static let storeUnavailable = ErrorCode("store.unavailable", name: "StoreUnavailable", httpStatus: 503)
 }

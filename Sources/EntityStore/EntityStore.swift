@@ -107,6 +107,13 @@ public final class EntityStore: DataService, @unchecked Sendable {
             // a store that is already set up opens with reads only: a run writing meanwhile
             // holds the write lock most of the time, and opening must not wait for it
             if try !queue.read({ db in try SystemTables.isCurrent(db) }) {
+                // another program's database is left as it is, not given cdsync's tables
+                let foreign = try queue.read { db in try SystemTables.foreignTables(db) }
+                if !foreign.isEmpty {
+                    let shown = foreign.prefix(5).joined(separator: ", ") + (foreign.count > 5 ? ", …" : "")
+                    throw ServiceError(.notAStore, "\(path ?? ":memory:") is an SQLite database with tables of its own (\(shown)), "
+                                       + "not a cdsync store; nothing was changed. Give a new file or a cdsync store.")
+                }
                 try queue.write { db in try SystemTables.create(db) }
             }
             try loadCatalog()

@@ -41,6 +41,13 @@ enum SystemTables {
         return metaRows.allSatisfy { present.contains($0.key) }
     }
 
+    /// The tables of a database that is not a cdsync store (no meta table, tables of its own);
+    /// empty for a new file and for a store of any version.
+    static func foreignTables(_ db: Database) throws -> [String] {
+        let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name")
+        return names.contains(StoreMeta.table) ? [] : names
+    }
+
     static func create(_ db: Database) throws {
         for object in objects { try db.execute(sql: object.sql) }
         for row in metaRows {

@@ -1,5 +1,7 @@
 import EntityModel
 import EntityStore
+import Foundation
+import GRDB
 import XCTest
 
 /// Schema files are read strictly: what the decoder would drop, or what would clash with the
@@ -54,5 +56,24 @@ final class SchemaRulesTests: XCTestCase {
         refused(store, "entities:\n  - name: contact\n    attributes: [ { name: parentcustomeridtype, type: string } ]\n",
                 saying: "collides with the column that holds the target entity of lookup 'parentcustomerid'")
         XCTAssertThrowsError(try store.definition(of: "clone"))
+    }
+
+    /// Another program's SQLite database given as the store is refused and left as it was
+    /// (it used to get cdsync's tables and the starter entities, even for `schema show`).
+    func test_anotherProgramsDatabaseIsLeftAlone() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("foreign-\(UUID().uuidString).db").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        try DatabaseQueue(path: path).write { db in try db.execute(sql: "CREATE TABLE customers(id INTEGER PRIMARY KEY, name TEXT)") }
+        XCTAssertThrowsError(try EntityStore(path: path)) { error in
+            XCTAssertEqual((error as? ServiceError)?.code, .notAStore)
+            XCTAssertTrue((error as? ServiceError)?.message.contains("(customers)") == true, "\(error)")
+        }
+        let tables = try DatabaseQueue(path: path).read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'") }
+        XCTAssertEqual(tables, ["customers"])
+        // an empty file is a new store, as before
+        let empty = path + ".empty"
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: empty + suffix) } }
+        FileManager.default.createFile(atPath: empty, contents: Data())
+        XCTAssertNoThrow(try EntityStore(path: empty).definition(of: "account"))
     }
 }
