@@ -20,9 +20,9 @@ struct SchemaCommand: ParsableCommand {
         func run() throws {
             let text: String
             do {
-                text = try String(contentsOfFile: file, encoding: .utf8)
+                text = try Self.readText(file)
             } catch {
-                ErrorReport.writeStandardError("error: cannot read \(file): \(error.localizedDescription)")
+                ErrorReport.writeStandardError("error: cannot read \(file): \(error)")
                 throw ExitCode.usage
             }
             do {
@@ -30,8 +30,26 @@ struct SchemaCommand: ParsableCommand {
                 let changes = try entityStore.applySchemaFile(text, fileName: file)
                 print(SchemaPrinter.summary(changes))
             } catch {
+                // the file's own errors start with its name, which the line already begins with
+                if let failure = error as? ServiceError, failure.message.hasPrefix("\(file): ") {
+                    var shortened = failure
+                    shortened.message = String(failure.message.dropFirst(file.count + 2))
+                    throw ErrorReport.print(shortened, location: file)
+                }
                 throw ErrorReport.print(error, location: file)
             }
+        }
+
+        private struct Unreadable: Error, CustomStringConvertible { let description: String }
+
+        /// The file's text, or why it has none in words (not a Foundation error number).
+        static func readText(_ path: String) throws -> String {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw Unreadable(description: "no such file") }
+            guard !isDirectory.boolValue else { throw Unreadable(description: "it is a directory") }
+            guard let data = FileManager.default.contents(atPath: path) else { throw Unreadable(description: "permission denied, or not a regular file") }
+            guard let text = String(data: data, encoding: .utf8) else { throw Unreadable(description: "it is not UTF-8 text") }
+            return text
         }
     }
 

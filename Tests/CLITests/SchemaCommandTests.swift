@@ -40,7 +40,12 @@ final class SchemaCommandTests: XCTestCase {
         XCTAssertEqual(result.status, 1)
         XCTAssertTrue(result.stderr.hasPrefix("bad.yaml: error: "), result.stderr)
         XCTAssertTrue(result.stderr.contains("[schema.invalid]"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("bad.yaml: error: bad.yaml"), "the name once: \(result.stderr)")
         let missing = try CLIRunner.run(["schema", "apply", "nope.yaml"], in: directory)
         XCTAssertEqual(missing.status, 64)
+        XCTAssertTrue(missing.stderr.contains("cannot read nope.yaml: no such file"), missing.stderr)
+        let folder = try CLIRunner.run(["schema", "apply", "."], in: directory)
+        XCTAssertEqual(folder.status, 64)
+        XCTAssertTrue(folder.stderr.contains("it is a directory"), folder.stderr)
     }
 }
