@@ -9,8 +9,11 @@ public struct SchemaChanges: Sendable, Equatable {
     public var addedColumns: [String] = []
     /// Keys added, as `entity.key`, with the status they reached.
     public var addedKeys: [String: KeyIndexStatus] = [:]
+    /// Settings of existing entities changed, as `entity: setting` (change tracking turned on,
+    /// another primary name column, another state model).
+    public var changedSettings: [String] = []
     /// True when nothing changed.
-    public var isEmpty: Bool { createdEntities.isEmpty && addedColumns.isEmpty && addedKeys.isEmpty }
+    public var isEmpty: Bool { createdEntities.isEmpty && addedColumns.isEmpty && addedKeys.isEmpty && changedSettings.isEmpty }
 }
 
 extension EntityStore {
@@ -92,6 +95,11 @@ extension EntityStore {
         definition.changeTracking = existing.changeTracking || given.changeTracking
         definition.states = given.states
         definition.primaryNameAttribute = given.primaryNameAttribute ?? existing.primaryNameAttribute
+        if definition.changeTracking != existing.changeTracking { changes.changedSettings.append("\(existing.name): change tracking turned on") }
+        if definition.primaryNameAttribute != existing.primaryNameAttribute {
+            changes.changedSettings.append("\(existing.name): primary name column \(definition.primaryNameAttribute ?? "none")")
+        }
+        if definition.states != existing.states { changes.changedSettings.append("\(existing.name): state model replaced") }
         for attribute in given.attributes {
             if let current = existing.attribute(attribute.name) {
                 try checkCompatible(attribute, current, entity: existing.name)

@@ -45,6 +45,7 @@ enum SchemaPrinter {
         lines += changes.createdEntities.map { "created entity \($0)" }
         lines += changes.addedColumns.map { "added column \($0)" }
         lines += changes.addedKeys.keys.sorted().map { "added key \($0): \(changes.addedKeys[$0]!.rawValue)" }
+        lines += changes.changedSettings.map { "changed \($0)" }
         return lines.joined(separator: "\n")
     }
 

@@ -76,4 +76,15 @@ final class SchemaRulesTests: XCTestCase {
         FileManager.default.createFile(atPath: empty, contents: Data())
         XCTAssertNoThrow(try EntityStore(path: empty).definition(of: "account"))
     }
+
+    /// Settings an apply changes on an existing entity are reported (they were "nothing to change").
+    func test_changedSettingsOfAnExistingEntityAreReported() throws {
+        let store = try EntityStore(path: nil)
+        try store.applySchemaFile("entities:\n  - { name: gadget, change_tracking: false, attributes: [ { name: a, type: string }, { name: b, type: string } ] }\n")
+        let changed = try store.applySchemaFile("entities:\n  - { name: gadget, change_tracking: true, primary_name: b, attributes: [ { name: a, type: string }, { name: b, type: string } ] }\n")
+        XCTAssertEqual(changed.changedSettings, ["gadget: change tracking turned on", "gadget: primary name column b"])
+        XCTAssertFalse(changed.isEmpty)
+        let again = try store.applySchemaFile("entities:\n  - { name: gadget, change_tracking: true, primary_name: b, attributes: [ { name: a, type: string }, { name: b, type: string } ] }\n")
+        XCTAssertTrue(again.isEmpty, "\(again)")
+    }
 }
