@@ -23,13 +23,18 @@ extension EntityStore {
     @discardableResult
     public func applySchema(_ definitions: [EntityDefinition]) throws -> SchemaChanges {
         var changes = SchemaChanges()
-        let known = Set(catalog.keys).union(definitions.map(\.name))
         var listed = Set<String>()
         for definition in definitions where !listed.insert(definition.name).inserted {
             throw ServiceError(.schemaInvalid, "Entity '\(definition.name)' is listed twice; give each entity once.", entity: definition.name)
         }
         do {
             try write { context in
+                // the schema as it is now, under the write lock: another process may have applied
+                // a schema since this store was opened, and merging into what was read then would
+                // save definitions without that one's columns
+                catalog = Dictionary(try SystemTables.loadDefinitions(context.db).map { ($0.name, EntityTable($0)) },
+                                     uniquingKeysWith: { _, last in last })
+                let known = Set(catalog.keys).union(definitions.map(\.name))
                 for definition in definitions {
                     if let existing = catalog[definition.name]?.definition {
                         try merge(definition, into: existing, known: known, context, &changes)

@@ -87,4 +87,22 @@ final class SchemaRulesTests: XCTestCase {
         let again = try store.applySchemaFile("entities:\n  - { name: gadget, change_tracking: true, primary_name: b, attributes: [ { name: a, type: string }, { name: b, type: string } ] }\n")
         XCTAssertTrue(again.isEmpty, "\(again)")
     }
+
+    /// Two processes applying schemas to one store: the second merges into the schema as the
+    /// first left it, not as it was when the second opened the store (it used to save the
+    /// entity without the first one's column, which then existed in SQL but not in the schema).
+    func test_anApplyMergesIntoTheSchemaAnotherProcessLeft() throws {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("race-\(UUID().uuidString).db").path
+        defer { for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) } }
+        let first = try EntityStore(path: path)
+        let second = try EntityStore(path: path)
+        try first.applySchemaFile("entities:\n  - { name: account, attributes: [ { name: new_a1, type: string } ] }\n")
+        try second.applySchemaFile("entities:\n  - { name: account, attributes: [ { name: new_a2, type: string } ] }\n")
+        let reopened = try EntityStore(path: path)
+        XCTAssertNotNil(try reopened.definition(of: "account").attribute("new_a1"))
+        XCTAssertNotNil(try reopened.definition(of: "account").attribute("new_a2"))
+        try first.close()
+        try second.close()
+        try reopened.close()
+    }
 }
