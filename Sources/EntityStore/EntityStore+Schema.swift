@@ -20,6 +20,8 @@ extension EntityStore {
     /// Applies entity definitions: creates new entities, adds new columns and keys to existing
     /// ones, then runs the key index jobs. Applying the same schema twice changes nothing.
     /// - Throws: `schema.invalid`, or a key error (`0x8006088f`, `0x80060893`–`0x80060895`); nothing is applied then.
+    ///   `store.unavailable` when the store fails; if it fails while building the key indexes,
+    ///   after the rest was committed, the message says so (the keys stay Pending).
     @discardableResult
     public func applySchema(_ definitions: [EntityDefinition]) throws -> SchemaChanges {
         var changes = SchemaChanges()
@@ -48,7 +50,14 @@ extension EntityStore {
             throw error
         }
         try loadCatalog()
-        for (name, status) in try processKeyJobs() where changes.addedKeys[name] != nil {
+        let built: [String: KeyIndexStatus]
+        do { built = try processKeyJobs() } catch {
+            // the entities and columns are committed by now: say so, rather than "nothing applied"
+            let reason = (error as? ServiceError)?.message ?? "\(error)"
+            throw ServiceError(.storeUnavailable, "The schema was applied, but building its key indexes failed: \(reason) "
+                               + "The keys stay Pending; applying the file again builds them.")
+        }
+        for (name, status) in built where changes.addedKeys[name] != nil {
             changes.addedKeys[name] = status
         }
         return changes
