@@ -42,7 +42,11 @@ struct ScheduleCommand: ParsableCommand {
     }
 
     private func printUnits(_ file: JobsFile, executable: String, defaultTarget: String) throws {
-        let units = SystemdUnits.units(for: file, executable: executable, defaultTarget: defaultTarget)
+        let units: [SystemdUnits.Unit]
+        do { units = try SystemdUnits.units(for: file, executable: executable, defaultTarget: defaultTarget) } catch {
+            ErrorReport.writeStandardError("error: \(file.path): \(error)")
+            throw ExitCode.usage
+        }
         guard let directory = systemdDirectory else {
             print(units.map { "# ---- \($0.name) ----\n\($0.text)" }.joined(separator: "\n"), terminator: "")
             return

@@ -28,7 +28,7 @@ final class SystemdAndLockTests: XCTestCase {
                 environment: { PRICE: "100%", PATH_HINT: "$HOME" }
                 retry: { attempts: 3, backoff: 60, max_backoff: 600 }
             """, path: "jobs.yaml", directory: "/srv/sync")
-        let units = SystemdUnits.units(for: file, executable: "/usr/bin/cdsync", defaultTarget: "/srv/default.db")
+        let units = try SystemdUnits.units(for: file, executable: "/usr/bin/cdsync", defaultTarget: "/srv/default.db")
         XCTAssertEqual(units.map(\.name), ["cdsync-erp.service", "cdsync-erp.timer"])
         let service = units[0].text
         XCTAssertTrue(service.contains("ExecStart=/usr/bin/cdsync run /srv/sync/erp/sync.lua --lock erp --db /srv/sync/data/store.db -- in \"out file.jsonl\"\n"), service)
@@ -37,6 +37,30 @@ final class SystemdAndLockTests: XCTestCase {
         XCTAssertTrue(service.contains("StartLimitBurst=3\n"), service)
         XCTAssertTrue(service.contains("WorkingDirectory=/srv/sync\n"), service)
         XCTAssertTrue(units[1].text.contains("OnCalendar=*-*-* 02:30:00 UTC\n# missed: skip\nPersistent=false\n"), units[1].text)
+        // systemd before 256 refuses RestartForceExitStatus= in a oneshot service
+        XCTAssertTrue(service.contains("Type=exec\n") && !service.contains("oneshot"), service)
+    }
+
+    /// A value with a line break would end its line in the unit and start another (a command
+    /// of the attacker's); such values, and a relative executable, are refused. A `%` in the
+    /// script's name is escaped in the description (systemd expands `%` specifiers there).
+    func test_unitFilesRefuseValuesThatWouldBreakTheirLines() throws {
+        func units(_ environment: String = "{ A: b }", arguments: String = "[x]", script: String = "s.lua",
+                   executable: String = "/usr/bin/cdsync") throws -> [SystemdUnits.Unit] {
+            let file = try JobsFile.parse("""
+                jobs:
+                  - { name: j, script: "\(script)", schedule: "@daily", environment: \(environment), arguments: \(arguments) }
+                """, path: "jobs.yaml", directory: "/srv/sync")
+            return try SystemdUnits.units(for: file, executable: executable, defaultTarget: "/srv/default.db")
+        }
+        XCTAssertThrowsError(try units(#"{ EVIL: "v\nExecStartPre=/bin/touch /tmp/pwned" }"#)) { error in
+            XCTAssertTrue("\(error)".contains("line break"), "\(error)")
+        }
+        XCTAssertThrowsError(try units(arguments: #"["a\rb"]"#))
+        XCTAssertThrowsError(try units(executable: "./cdsync")) { error in
+            XCTAssertTrue("\(error)".contains("absolute path"), "\(error)")
+        }
+        XCTAssertTrue(try units(script: "100%.lua")[0].text.contains("Description=cdsync job j (100%%.lua)\n"))
     }
 
     func test_aURLTargetRunsWithURLAndTheJobsFileStateStoreAndNoTokenOnTheCommandLine() throws {
@@ -62,7 +86,7 @@ final class SystemdAndLockTests: XCTestCase {
                        ["run", "/srv/sync/local.lua", "--lock", "local", "--db", "/srv/default.db"])
         XCTAssertEqual(JobCommandLine.localStore(of: file.jobs[1], in: file, defaultTarget: "/srv/default.db"), "/srv/default.db")
 
-        let service = SystemdUnits.units(for: file, executable: "/usr/bin/cdsync", defaultTarget: "/srv/default.db")[0].text
+        let service = try SystemdUnits.units(for: file, executable: "/usr/bin/cdsync", defaultTarget: "/srv/default.db")[0].text
         XCTAssertTrue(service.contains("Environment=CDSYNC_TOKEN=s3cret\n"), service)
         XCTAssertTrue(service.contains("ExecStart=/usr/bin/cdsync run /srv/sync/crm.lua --lock crm --url https://crm.example.test/api/data/v9.2/ "
             + "--db /srv/sync/.cdsync-state.db --batch-size 200 -- full\n"), service)
