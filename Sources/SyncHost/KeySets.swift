@@ -79,7 +79,8 @@ final class KeySetObject: LuaObject {
 }
 
 /// `cds.upserted_keys(entity, column)`: a key set that every later upsert of `entity` adds its
-/// `column` value to (the set is held weakly: one the script dropped stops collecting).
+/// `column` value to, as do creates and updates naming it (the set is held weakly: one the
+/// script dropped stops collecting).
 final class KeyCollector {
     let entity: String
     let column: String
@@ -91,7 +92,15 @@ final class KeyCollector {
         self.set = set
     }
 
-    /// Adds the key of `request` when it upserts the collector's entity.
+    private func collect(_ reference: EntityReference, line: Int, verb: String, into set: KeySetObject) {
+        if case .keys(let keys) = reference.locator, let value = keys[column] {
+            set.collect(value)
+        } else {
+            set.markIncomplete("line \(line) \(verb) \(entity) by \(reference.description)")
+        }
+    }
+
+    /// Adds the key of `request` when it writes the collector's entity.
     func collect(_ request: borrowing ServiceRequest, line: Int) {
         guard let set else { return }
         switch request {
@@ -102,10 +111,15 @@ final class KeyCollector {
                 set.markIncomplete("line \(line) upserted \(entity) by \(row.shape.keyColumns.joined(separator: ", "))")
             }
         case .upsert(let reference, _, _) where reference.entity == entity:
-            if case .keys(let keys) = reference.locator, let value = keys[column] {
+            collect(reference, line: line, verb: "upserted", into: set)
+        case .update(let reference, _, _) where reference.entity == entity:
+            collect(reference, line: line, verb: "updated", into: set)
+        case .create(let created, _, let fields) where created == entity:
+            // a created record is in the source too; without the column its key is unknown here
+            if let value = fields[column] {
                 set.collect(value)
             } else {
-                set.markIncomplete("line \(line) upserted \(entity) by \(reference.description)")
+                set.markIncomplete("line \(line) created \(entity) without \(column)")
             }
         default: break
         }
@@ -161,10 +175,15 @@ enum KeySets {
             let column = try ctx.nameArgument(2, what: "key column")
             guard ctx.top <= 2 else { throw LuaError.argument(3, "cds.upserted_keys takes an entity and a key column") }
             let definition = try session.definition(entity)
-            guard definition.keys.contains(where: { $0.columns.contains(column) }) else {
-                let known = definition.keys.flatMap(\.columns)
-                throw LuaError.argument(2, "'\(column)' is not in an alternate key of \(entity)"
-                    + (known.isEmpty ? " (it has none)" : " (key columns: \(known.joined(separator: ", ")))"))
+            guard definition.keys.contains(where: { $0.columns == [column] }) else {
+                let known = definition.keys.filter { $0.columns.count == 1 }.flatMap(\.columns)
+                throw LuaError.argument(2, "'\(column)' is not a one-column alternate key of \(entity)"
+                    + (known.isEmpty ? " (it has none)" : " (one-column keys: \(known.joined(separator: ", ")))"))
+            }
+            // keys compare as text; a decimal, date or lookup key is stored in another form than
+            // a script gives it (1.5 as 1.50), so its records would look missing and be deleted
+            if let type = definition.attribute(column)?.type, type != .string, type != .memo {
+                throw LuaError.argument(2, "'\(column)' of \(entity) is a \(type.rawValue) column; cds.upserted_keys collects text keys")
             }
             let set = KeySetObject()
             session.keyCollectors.removeAll { $0.set == nil }
@@ -191,6 +210,12 @@ enum KeySets {
         let options = try ctx.tableArgument(3)
         try OptionsCheck.check(ctx, table: options, argument: 3, ["key": .string, "filter": .string, "select": .stringList])
         guard let column = ctx.string(field: "key", in: options) else { throw LuaError.argument(3, "options need key = \"<key column>\"") }
+        // keys compare as text: a decimal, date, float or lookup column's stored form is not the
+        // one a source gives (1.50 against 1.5), and its records would look missing and be deleted
+        if let type = try session.definition(entity).attribute(column)?.type,
+           ![.string, .memo, .integer, .choice, .uniqueidentifier].contains(type) {
+            throw LuaError.argument(3, "key '\(column)' of \(entity) is a \(type.rawValue) column; a mirror compares text, whole-number or GUID keys")
+        }
         var query = Query(entity: entity, columns: [column], pageSize: 5000)
         if let filter = ctx.string(field: "filter", in: options) { query.filter = try FilterParser.parse(filter) }
         let extra = ctx.type(ofField: "select", in: options) == .table ? ctx.value(field: "select", in: options).arrayStrings ?? [] : []

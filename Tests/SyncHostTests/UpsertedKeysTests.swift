@@ -90,7 +90,7 @@ final class UpsertedKeysTests: XCTestCase {
             local ok, err = pcall(cds.upserted_keys, "acount", "accountnumber")
             assert(not ok and err.code == "0x8006088a" and err.message:find("acount", 1, true), tostring(err.code) .. " " .. tostring(err.message))
             ok, err = pcall(cds.upserted_keys, "account", "name")
-            assert(not ok and tostring(err):find("'name' is not in an alternate key of account (key columns: accountnumber)", 1, true), tostring(err))
+            assert(not ok and tostring(err):find("'name' is not a one-column alternate key of account (one-column keys: accountnumber)", 1, true), tostring(err))
             ok, err = pcall(cds.upserted_keys, "account")
             assert(not ok and tostring(err):find("string expected", 1, true), tostring(err))
             """, store: store)
@@ -107,5 +107,54 @@ final class UpsertedKeysTests: XCTestCase {
             assert(second.elapsed >= first.elapsed + 0.04, first.elapsed .. " " .. second.elapsed)
             assert(second.peak_rss_mb > 1, tostring(second.peak_rss_mb))
             """, store: store)
+    }
+
+    /// Creates and updates of the entity count like upserts: a record created in the run is in
+    /// the source, and was deleted by the mirror when only upserts were collected.
+    func test_createsAndUpdatesAreCollectedOrMakeTheSetIncomplete() throws {
+        let store = try makeStore()
+        try runScript("""
+            cds.upsert("account", { accountnumber = "OLD" }, { name = "old" })
+            cds.upsert("account", { accountnumber = "UPD" }, { name = "u" })
+            """, store: store)
+        try runScript("""
+            local seen = cds.upserted_keys("account", "accountnumber")
+            cds.create("account", { accountnumber = "N1", name = "created" })
+            cds.update("account", { accountnumber = "UPD" }, { name = "updated" })
+            local result = require("cdsync.mirror").sync("account", { key = "accountnumber", source = seen, action = "delete", max_deletes = 5 })
+            assert(result.deleted == 1 and result.keys[1] == "OLD", result.deleted)
+            """, store: store, options: stdlibOptions)
+        XCTAssertEqual(try store.count("account"), 2)
+        let report = try runScript("""
+            local seen = cds.upserted_keys("account", "accountnumber")
+            cds.create("account", { name = "no number" })
+            cds.missing("account", seen, { key = "accountnumber" })
+            """, store: store, expectSuccess: false)
+        XCTAssertEqual(report.errorCode, "keys.incomplete")
+        XCTAssertTrue((report.error ?? "").contains("line 2 created account without accountnumber"), report.error ?? "")
+    }
+
+    /// Keys compare as text, so key columns whose stored form differs from what a script gives
+    /// (a decimal 7.5 stored as 7.50) are refused rather than mirrored into deletions.
+    func test_keyColumnsThatDoNotCompareAsTextAreRefused() throws {
+        let store = try EntityStore(path: nil)
+        try store.applySchemaFile("""
+            entities:
+              - name: price
+                state_model: false
+                attributes: [ { name: code, type: decimal, precision: 2 }, { name: label, type: string }, { name: sku, type: string } ]
+                keys: [ { name: ak_price_code, columns: [code] }, { name: ak_price_pair, columns: [label, sku] } ]
+            """)
+        try runScript("""
+            cds.upsert("price", { code = cds.decimal("7.5") }, { label = "a" })
+            local ok, err = pcall(cds.upserted_keys, "price", "code")
+            assert(not ok and tostring(err):find("is a decimal column", 1, true), tostring(err))
+            ok, err = pcall(cds.upserted_keys, "price", "label")
+            assert(not ok and tostring(err):find("not a one-column alternate key", 1, true), tostring(err))
+            local set = cds.key_set(); set:add("7.5")
+            ok, err = pcall(cds.missing, "price", set, { key = "code" })
+            assert(not ok and tostring(err):find("a mirror compares text, whole-number or GUID keys", 1, true), tostring(err))
+            """, store: store)
+        XCTAssertEqual(try store.count("price"), 1)
     }
 }
