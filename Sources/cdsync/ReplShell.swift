@@ -65,7 +65,16 @@ final class ReplShell {
     /// Reads statements from standard input without prompts; false if any failed.
     func runPiped() -> Bool {
         formatter.width = LineEditor.terminalWidth()
-        while let line = Swift.readLine(strippingNewline: true) {
+        var input = InputLines(descriptor: STDIN_FILENO)
+        var number = 0
+        while let bytes = input.next() {
+            number += 1
+            // `Swift.readLine` would turn bytes that are not UTF-8 into U+FFFD, and the
+            // statement would write the repaired text without a word
+            guard let line = String(validating: bytes, as: UTF8.self) else {
+                rejectUnreadable(line: number)
+                continue
+            }
             if accept(line) == .quit { return failures == 0 }
         }
         if !buffer.isEmpty {
@@ -74,6 +83,13 @@ final class ReplShell {
             buffer.removeAll()
         }
         return failures == 0
+    }
+
+    /// An input line that is not UTF-8 text: the statement it belongs to is dropped, and counts as failed.
+    func rejectUnreadable(line: Int) {
+        failures += 1
+        buffer.removeAll()
+        writeError("error: input line \(line) is not UTF-8 text; its statement was not run [text.invalid_utf8]")
     }
 
     /// Takes one input line: a command, part of a statement, or the line that completes one.
@@ -138,5 +154,45 @@ final class ReplShell {
 
     private func writeError(_ line: String) {
         ErrorReport.writeStandardError(line)
+    }
+}
+
+/// Lines of a file descriptor as bytes (without their `\n` or `\r\n`), read in blocks.
+struct InputLines {
+    private let descriptor: Int32
+    private var pending: [UInt8] = []
+    private var start = 0
+    /// Where to look for the next `\n`: the bytes before it were searched already (a long
+    /// line arriving in many blocks is searched once, not once per block).
+    private var searched = 0
+    private var ended = false
+
+    init(descriptor: Int32) { self.descriptor = descriptor }
+
+    mutating func next() -> [UInt8]? {
+        while true {
+            if let newline = pending[max(start, searched)...].firstIndex(of: UInt8(ascii: "\n")) {
+                var end = newline
+                if end > start && pending[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+                let line = Array(pending[start..<end])
+                start = newline + 1
+                searched = start
+                return line
+            }
+            searched = pending.count
+            if ended {
+                guard start < pending.count else { return nil }
+                let line = Array(pending[start...])
+                start = pending.count
+                return line
+            }
+            pending.removeFirst(start)
+            searched -= start
+            start = 0
+            var block = [UInt8](repeating: 0, count: 65_536)
+            let count = block.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { ended = true } else { pending += block[0..<count] }
+        }
     }
 }

@@ -6,6 +6,10 @@ import XCTest
 final class PipeReplTests: XCTestCase {
     /// Runs `cdsync repl` on a fresh store with `input` piped in.
     private func repl(_ input: String, environment: [String: String] = [:]) throws -> CLIRunner.Result {
+        try repl(bytes: Data(input.utf8), environment: environment)
+    }
+
+    private func repl(bytes input: Data, environment: [String: String] = [:]) throws -> CLIRunner.Result {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var inherited = ProcessInfo.processInfo.environment
@@ -20,7 +24,7 @@ final class PipeReplTests: XCTestCase {
         process.standardOutput = stdout
         process.standardError = stderr
         try process.run()
-        stdin.fileHandleForWriting.write(Data(input.utf8))
+        stdin.fileHandleForWriting.write(input)
         try stdin.fileHandleForWriting.close()
         let out = stdout.fileHandleForReading.readDataToEndOfFile()
         let err = stderr.fileHandleForReading.readDataToEndOfFile()
@@ -58,6 +62,18 @@ final class PipeReplTests: XCTestCase {
         XCTAssertEqual(result.stdout, "\"written\"\n")
         XCTAssertEqual(result.status, 1, result.stderr)
         XCTAssertTrue(result.stderr.contains("No space left on device") && result.stderr.contains("[file.write_failed]"), result.stderr)
+    }
+
+    /// A line that is not UTF-8 is refused, not repaired into U+FFFD and written; CRLF line
+    /// ends are read as lines.
+    func test_aLineThatIsNotUTF8IsRefusedAndTheSessionGoesOn() throws {
+        var input = Data("cds.create('account', { accountnumber = 'L1', name = 'caf".utf8)
+        input.append(0xE9)
+        input.append(contentsOf: Array("' })\r\n#cds.query('account', { select = { 'name' } })\r\n".utf8))
+        let result = try repl(bytes: input)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stdout, "0\n")
+        XCTAssertTrue(result.stderr.contains("input line 1 is not UTF-8 text") && result.stderr.contains("[text.invalid_utf8]"), result.stderr)
     }
 
     func test_inputEndingInsideAStatementFails() throws {
