@@ -1,6 +1,7 @@
 import Foundation
 
-/// Calls back once per SIGINT/SIGTERM (the signals' default action is turned off).
+/// Calls back once per SIGINT/SIGTERM/SIGHUP (the signals' default action is turned off: a
+/// closed terminal's SIGHUP ended the scheduler at once, its runs left behind).
 ///
 /// The callback runs on a queue of its own, not a global one: a global queue has about as
 /// many threads as cores, all of which may be busy or blocked, and a signal must still be
@@ -10,7 +11,7 @@ final class SignalWatch: @unchecked Sendable {
     private let queue = DispatchQueue(label: "cdsync.signals")
 
     init(_ handler: @escaping @Sendable (String) -> Void) {
-        for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
+        for (number, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM"), (SIGHUP, "SIGHUP")] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
             source.setEventHandler { handler(name) }

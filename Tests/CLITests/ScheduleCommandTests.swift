@@ -205,6 +205,25 @@ final class ScheduleCommandTests: XCTestCase {
         XCTAssertNotNil(try store.retrieve(EntityReference("account", keys: ["accountnumber": .string("FIRST")]), columns: nil))
     }
 
+    /// SIGHUP (a closed terminal) stops the scheduler as SIGTERM does; it used to end it at
+    /// once with exit 129, leaving its runs behind.
+    func test_sighupStopsTheSchedulerLikeSigterm() throws {
+        let directory = try temporaryDirectory()
+        try write("jobs:\n  - { name: idle, script: idle.lua, schedule: \"@yearly\", target: s.db }\n", "jobs.yaml", in: directory)
+        try write("print('never')\n", "idle.lua", in: directory)
+        let scheduler = try CLIRunner.start(["schedule", "jobs.yaml"], in: directory)
+        defer { CLIRunner.stop(scheduler) }
+        Thread.sleep(forTimeInterval: 1)
+        kill(scheduler.processIdentifier, SIGHUP)
+        let deadline = Date().addingTimeInterval(20)
+        while scheduler.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        XCTAssertFalse(scheduler.isRunning, "still running 20 s after SIGHUP")
+        guard !scheduler.isRunning else { return }
+        let log = String(decoding: (scheduler.standardOutput as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        XCTAssertEqual(scheduler.terminationStatus, 0, log)
+        XCTAssertTrue(log.contains("\"scheduler_stopped\""), log)
+    }
+
     func test_sigtermStopsTheSchedulerPromptlyWithMoreRunsInFlightThanCores() throws {
         // each running job holds a thread while it waits for its child; the signal must still be
         // handled at once however many there are
