@@ -15,20 +15,26 @@ final class HardStop: @unchecked Sendable {
     private let script: String
     private let lock = NSLock()
     private var finished = false
+    /// When the watched work started; nil while nothing is watched (a REPL between statements).
+    private var started: Date?
 
-    init(timeout: Double?, script: String) {
+    init(timeout: Double?, script: String, watching: Bool = true) {
         self.timeout = timeout
         self.script = script
+        started = watching ? Date() : nil
     }
 
     /// Starts watching (on a thread of its own: the script's may never come back).
     func start() {
-        let started = Date()
         let thread = Thread { [self] in
             var signalled: Date?
             while !isFinished {
                 Thread.sleep(forTimeInterval: 0.1)
                 let now = Date()
+                guard let started = lock.withLock({ self.started }) else {
+                    signalled = nil
+                    continue
+                }
                 if let timeout, now.timeIntervalSince(started) > timeout + Self.grace {
                     stop("did not stop within \(Int(Self.grace)) s of its --timeout of \(timeout) s", code: "script.timeout", status: 1)
                 }
@@ -43,6 +49,12 @@ final class HardStop: @unchecked Sendable {
         thread.name = "cdsync.hard-stop"
         thread.start()
     }
+
+    /// Watches one piece of work (a REPL statement) from now until `pause()`.
+    func watch() { lock.withLock { started = Date() } }
+
+    /// Stops watching until the next `watch()`.
+    func pause() { lock.withLock { started = nil } }
 
     /// The run ended by itself.
     func finish() {

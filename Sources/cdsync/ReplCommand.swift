@@ -37,7 +37,8 @@ struct ReplCommand: ParsableCommand {
         do {
             let entityStore = try EntityStore(path: store.path)
             let session = try ReplSession(service: entityStore, tokens: entityStore, options: options)
-            shell = ReplShell(store: entityStore, session: session, mode: ReplDisplayMode(rawValue: mode) ?? .table)
+            shell = ReplShell(store: entityStore, session: session, mode: ReplDisplayMode(rawValue: mode) ?? .table,
+                              timeout: timeout > 0 ? timeout : nil)
         } catch {
             throw ErrorReport.print(error)
         }

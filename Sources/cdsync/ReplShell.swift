@@ -28,11 +28,19 @@ final class ReplShell {
         case quit
     }
 
-    init(store: EntityStore, session: ReplSession, mode: ReplDisplayMode) {
+    /// Ends the REPL when a statement stuck in a library call outlives its `--timeout` (or
+    /// Ctrl-C) by a few seconds, as `cdsync run` does: Lua's hooks cannot reach it there.
+    private let hardStop: HardStop
+
+    init(store: EntityStore, session: ReplSession, mode: ReplDisplayMode, timeout: Double? = nil) {
         self.store = store
         self.session = session
         formatter = ReplFormatter(mode: mode, width: nil)
+        hardStop = HardStop(timeout: timeout, script: "repl", watching: false)
+        hardStop.start()
     }
+
+    deinit { hardStop.finish() }
 
     /// Reads statements from the terminal until `.quit` or Ctrl-D; returns true (statement
     /// errors are shown, not fatal).
@@ -108,7 +116,10 @@ final class ReplShell {
     }
 
     private func evaluate(_ source: String) {
-        switch session.evaluate(source) {
+        hardStop.watch()
+        let outcome = session.evaluate(source)
+        hardStop.pause()
+        switch outcome {
         case .values(let values):
             if !values.isEmpty { write(formatter.format(values) + "\n") }
         case .failure(let failure):

@@ -5,18 +5,18 @@ import XCTest
 /// stdout without prompts, errors on stderr, exit 1 when a statement failed.
 final class PipeReplTests: XCTestCase {
     /// Runs `cdsync repl` on a fresh store with `input` piped in.
-    private func repl(_ input: String, environment: [String: String] = [:]) throws -> CLIRunner.Result {
-        try repl(bytes: Data(input.utf8), environment: environment)
+    private func repl(_ input: String, environment: [String: String] = [:], arguments: [String] = []) throws -> CLIRunner.Result {
+        try repl(bytes: Data(input.utf8), environment: environment, arguments: arguments)
     }
 
-    private func repl(bytes input: Data, environment: [String: String] = [:]) throws -> CLIRunner.Result {
+    private func repl(bytes input: Data, environment: [String: String] = [:], arguments: [String] = []) throws -> CLIRunner.Result {
         let directory = try temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
         var inherited = ProcessInfo.processInfo.environment
         inherited["COLUMNS"] = nil
         let process = Process()
         process.executableURL = try CLIRunner.binary()
-        process.arguments = ["repl", "--db", directory.appendingPathComponent("repl.db").path]
+        process.arguments = ["repl", "--db", directory.appendingPathComponent("repl.db").path] + arguments
         process.currentDirectoryURL = directory
         process.environment = inherited.merging(environment) { _, new in new }
         let stdin = Pipe(), stdout = Pipe(), stderr = Pipe()
@@ -74,6 +74,17 @@ final class PipeReplTests: XCTestCase {
         XCTAssertEqual(result.status, 1)
         XCTAssertEqual(result.stdout, "0\n")
         XCTAssertTrue(result.stderr.contains("input line 1 is not UTF-8 text") && result.stderr.contains("[text.invalid_utf8]"), result.stderr)
+    }
+
+    /// A statement stuck in a library call, where `--timeout` cannot reach it between Lua
+    /// instructions, ends the REPL a few seconds after its timeout (it ran on for good).
+    func test_aStatementStuckInALibraryCallEndsTheREPLAfterItsTimeout() throws {
+        let started = Date()
+        let result = try repl(#"("a"):rep(5000):find(".-.-.-b")"# + "\n'never'\n", arguments: ["--timeout", "1"])
+        XCTAssertEqual(result.status, 1, result.stderr)
+        XCTAssertTrue(result.stderr.contains("[script.timeout]"), result.stderr)
+        XCTAssertEqual(result.stdout, "")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 30)
     }
 
     func test_inputEndingInsideAStatementFails() throws {
