@@ -205,6 +205,35 @@ final class ScheduleCommandTests: XCTestCase {
         XCTAssertNotNil(try store.retrieve(EntityReference("account", keys: ["accountnumber": .string("FIRST")]), columns: nil))
     }
 
+    /// A run starts with its signals unblocked and at their default actions, so a wrapper
+    /// given as `--cdsync` stops on the scheduler's SIGTERM (it inherited them blocked and
+    /// ignored, and the scheduler waited for it to end by itself).
+    func test_aWrapperGivenAsCdsyncStopsOnTheSchedulersSigterm() throws {
+        let directory = try temporaryDirectory()
+        try write("#!/bin/sh\necho \"$$\" > started\nexec sleep 120\n", "wrapper.sh", in: directory)
+        chmod(directory.appendingPathComponent("wrapper.sh").path, 0o755)
+        try write("print(1)\n", "job.lua", in: directory)
+        try write("jobs:\n  - { name: wrapped, script: job.lua, schedule: \"@yearly\", target: store.db, missed: run_once }\n", "jobs.yaml", in: directory)
+        let store = try EntityStore(path: directory.appendingPathComponent("store.db").path)
+        let old = try store.recordRunStart(RunHistoryEntry(job: "wrapped", script: "job.lua", pid: 1, host: "elsewhere",
+                                                           startedAt: Date().addingTimeInterval(-730 * 86_400), tokensBefore: [:]))
+        try store.recordRunEnd(id: old, endedAt: Date().addingTimeInterval(-730 * 86_400), outcome: "succeeded", exitCode: 0,
+                               counts: RunHistoryCounts(), tokensAfter: [:], error: nil)
+        try store.close()
+        let scheduler = try CLIRunner.start(["schedule", "jobs.yaml", "--cdsync", directory.appendingPathComponent("wrapper.sh").path], in: directory)
+        defer { CLIRunner.stop(scheduler) }
+        try waitUntil("the wrapper to start") { FileManager.default.fileExists(atPath: directory.appendingPathComponent("started").path) }
+        let pid = pid_t(try String(contentsOf: directory.appendingPathComponent("started"), encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        let status = try String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)
+        XCTAssertTrue(status.contains("SigBlk:\t0000000000000000"), status)
+        kill(scheduler.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(30)
+        while scheduler.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+        XCTAssertFalse(scheduler.isRunning, "the scheduler still waited for its run 30 s after SIGTERM")
+        if scheduler.isRunning { kill(pid, SIGKILL) }
+    }
+
     /// SIGHUP (a closed terminal) stops the scheduler as SIGTERM does; it used to end it at
     /// once with exit 129, leaving its runs behind.
     func test_sighupStopsTheSchedulerLikeSigterm() throws {
