@@ -20,6 +20,9 @@ enum SchemaValidator {
         for reserved in ["ak_", "ix_", "sqlite"] where name.hasPrefix(reserved) {
             throw ServiceError(.schemaInvalid, "Entity '\(name)': names starting with '\(reserved)' are reserved for the store's own tables and indexes", entity: name)
         }
+        if name.count > 62 {
+            throw ServiceError(.schemaInvalid, "Entity '\(name)': an entity name is at most 62 characters (its primary key column adds 'id' to it, and names are at most 64)", entity: name)
+        }
         if name.contains("__") {
             throw ServiceError(.schemaInvalid, "Entity '\(name)': '__' is reserved for the names of the store's key indexes (ak_<entity>__<key>)", entity: name)
         }
@@ -48,6 +51,16 @@ enum SchemaValidator {
             }
             try validate(attribute, knownEntities: knownEntities, fail: fail)
         }
+        for attribute in definition.attributes {
+            // the store's own state columns (statecode, statuscode) follow the state model; a column of
+            // the entity's own cannot
+            if attribute.type == .state || attribute.type == .status {
+                throw fail("'\(attribute.name)': a column of type \(attribute.type.rawValue) cannot be declared; statecode and statuscode come with the state model")
+            }
+            if hidden.values.contains(attribute.name), attribute.name.count > 60 {
+                throw fail("'\(attribute.name)': a lookup with several targets has a name of at most 60 characters (the column beside it adds 'type')")
+            }
+        }
         if let primaryName = definition.primaryNameAttribute, definition.attribute(primaryName) == nil {
             throw fail("the primary name column '\(primaryName)' is not defined")
         }
@@ -70,8 +83,16 @@ enum SchemaValidator {
             for target in targets where !knownEntities.contains(target) {
                 throw fail("'\(attribute.name)': the target entity '\(target)' does not exist")
             }
+        case .choice:
+            var values = Set<Int64>()
+            for option in attribute.options ?? [] where !values.insert(option.value).inserted {
+                throw fail("'\(attribute.name)': the option value \(option.value) is given twice")
+            }
         default:
             break
+        }
+        if let minimum = attribute.minValue, let maximum = attribute.maxValue, minimum > maximum {
+            throw fail("'\(attribute.name)': min_value \(minimum) is greater than max_value \(maximum)")
         }
     }
 

@@ -56,6 +56,13 @@ final class SchemaRulesTests: XCTestCase {
         refused(store, "entities:\n  - name: contact\n    attributes: [ { name: parentcustomeridtype, type: string } ]\n",
                 saying: "collides with the column that holds the target entity of lookup 'parentcustomerid'")
         XCTAssertThrowsError(try store.definition(of: "clone"))
+        refused(store, "entities:\n  - { name: \(String(repeating: "n", count: 63)), state_model: false }\n", saying: "at most 62 characters")
+        refused(store, "entities:\n  - { name: w, state_model: false, attributes: [ { name: q, type: integer, min_value: 5, max_value: 1 } ] }\n",
+                saying: "min_value 5 is greater than max_value 1")
+        refused(store, "entities:\n  - { name: w, state_model: false, attributes: [ { name: c, type: choice, options: [ { value: 1, label: A }, { value: 1, label: B } ] } ] }\n",
+                saying: "the option value 1 is given twice")
+        refused(store, "entities:\n  - { name: w, state_model: false, attributes: [ { name: s, type: state } ] }\n", saying: "a column of type state cannot be declared")
+        XCTAssertThrowsError(try store.definition(of: "w"))
     }
 
     /// Another program's SQLite database given as the store is refused and left as it was
