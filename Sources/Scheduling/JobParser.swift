@@ -63,6 +63,10 @@ struct JobParser {
     }
 
     private static func target(_ text: String) throws -> JobTarget {
+        // an empty target would become the jobs file's directory, and each run fail as temporary
+        guard !text.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw YAMLMap.Problem(message: "target is empty: give a store file or a Web API URL (or leave target out)")
+        }
         let lower = text.lowercased()
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
             guard let url = URL(string: text), url.host != nil else { throw YAMLMap.Problem(message: "target '\(text)' is not a valid URL") }

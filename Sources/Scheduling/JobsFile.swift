@@ -45,8 +45,10 @@ public struct JobsFile: Sendable {
             var jobs: [JobDefinition] = []
             for (index, item) in jobList.enumerated() {
                 let job = try JobParser(file: path, index: index, item: item, defaults: defaults).parse()
-                if jobs.contains(where: { $0.name == job.name }) {
-                    throw JobsFileError(file: path, job: job.name, message: "the name is used by another job")
+                // ignoring case: the names become lock and unit file names, which a case-blind
+                // file system would take for one
+                if jobs.contains(where: { $0.name.lowercased() == job.name.lowercased() }) {
+                    throw JobsFileError(file: path, job: job.name, message: "the name is used by another job (names are compared ignoring case)")
                 }
                 jobs.append(job)
             }

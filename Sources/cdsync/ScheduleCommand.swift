@@ -22,6 +22,13 @@ struct ScheduleCommand: ParsableCommand {
     @Option(help: "With --print-systemd: write the unit files into this directory instead of printing them.") var systemdDirectory: String?
     @Option(help: "The cdsync binary that runs and systemd units use (default: this one).") var cdsync: String?
 
+    func validate() throws {
+        if systemdDirectory != nil && !printSystemd {
+            throw ValidationError("--systemd-directory only goes with --print-systemd")
+        }
+        if check && printSystemd { throw ValidationError("give --check or --print-systemd, not both") }
+    }
+
     func run() throws {
         let file: JobsFile
         do { file = try JobsFile.load(path: jobsFile) } catch {

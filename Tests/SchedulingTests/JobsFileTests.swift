@@ -76,5 +76,9 @@ final class JobsFileTests: XCTestCase {
         assertProblem("jobs:\n  - { name: a, script: a.lua, schedule: '@daily', target: 'ftp://x/y' }", "only http:// and https://")
         assertProblem("jobs:\n  - { name: a, script: a.lua, schedule: '@daily' }\n  - { name: a, script: b.lua, schedule: '@daily' }", "job 'a': the name is used by another job")
         assertProblem("jobs:\n  - name: a\n    script: a.lua\n    schedule: */5 * * * *\n", "quote cron expressions")
+        assertProblem("jobs:\n  - { name: Nightly, script: a.lua, schedule: '@daily' }\n  - { name: nightly, script: b.lua, schedule: '@daily' }",
+                      "the name is used by another job (names are compared ignoring case)")
+        assertProblem("jobs:\n  - { name: a, script: a.lua, schedule: '@daily', target: '' }", "target is empty")
+        assertProblem("jobs:\n  - name: a\n    script: a.lua\n    schedule: '@daily'\n    script: b.lua\n", "the key 'script' is given twice")
     }
 }

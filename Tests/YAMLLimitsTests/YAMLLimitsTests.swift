@@ -33,4 +33,14 @@ final class YAMLLimitsTests: XCTestCase {
         // a billion values once expanded: a check that expanded them would not finish
         XCTAssertEqual(YAMLLimits.violation(in: bomb(1000))?.hasPrefix("the YAML holds more than 2000000 values"), true)
     }
+
+    /// A key given twice in one mapping is reported (a YAML reader keeps the last one).
+    func test_aKeyGivenTwiceIsReported() {
+        XCTAssertEqual(YAMLLimits.violation(in: "jobs:\n  - name: a\n    schedule: x\n    name: b\n"),
+                       "the key 'name' is given twice in one mapping (line 4); the first would be ignored")
+        XCTAssertNotNil(YAMLLimits.violation(in: "{ a: 1, b: { c: 2 }, a: 3 }"))
+        // the same key in different mappings, and values equal to keys, are fine
+        XCTAssertNil(YAMLLimits.violation(in: "- { name: a, type: name }\n- { name: b }\nx: { name: { name: c } }\n".replacingOccurrences(of: "x: ", with: "- ")))
+        XCTAssertNil(YAMLLimits.violation(in: "a: [ a, a ]\nb: a\n"))
+    }
 }
