@@ -14,12 +14,13 @@ final class KeySetObject: LuaObject {
     /// The keys' comparison forms (ASCII letters lower-cased), as bytes: a million keys cost
     /// tens of megabytes and no String each.
     private var keys = ByteKeyTable(capacity: 1024)
-    /// Keys collected from upserts (`cds.upserted_keys`) and not yet in `keys`: they are folded
+    /// Keys collected from writes (`cds.upserted_keys`) and not yet in `keys`: they are folded
     /// and hashed a chunk at a time, before the set next answers.
     private var collected = PackedKeys(capacity: collectedChunk)
     private static let collectedChunk = 8192
-    /// Why the set does not hold its entity's every upserted key (an upsert of the entity by
-    /// another key than the set's column), naming the script line; nil while it does.
+    /// Why the set does not hold the key of every record its entity's writes named (a write
+    /// naming one by GUID or another key, a create without the column), with the script line;
+    /// nil while it does.
     private(set) var incompleteReason: String?
 
     /// The number of keys.
@@ -53,8 +54,8 @@ final class KeySetObject: LuaObject {
         keys.containsEach(batch, into: &answers)
     }
 
-    /// Collects an upsert's key value (nil and null are not keys): the text's bytes are kept
-    /// as they are and folded with their chunk, so an upsert costs no String.
+    /// Collects a write's key value (nil and null are not keys): the text's bytes are kept as
+    /// they are and folded with their chunk, so a write costs no String.
     func collect(_ value: FieldValue) {
         switch value {
         case .string(var text): text.withUTF8 { collected.append(UnsafeRawBufferPointer($0)) }
@@ -65,8 +66,8 @@ final class KeySetObject: LuaObject {
         if collected.count == Self.collectedChunk { addCollected() }
     }
 
-    /// Records that an upsert at `line` did not name the record by the set's column; the first
-    /// such upsert is the one reported.
+    /// Records why a write left the set without its record's key; the first reason is the one
+    /// reported.
     func markIncomplete(_ reason: String) {
         if incompleteReason == nil { incompleteReason = reason }
     }
