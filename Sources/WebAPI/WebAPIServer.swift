@@ -113,7 +113,7 @@ public struct WebAPIServer: Sendable {
         if host.hasPrefix("[") {
             guard let close = host.firstIndex(of: "]") else { return nil }
             let inside = host[host.index(after: host.startIndex)..<close]
-            guard !inside.isEmpty, inside.allSatisfy({ $0.isHexDigit || $0 == ":" || $0 == "." }) else { return nil }
+            guard !inside.isEmpty, inside.allSatisfy({ $0.isASCII && ($0.isHexDigit || $0 == ":" || $0 == ".") }) else { return nil }
             let rest = host[host.index(after: close)...]
             if !rest.isEmpty {
                 guard rest.hasPrefix(":") else { return nil }
