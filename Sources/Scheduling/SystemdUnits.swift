@@ -48,9 +48,9 @@ public enum SystemdUnits {
         lines.append("ExecStart=" + arguments.map { quote($0) }.joined(separator: " "))
         if retry.attempts > 1 {
             lines += ["# Retry temporary failures (exit 75) only: \(retry.attempts) attempts in all.",
-                      "RestartForceExitStatus=75", "RestartSec=\(Int(retry.backoff))",
+                      "RestartForceExitStatus=75", "RestartSec=\(seconds(retry.backoff))",
                       "# Doubling waits need systemd 254 or later; older versions wait RestartSec each time.",
-                      "RestartSteps=\(max(1, retry.attempts - 1))", "RestartMaxDelaySec=\(Int(retry.maxBackoff))"]
+                      "RestartSteps=\(max(1, retry.attempts - 1))", "RestartMaxDelaySec=\(seconds(retry.maxBackoff))"]
         }
         return lines.joined(separator: "\n") + "\n"
     }
@@ -92,6 +92,11 @@ public enum SystemdUnits {
         let plain = escaped.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "/._-=:+,@%$".unicodeScalars.contains($0) }
         guard !plain || escaped.isEmpty else { return escaped }
         return "\"" + escaped.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+
+    /// Seconds as systemd reads them: `60`, or `1.5` (a whole number was written for `1.5`).
+    private static func seconds(_ value: Double) -> String {
+        value.rounded() == value ? String(Int(value)) : String(value)
     }
 
     private static func escape(_ text: String) -> String { text.replacingOccurrences(of: "%", with: "%%") }

@@ -61,6 +61,11 @@ final class SystemdAndLockTests: XCTestCase {
             XCTAssertTrue("\(error)".contains("absolute path"), "\(error)")
         }
         XCTAssertTrue(try units(script: "100%.lua")[0].text.contains("Description=cdsync job j (100%%.lua)\n"))
+        // fractional seconds are written as they are (1.5 was written as 1)
+        let file = try JobsFile.parse("jobs:\n  - { name: r, script: s.lua, schedule: \"@daily\", retry: { attempts: 2, backoff: 1.5, max_backoff: 90 } }\n",
+                                      path: "jobs.yaml", directory: "/srv/sync")
+        let service = try SystemdUnits.units(for: file, executable: "/usr/bin/cdsync", defaultTarget: "/srv/default.db")[0].text
+        XCTAssertTrue(service.contains("RestartSec=1.5\n") && service.contains("RestartMaxDelaySec=90\n"), service)
     }
 
     func test_aURLTargetRunsWithURLAndTheJobsFileStateStoreAndNoTokenOnTheCommandLine() throws {
