@@ -127,6 +127,7 @@ public final class ReplSession {
         case .runnable(let runnable): text = runnable
         case .invalid(let error), .incomplete(let error): return .failure(ReplFailure(error))
         }
+        let countsBefore = session.queue.counters
         do {
             try transaction?.beginRunTransaction()
             try host.lua.call(evaluator, [.string(text), .string("=" + Self.chunkName)])
@@ -144,6 +145,8 @@ public final class ReplSession {
             session.pendingTokens.removeAll()
             _ = try? host.lua.call(taker, [.bool(false)])
             try? transaction?.endRunTransaction(commit: false)
+            // the statement's writes were rolled back: cds.stats() must not count them
+            if transaction != nil { session.queue.restoreWriteCounts(countsBefore) }
             LuaInterrupts.clear()
             return .failure(ReplFailure(error))
         }

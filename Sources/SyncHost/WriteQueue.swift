@@ -425,6 +425,15 @@ final class WriteQueue {
     /// Counts a request sent outside a batch.
     func countRequest() { counters.requests += 1 }
 
+    /// Puts the write counts back to `saved` after the writes since were rolled back (a REPL
+    /// statement that failed); requests sent and rows rejected stay counted.
+    func restoreWriteCounts(_ saved: RunCounters) {
+        counters.created = saved.created
+        counters.updated = saved.updated
+        counters.unchanged = saved.unchanged
+        counters.deleted = saved.deleted
+    }
+
     /// Counts a rejected source row (for example a malformed CSV row).
     func countRejectedRow() { counters.failed += 1 }
 

@@ -88,6 +88,10 @@ final class ReplTests: XCTestCase {
         let result = failure(session, "cds.upsert('account', { accountnumber = 'A1' }, { name = 'Contoso' }); cds.flush(); error('stop here')")
         XCTAssertEqual(result?.text, "repl:1: error: stop here [script.runtime]")
         XCTAssertEqual(try store.count("account"), 0)
+        // its write is not counted either (cds.stats() said created 1)
+        XCTAssertEqual(values(session, "cds.stats().created"), [.integer(0)])
+        _ = values(session, "cds.upsert('account', { accountnumber = 'A2' }, { name = 'kept' }); cds.flush()")
+        XCTAssertEqual(values(session, "cds.stats().created"), [.integer(1)])
     }
 
     func test_anInterruptedStatementIsRolledBackAndTheNextOneRuns() throws {
