@@ -3,12 +3,12 @@ import EntityModel
 import EntityStore
 import Foundation
 
-/// `cdsync schema apply|show`.
+/// `cdsync schema apply|show|reactivate-key`.
 struct SchemaCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "schema",
         abstract: "Apply a schema file or show entity definitions.",
-        subcommands: [Apply.self, Show.self])
+        subcommands: [Apply.self, Show.self, ReactivateKey.self])
 
     /// `cdsync schema apply FILE`.
     struct Apply: ParsableCommand {
@@ -72,6 +72,35 @@ struct SchemaCommand: ParsableCommand {
                 } else {
                     print(try SchemaPrinter.list(entityStore))
                 }
+            } catch {
+                throw ErrorReport.print(error)
+            }
+        }
+    }
+
+    /// `cdsync schema reactivate-key ENTITY KEY`: a Failed key (rows shared its values when its
+    /// index was built) is built again, once those rows are fixed.
+    struct ReactivateKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "reactivate-key",
+            abstract: "Build a Failed alternate key's index again (after fixing the rows that shared its values).")
+
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The entity's logical name.") var entity: String
+        @Argument(help: "The key's name.") var key: String
+
+        func run() throws {
+            do {
+                let entityStore = try EntityStore(path: store.path)
+                try entityStore.reactivateKey(entity: entity, name: key)
+                let status = try entityStore.processKeyJobs()["\(entity).\(key)"] ?? .pending
+                print("key \(entity).\(key): \(status.rawValue)")
+                if status == .failed {
+                    ErrorReport.writeStandardError("error: rows of \(entity) still share values of key \(key); fix them and run this again")
+                    throw ExitCode.scriptFailed
+                }
+            } catch let exit as ExitCode {
+                throw exit
             } catch {
                 throw ErrorReport.print(error)
             }

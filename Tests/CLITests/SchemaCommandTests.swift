@@ -48,4 +48,31 @@ final class SchemaCommandTests: XCTestCase {
         XCTAssertEqual(folder.status, 64)
         XCTAssertTrue(folder.stderr.contains("it is a directory"), folder.stderr)
     }
+
+    /// A key that failed over duplicate rows is built again with `schema reactivate-key` once
+    /// the rows are fixed (it used to stay Failed, and re-applying said "nothing to change").
+    func test_aFailedKeyIsReactivatedOnceItsRowsAreFixed() throws {
+        let directory = try temporaryDirectory()
+        func write(_ text: String, _ name: String) throws {
+            try text.write(to: directory.appendingPathComponent(name), atomically: true, encoding: .utf8)
+        }
+        try write("entities:\n  - { name: gadget, state_model: false, attributes: [ { name: code, type: string } ] }\n", "one.yaml")
+        try write("entities:\n  - { name: gadget, state_model: false, attributes: [ { name: code, type: string } ], keys: [ { name: ak_code, columns: [code] } ] }\n", "two.yaml")
+        try write("cds.create('gadget', { code = 'same' }); cds.create('gadget', { code = 'same' })\n", "dupes.lua")
+        try write("local rows = cds.query('gadget', { select = { 'code' } }); cds.update('gadget', rows[2].gadgetid, { code = 'other' })\n", "fix.lua")
+        XCTAssertEqual(try CLIRunner.run(["schema", "apply", "one.yaml", "--db", "s.db"], in: directory).status, 0)
+        XCTAssertEqual(try CLIRunner.run(["run", "dupes.lua", "--db", "s.db"], in: directory).status, 0)
+        let failed = try CLIRunner.run(["schema", "apply", "two.yaml", "--db", "s.db"], in: directory)
+        XCTAssertTrue(failed.stdout.contains("added key gadget.ak_code: Failed"), failed.stdout + failed.stderr)
+        let stillDuplicate = try CLIRunner.run(["schema", "reactivate-key", "gadget", "ak_code", "--db", "s.db"], in: directory)
+        XCTAssertEqual(stillDuplicate.status, 1)
+        XCTAssertTrue(stillDuplicate.stdout.contains("key gadget.ak_code: Failed"), stillDuplicate.stdout)
+        XCTAssertEqual(try CLIRunner.run(["run", "fix.lua", "--db", "s.db"], in: directory).status, 0)
+        let reactivated = try CLIRunner.run(["schema", "reactivate-key", "gadget", "ak_code", "--db", "s.db"], in: directory)
+        XCTAssertEqual(reactivated.status, 0, reactivated.stderr)
+        XCTAssertEqual(reactivated.stdout, "key gadget.ak_code: Active\n")
+        let again = try CLIRunner.run(["schema", "reactivate-key", "gadget", "ak_code", "--db", "s.db"], in: directory)
+        XCTAssertEqual(again.status, 1)
+        XCTAssertTrue(again.stderr.contains("[0x80060897]"), again.stderr)
+    }
 }
