@@ -102,8 +102,7 @@ final class FileAndLimitTests: XCTestCase {
 
     func test_mirrorWithCsvKeysDeletesOnlyTheRecordsTheFileNoLongerHas() throws {
         let store = try makeStore()
-        var options = RunOptions()
-        options.modulePaths = [repositoryRoot.appendingPathComponent("stdlib").path]
+        var options = stdlibOptions()
         options.arguments = [try writeCSV("number,name\nm1,one\nM2,two\nM4,four\n")]
         try runScript("""
             for i = 1, 5 do cds.upsert("account", { accountnumber = "M" .. i }, { name = "n" }) end

@@ -51,5 +51,12 @@ extension XCTestCase {
     }
 }
 
+/// Run options with the project's stdlib/ on the module path (`require("cdsync.mirror")`).
+func stdlibOptions() -> RunOptions {
+    var options = RunOptions()
+    options.modulePaths = [repositoryRoot.appendingPathComponent("stdlib").path]
+    return options
+}
+
 /// The repository root (for stdlib/ and examples/).
 let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

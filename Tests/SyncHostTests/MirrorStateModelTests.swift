@@ -21,12 +21,6 @@ final class MirrorStateModelTests: XCTestCase {
         return store
     }
 
-    private var stdlibOptions: RunOptions {
-        var options = RunOptions()
-        options.modulePaths = [repositoryRoot.appendingPathComponent("stdlib").path]
-        return options
-    }
-
     func test_deactivateUsesTheFirstInactiveStateAndItsDefaultStatus() throws {
         let store = try makeTicketStore()
         try runScript("""
@@ -46,7 +40,7 @@ final class MirrorStateModelTests: XCTestCase {
             assert(state("T2") == "3/7", "T2 " .. state("T2"))
             assert(state("T3") == "2/5", "T3 " .. state("T3"))
             assert(state("T4") == "3/7", "T4 " .. state("T4"))
-            """, store: store, options: stdlibOptions)
+            """, store: store, options: stdlibOptions())
     }
 
     func test_deactivateRefusesAnEntityWithOnlyAnActiveState() throws {
@@ -65,7 +59,7 @@ final class MirrorStateModelTests: XCTestCase {
             cds.create("new_note", { new_name = "N1" })
             cds.flush()
             mirror.sync("new_note", { key = "new_name", source = { "N2" }, action = "deactivate", max_deletes = 1.0 })
-            """, store: store, options: stdlibOptions, expectSuccess: false)
+            """, store: store, options: stdlibOptions(), expectSuccess: false)
         XCTAssertEqual(report.errorCode, "mirror.invalid_option")
         XCTAssertTrue(report.error?.contains("inactive state") ?? false, report.error ?? "")
     }

@@ -9,8 +9,7 @@ import XCTest
 final class ReplTests: XCTestCase {
     private func makeSession() throws -> (ReplSession, EntityStore) {
         let store = try EntityStore(path: nil)
-        var options = RunOptions()
-        options.modulePaths = [repositoryRoot.appendingPathComponent("stdlib").path]
+        let options = stdlibOptions()
         return (try ReplSession(service: store, tokens: store, options: options), store)
     }
 

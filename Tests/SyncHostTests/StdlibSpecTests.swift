@@ -28,8 +28,7 @@ final class StdlibSpecTests: XCTestCase {
 final class StdlibErrorLocationTests: XCTestCase {
     func test_mirrorRefusalNamesTheScriptLine() throws {
         let store = try EntityStore(path: nil)
-        var options = RunOptions()
-        options.modulePaths = [repositoryRoot.appendingPathComponent("stdlib").path]
+        let options = stdlibOptions()
         let report = try ScriptHost(service: store, tokens: store, options: options).run(source: """
             local mirror = require("cdsync.mirror")
 

@@ -6,12 +6,6 @@ import XCTest
 /// `cds.upserted_keys(entity, column)`: the keys a run's upserts named, as the source of a
 /// mirror that reads its export once.
 final class UpsertedKeysTests: XCTestCase {
-    private var stdlibOptions: RunOptions {
-        var options = RunOptions()
-        options.modulePaths = [repositoryRoot.appendingPathComponent("stdlib").path]
-        return options
-    }
-
     /// Every upsert of the entity adds its key (through the chunks that are hashed later, so
     /// more than one chunk), in both upsert forms; the mirror deletes exactly the others.
     func test_upsertedKeysFeedAMirrorThatDeletesOnlyTheRecordsNotUpserted() throws {
@@ -32,7 +26,7 @@ final class UpsertedKeysTests: XCTestCase {
             local mirror = require("cdsync.mirror")
             local result = mirror.sync("account", { key = "accountnumber", source = seen, action = "delete", max_deletes = 9 })
             assert(result.deleted == 9 and result.considered == 9020, result.deleted .. " " .. result.considered)
-            """, store: store, options: stdlibOptions)
+            """, store: store, options: stdlibOptions())
         XCTAssertEqual(try store.count("account"), 9011)
         let left = try runScript("""
             for i = 12, 20 do assert(cds.get("account", { accountnumber = "OLD" .. i }) == nil, i) end
@@ -56,7 +50,7 @@ final class UpsertedKeysTests: XCTestCase {
             cds.upsert("account", id, { name = "b, by id" })
             local mirror = require("cdsync.mirror")
             mirror.sync("account", { key = "accountnumber", source = seen, action = "delete", max_deletes = 5 })
-            """, store: store, options: stdlibOptions, expectSuccess: false)
+            """, store: store, options: stdlibOptions(), expectSuccess: false)
         XCTAssertEqual(report.errorCode, "keys.incomplete")
         XCTAssertTrue((report.error ?? "").contains("line 4 upserted account by account("), report.error ?? "")
         XCTAssertEqual(try store.count("account"), 2)
@@ -70,7 +64,7 @@ final class UpsertedKeysTests: XCTestCase {
             cds.upsert("account", { accountnumber = "R1" }, { name = "one" })
             cds.upsert("account", { accountnumber = "R2" }, { name = "two" })
             """, store: store)
-        var options = stdlibOptions
+        var options = stdlibOptions()
         options.onError = .continue
         let report = try runScript("""
             local seen = cds.upserted_keys("account", "accountnumber")
@@ -123,7 +117,7 @@ final class UpsertedKeysTests: XCTestCase {
             cds.update("account", { accountnumber = "UPD" }, { name = "updated" })
             local result = require("cdsync.mirror").sync("account", { key = "accountnumber", source = seen, action = "delete", max_deletes = 5 })
             assert(result.deleted == 1 and result.keys[1] == "OLD", result.deleted)
-            """, store: store, options: stdlibOptions)
+            """, store: store, options: stdlibOptions())
         XCTAssertEqual(try store.count("account"), 2)
         let report = try runScript("""
             local seen = cds.upserted_keys("account", "accountnumber")
