@@ -14,10 +14,11 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
+        // (`swiftSettings: fast` on the targets on the hot paths: see the end of this file)
         // Pure domain: values, records, references, definitions, requests, errors, the service protocol.
-        .target(name: "EntityModel", dependencies: ["KeyTables"]),
+        .target(name: "EntityModel", dependencies: ["KeyTables"], swiftSettings: fast),
         // Compact hash tables of byte strings for million-key sets and maps (no String per key).
-        .target(name: "KeyTables"),
+        .target(name: "KeyTables", swiftSettings: fast),
         // One C function: process-wide SQLite configuration (sqlite3_config is variadic).
         .target(name: "CSQLiteShims", linkerSettings: [.linkedLibrary("sqlite3")]),
         // Nesting and alias-expansion limits checked on YAML text before it is built into nodes.
@@ -31,18 +32,19 @@ let package = Package(
                 // SQLite's C API for the hot paths (binding and stepping prepared statements).
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
-            ]
+            ],
+            swiftSettings: fast
         ),
         // Lua 5.4 from Debian's liblua5.4-dev.
         .systemLibrary(name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
         // The only C we write: macro wrappers, the trampoline that alone raises, the capped allocator.
         .target(name: "CLuaShims", dependencies: ["CLua"]),
         // A safe Swift API over a lua_State; C types stay inside.
-        .target(name: "LuaKit", dependencies: ["CLua", "CLuaShims"]),
+        .target(name: "LuaKit", dependencies: ["CLua", "CLuaShims"], swiftSettings: fast),
         // Streaming readers and writers for the file formats analysts use (CSV, JSON lines, JSON).
-        .target(name: "DataFiles"),
+        .target(name: "DataFiles", swiftSettings: fast),
         // The Lua runtime for sync scripts.
-        .target(name: "SyncHost", dependencies: ["EntityModel", "LuaKit", "DataFiles", "KeyTables"]),
+        .target(name: "SyncHost", dependencies: ["EntityModel", "LuaKit", "DataFiles", "KeyTables"], swiftSettings: fast),
         // Scheduled runs: cron expressions, the jobs file, the scheduler loop, run locks.
         .target(name: "Scheduling", dependencies: ["YAMLLimits", .product(name: "Yams", package: "Yams")]),
         // The Dataverse Web API over any DataService (cdsync serve).
@@ -85,3 +87,9 @@ let package = Package(
         ),
     ]
 )
+
+/// Release builds of the hot-path targets leave out the run-time exclusivity checks (each access
+/// to a class's stored property or a captured variable: a thread-local lookup and an entry in an
+/// access set). The compile-time checks stay, and debug builds — the test suite's — keep the
+/// run-time ones too. docs/performance.md ("twelfth round") has the measurement.
+var fast: [SwiftSetting] { [.unsafeFlags(["-enforce-exclusivity=unchecked"], .when(configuration: .release))] }
