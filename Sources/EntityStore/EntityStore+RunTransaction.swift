@@ -24,18 +24,18 @@ extension EntityStore: RunTransactionSupport {
 
     /// True while a transaction is open on the store's connection.
     public var isRunTransactionOpen: Bool {
-        (try? queue.inDatabase { $0.isInsideTransaction }) ?? false
+        queue.inDatabase { $0.isInsideTransaction }
     }
 
     /// True when SQLite spilled dirty pages of the open transaction since the last call
     /// (`SQLITE_DBSTATUS_CACHE_SPILL`, reset on read).
     public func runTransactionOutgrewCache() -> Bool {
-        (try? queue.inDatabase { db -> Bool in
+        queue.inDatabase { db -> Bool in
             guard let connection = db.sqliteConnection else { return false }
             var current: Int32 = 0, highwater: Int32 = 0
             guard sqlite3_db_status(connection, SQLITE_DBSTATUS_CACHE_SPILL, &current, &highwater, 1) == SQLITE_OK else { return false }
             return current > 0
-        }) ?? false
+        }
     }
 
     /// Commits (or rolls back) the run's transaction. A failed commit rolls everything back.

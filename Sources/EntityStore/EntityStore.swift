@@ -288,7 +288,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
     public func close() throws {
         try Self.mappingStoreErrors {
             // kept statements would keep SQLite from closing the connection
-            try queue.inDatabase { _ in
+            queue.inDatabase { _ in
                 keptStatements.removeAll()
                 for table in catalog.values {
                     table.keyMapRead?.cancelAndWait()
