@@ -10,7 +10,8 @@ public struct SchemaChanges: Sendable, Equatable {
     /// Keys added, as `entity.key`, with the status they reached.
     public var addedKeys: [String: KeyIndexStatus] = [:]
     /// Settings of existing entities changed, as `entity: setting` (change tracking turned on,
-    /// another primary name column, another state model).
+    /// another primary name column, another state model, a column's length, bounds, options or
+    /// requirement).
     public var changedSettings: [String] = []
     /// True when nothing changed.
     public var isEmpty: Bool { createdEntities.isEmpty && addedColumns.isEmpty && addedKeys.isEmpty && changedSettings.isEmpty }
@@ -116,7 +117,10 @@ extension EntityStore {
         if definition.states != existing.states { changes.changedSettings.append("\(existing.name): state model replaced") }
         for attribute in given.attributes {
             if let current = existing.attribute(attribute.name) {
-                try checkCompatible(attribute, current, entity: existing.name)
+                let reconciled = try reconcile(attribute, current, existing, context.db, &changes)
+                if reconciled != current, let index = definition.attributes.firstIndex(where: { $0.name == current.name }) {
+                    definition.attributes[index] = reconciled
+                }
                 continue
             }
             definition.attributes.append(attribute)
@@ -142,11 +146,85 @@ extension EntityStore {
         catalog[definition.name] = merged
     }
 
-    private func checkCompatible(_ wanted: AttributeDefinition, _ current: AttributeDefinition, entity: String) throws {
-        guard wanted.type == current.type else {
-            throw ServiceError(.schemaInvalid,
-                "Entity '\(entity)': the column '\(wanted.name)' is \(current.type.rawValue) in the store; changing it to \(wanted.type.rawValue) is not supported.",
-                entity: entity)
+    /// The existing column `current` with the settings `wanted` states (a setting left out keeps
+    /// its value), when the store can change it in place: a longer or shorter text, other
+    /// bounds, options or requirement, as long as every stored value still fits. Each change is
+    /// noted in `changes`.
+    /// - Throws: `schema.invalid` naming the column for another type, other lookup targets or
+    ///   decimal places (values are stored by them), and for stored values the new settings
+    ///   would refuse (with how many rows, and an example).
+    private func reconcile(_ wanted: AttributeDefinition, _ current: AttributeDefinition, _ entity: EntityDefinition,
+                           _ db: Database, _ changes: inout SchemaChanges) throws -> AttributeDefinition {
+        let name = entity.name
+        func refuse(_ reason: String) -> ServiceError {
+            ServiceError(.schemaInvalid, "Entity '\(name)': the column '\(current.name)' \(reason)", entity: name)
         }
+        guard wanted.type == current.type else {
+            throw refuse("is \(current.type.rawValue) in the store; changing it to \(wanted.type.rawValue) is not supported.")
+        }
+        if let targets = wanted.targets, Set(targets) != Set(current.targets ?? []) {
+            throw refuse("points at \((current.targets ?? []).joined(separator: ", ")) in the store; changing the targets of a lookup is not supported (add a new lookup column).")
+        }
+        if let precision = wanted.precision, precision != current.effectivePrecision {
+            throw refuse("stores its values with \(current.effectivePrecision) decimal places; changing them to \(precision) is not supported (add a new column and copy the values).")
+        }
+        let table = quoteIdentifier(name), column = quoteIdentifier(current.name)
+        var updated = current
+        func note(_ text: String) { changes.changedSettings.append("\(name): column \(current.name) \(text)") }
+
+        if let length = wanted.maxLength, length != current.effectiveMaxLength {
+            if length < current.effectiveMaxLength {
+                // SQLite counts code points, a value's length is counted in characters (never more)
+                var longer = 0, longest = 0
+                for text in try String.fetchAll(db, sql: "SELECT \(column) FROM \(table) WHERE length(\(column)) > ?", arguments: [length]) {
+                    let characters = text.count
+                    if characters > length { longer += 1; longest = max(longest, characters) }
+                }
+                if longer > 0 {
+                    throw refuse("holds \(longer) value(s) longer than \(length) characters (the longest has \(longest)); shorten them first.")
+                }
+            }
+            updated.maxLength = length
+            note("max_length \(current.effectiveMaxLength) → \(length)")
+        }
+        if (wanted.minValue != nil && wanted.minValue != current.minValue) || (wanted.maxValue != nil && wanted.maxValue != current.maxValue) {
+            let low = wanted.minValue ?? current.minValue, high = wanted.maxValue ?? current.maxValue
+            let outside = try Row.fetchOne(db, sql: "SELECT count(*), min(\(column)), max(\(column)) FROM \(table) WHERE \(column) < ? OR \(column) > ?",
+                                           arguments: [low ?? Int64.min, high ?? Int64.max])
+            if let outside, let count: Int = outside[0], count > 0 {
+                let smallest: Int64 = outside[1], largest: Int64 = outside[2]
+                throw refuse("holds \(count) value(s) outside \(low.map(String.init) ?? "…")–\(high.map(String.init) ?? "…") (from \(smallest) to \(largest)); change them first.")
+            }
+            updated.minValue = low
+            updated.maxValue = high
+            note("bounds \(low.map(String.init) ?? "none")–\(high.map(String.init) ?? "none")")
+        }
+        if let options = wanted.options, options != (current.options ?? []) {
+            let allowed = Set(options.map(\.value))
+            let used = try Int64.fetchAll(db, sql: "SELECT DISTINCT \(column) FROM \(table) WHERE \(column) IS NOT NULL ORDER BY 1")
+            let dropped = used.filter { !allowed.contains($0) }
+            if !dropped.isEmpty {
+                throw refuse("holds the value(s) \(dropped.prefix(10).map(String.init).joined(separator: ", ")), which the new options leave out; keep those options or change the rows first.")
+            }
+            updated.options = options
+            note("options replaced (\(options.count))")
+        }
+        if let required = wanted.required, required != current.isRequired {
+            if required, let empty = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE \(column) IS NULL"), empty > 0 {
+                throw refuse("is empty in \(empty) row(s); fill them before making it required.")
+            }
+            updated.required = required
+            note(required ? "required" : "optional")
+        }
+        if updated.maxLength != current.maxLength {
+            // a longer text column can make a key over the index size limit
+            var changed = entity
+            changed.attributes = entity.attributes.map { $0.name == current.name ? updated : $0 }
+            for key in entity.keys where key.columns.contains(current.name) {
+                changed.keys = entity.keys.filter { $0.name != key.name }
+                try SchemaValidator.validateKey(key, in: changed)
+            }
+        }
+        return updated
     }
 }

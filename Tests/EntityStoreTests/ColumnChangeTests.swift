@@ -1,0 +1,84 @@
+import EntityModel
+import EntityStore
+import XCTest
+
+/// Applying a schema that states other settings for an existing column: the store changes
+/// them in place when every stored value still fits, refuses with the column, the reason and
+/// the rows otherwise, and refuses what it cannot change (type, lookup targets, decimal
+/// places). These used to be ignored without a word.
+final class ColumnChangeTests: XCTestCase {
+    private func schema(_ columns: String, keys: String = "[]") -> String {
+        "entities:\n  - { name: gadget, state_model: false, attributes: [ \(columns) ], keys: \(keys) }\n"
+    }
+
+    private func create(_ store: EntityStore, _ fields: [String: FieldValue]) throws {
+        _ = try store.execute(.create(entity: "gadget", id: nil, fields: fields))
+    }
+
+    private func refusal(_ store: EntityStore, _ text: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+        assertServiceError(.schemaInvalid, file: file, line: line) { try store.applySchemaFile(text) }?.message ?? ""
+    }
+
+    func test_aLongerTextIsAppliedAndAShorterOneOnlyWhenTheStoredValuesFit() throws {
+        let store = try EntityStore(path: nil)
+        try store.applySchemaFile(schema("{ name: a, type: string, max_length: 10 }"))
+        try create(store, ["a": .string("0123456789")])
+        assertServiceError(.stringTooLong) { try self.create(store, ["a": .string(String(repeating: "x", count: 20))]) }
+
+        let longer = try store.applySchemaFile(schema("{ name: a, type: string, max_length: 30 }"))
+        XCTAssertEqual(longer.changedSettings, ["gadget: column a max_length 10 → 30"])
+        XCTAssertEqual(try store.definition(of: "gadget").attribute("a")?.maxLength, 30)
+        try create(store, ["a": .string(String(repeating: "é", count: 20))])  // 20 characters, 40 bytes
+        XCTAssertTrue(try store.applySchemaFile(schema("{ name: a, type: string, max_length: 30 }")).isEmpty)
+        // a setting left out keeps its value
+        XCTAssertTrue(try store.applySchemaFile(schema("{ name: a, type: string }")).isEmpty)
+
+        let message = refusal(store, schema("{ name: a, type: string, max_length: 15 }"))
+        XCTAssertTrue(message.contains("'a' holds 1 value(s) longer than 15 characters (the longest has 20)"), message)
+        XCTAssertEqual(try store.definition(of: "gadget").attribute("a")?.maxLength, 30, "nothing applied")
+        let shorter = try store.applySchemaFile(schema("{ name: a, type: string, max_length: 20 }"))
+        XCTAssertEqual(shorter.changedSettings, ["gadget: column a max_length 30 → 20"])
+        assertServiceError(.stringTooLong) { try self.create(store, ["a": .string(String(repeating: "x", count: 21))]) }
+    }
+
+    func test_boundsOptionsAndRequirementChangeOnlyWhenTheStoredValuesFit() throws {
+        let store = try EntityStore(path: nil)
+        let options = "options: [ { value: 1, label: A }, { value: 2, label: B }, { value: 3, label: C } ]"
+        try store.applySchemaFile(schema("{ name: n, type: integer, min_value: 0, max_value: 100 }, { name: c, type: choice, \(options) }, { name: t, type: string }"))
+        try create(store, ["n": .integer(50), "c": .integer(2)])
+        try create(store, ["n": .integer(7), "c": .integer(1), "t": .string("x")])
+
+        var message = refusal(store, schema("{ name: n, type: integer, max_value: 40 }"))
+        XCTAssertTrue(message.contains("'n' holds 1 value(s) outside 0–40 (from 50 to 50)"), message)
+        let bounds = try store.applySchemaFile(schema("{ name: n, type: integer, max_value: 60 }"))
+        XCTAssertEqual(bounds.changedSettings, ["gadget: column n bounds 0–60"])
+        assertServiceError(.invalidArgument) { try self.create(store, ["n": .integer(70)]) }
+
+        message = refusal(store, schema("{ name: c, type: choice, options: [ { value: 1, label: A }, { value: 3, label: C } ] }"))
+        XCTAssertTrue(message.contains("'c' holds the value(s) 2, which the new options leave out"), message)
+        let options4 = "options: [ { value: 1, label: A }, { value: 2, label: Bee }, { value: 3, label: C }, { value: 4, label: D } ]"
+        XCTAssertEqual(try store.applySchemaFile(schema("{ name: c, type: choice, \(options4) }")).changedSettings,
+                       ["gadget: column c options replaced (4)"])
+        try create(store, ["c": .integer(4)])
+
+        message = refusal(store, schema("{ name: t, type: string, required: true }"))
+        XCTAssertTrue(message.contains("'t' is empty in 2 row(s)"), message)
+        XCTAssertEqual(try store.definition(of: "gadget").attribute("t")?.isRequired, false)
+    }
+
+    func test_typeTargetsAndDecimalPlacesAreRefusedAndALongerKeyColumnMustFitTheIndex() throws {
+        let store = try EntityStore(path: nil)
+        try store.applySchemaFile(schema("{ name: d, type: decimal, precision: 2 }, { name: k, type: string, max_length: 400 }, { name: owner2, type: lookup, targets: [account] }",
+                                         keys: "[ { name: bykey, columns: [k] } ]"))
+        var message = refusal(store, schema("{ name: d, type: decimal, precision: 4 }"))
+        XCTAssertTrue(message.contains("'d' stores its values with 2 decimal places"), message)
+        message = refusal(store, schema("{ name: owner2, type: lookup, targets: [account, contact] }"))
+        XCTAssertTrue(message.contains("'owner2' points at account in the store"), message)
+        message = refusal(store, schema("{ name: d, type: integer }"))
+        XCTAssertTrue(message.contains("'d' is decimal in the store"), message)
+        assertServiceError(.indexSizeConstraintViolated) { try store.applySchemaFile(self.schema("{ name: k, type: string, max_length: 500 }")) }
+        XCTAssertEqual(try store.definition(of: "gadget").attribute("k")?.maxLength, 400)
+        XCTAssertEqual(try store.applySchemaFile(schema("{ name: k, type: string, max_length: 450 }")).changedSettings,
+                       ["gadget: column k max_length 400 → 450"])
+    }
+}
