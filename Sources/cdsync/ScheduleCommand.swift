@@ -12,7 +12,8 @@ struct ScheduleCommand: ParsableCommand {
             Each run is `cdsync run SCRIPT --lock JOB --db TARGET --json ...` (a URL target: `--url URL --db \
             <jobs file dir>/.cdsync-state.db`, token from $CDSYNC_TOKEN); every decision is logged as a JSON line \
             on stdout. SIGTERM/SIGINT: no new runs start, running ones stop after their in-flight batch, then exit 0. \
-            Exit codes: 0 ok, 64 unreadable or invalid jobs file, or a job's script cannot be read.
+            Exit codes: 0 ok, 64 unreadable or invalid jobs file, a job's script cannot be read, or the --cdsync \
+            binary cannot be started.
             """)
 
     @OptionGroup var store: StoreOptions
@@ -37,6 +38,15 @@ struct ScheduleCommand: ParsableCommand {
         }
         let defaultTarget = URL(fileURLWithPath: store.path).standardizedFileURL.path
         let executable = cdsync ?? Self.currentExecutable()
+        if cdsync != nil, let problem = Self.problem(withExecutable: executable) {
+            // a scheduler would start and then fail every run at its time; units may be for
+            // another machine, so for them it is only a warning
+            guard printSystemd else {
+                ErrorReport.writeStandardError("error: --cdsync \(executable) \(problem)")
+                throw ExitCode.usage
+            }
+            ErrorReport.writeStandardError("warning: --cdsync \(executable) \(problem) on this machine")
+        }
         if check { return try ScheduleCheck.print(file, defaultTarget: defaultTarget) }
         if printSystemd { return try printUnits(file, executable: executable, defaultTarget: defaultTarget) }
         try ScheduleCheck.requireReadableScripts(file)
@@ -80,6 +90,15 @@ struct ScheduleCommand: ParsableCommand {
             result.merge(starts) { max($0, $1) }
         }
         return result
+    }
+
+    /// Why `path` cannot be started as a program here, or nil when it can.
+    static func problem(withExecutable path: String) -> String? {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return "does not exist" }
+        if isDirectory.boolValue { return "is a directory" }
+        guard access(path, X_OK) == 0 else { return "is not executable" }
+        return nil
     }
 
     /// This process's binary (Linux: /proc/self/exe).

@@ -154,6 +154,25 @@ final class ScheduleCommandTests: XCTestCase {
         XCTAssertTrue(result.stdout.contains("RestartForceExitStatus=75\n"), result.stdout)
         XCTAssertTrue(result.stdout.contains("OnCalendar=Mon *-*-* 02:30:00 Europe/Berlin\nOnCalendar=*-*-01,15 02:30:00 Europe/Berlin\n"), result.stdout)
         XCTAssertTrue(result.stdout.contains("Persistent=true\n"), result.stdout)
+        // units may be for another machine: a binary missing here is only a warning
+        XCTAssertTrue(result.stderr.contains("warning: --cdsync /usr/local/bin/cdsync does not exist on this machine"), result.stderr)
+    }
+
+    /// A `--cdsync` that cannot be started is refused when the scheduler starts (and by
+    /// `--check`), not found out at each run's time.
+    func test_aCdsyncBinaryThatCannotStartIsRefusedUpFront() throws {
+        let directory = try temporaryDirectory()
+        try loopScripts(directory)
+        try write("jobs:\n  - { name: quick, script: quick.lua, schedule: \"*/5 * * * *\", target: store.db }\n", "jobs.yaml", in: directory)
+        try write("#!/bin/sh\n", "notexec.sh", in: directory)
+        for (binary, reason) in [("missing-binary", "does not exist"), ("notexec.sh", "is not executable"), (".", "is a directory")] {
+            for mode in [[], ["--check"]] {
+                let result = try CLIRunner.run(["schedule", "jobs.yaml", "--cdsync", binary] + mode, in: directory)
+                XCTAssertEqual(result.status, 64, "\(binary) \(mode): \(result.stderr)")
+                XCTAssertTrue(result.stderr.contains("error: --cdsync \(binary) \(reason)"), result.stderr)
+            }
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("store.db").path), "no run was started")
     }
 
     func test_sigtermStopsTheSchedulerAfterItsRunStopsWithoutAdvancingTokens() throws {
