@@ -74,6 +74,7 @@ extension EntityStore {
             throw ServiceError(.schemaInvalid, "Entity '\(definition.name)': the entity set name '\(definition.setName)' is taken by '\(other.name)'.",
                                entity: definition.name)
         }
+        for attribute in definition.attributes { try SchemaValidator.validateSettingsApply(attribute, entity: definition.name) }
         try SchemaValidator.validate(definition, knownEntities: known)
         for key in keys {
             try SchemaValidator.validateKey(key, in: definition)
@@ -116,8 +117,11 @@ extension EntityStore {
         }
         if definition.states != existing.states { changes.changedSettings.append("\(existing.name): state model replaced") }
         for attribute in given.attributes {
+            if existing.attribute(attribute.name) == nil || existing.attributes.contains(where: { $0.name == attribute.name }) {
+                try SchemaValidator.validateSettingsApply(attribute, entity: existing.name)
+            }
             if let current = existing.attribute(attribute.name) {
-                let reconciled = try reconcile(attribute, current, existing, context.db, &changes)
+                let reconciled = try reconcile(attribute, current, existing, known, context.db, &changes)
                 if reconciled != current, let index = definition.attributes.firstIndex(where: { $0.name == current.name }) {
                     definition.attributes[index] = reconciled
                 }
@@ -127,6 +131,7 @@ extension EntityStore {
             changes.addedColumns.append("\(existing.name).\(attribute.name)")
         }
         try SchemaValidator.validate(definition, knownEntities: known)
+        try checkKeySizes(definition, was: existing)
         let table = EntityTable(definition)
         for column in changes.addedColumns where column.hasPrefix(existing.name + ".") {
             let attribute = table.attributeByName[String(column.dropFirst(existing.name.count + 1))]!
@@ -149,12 +154,12 @@ extension EntityStore {
     /// The existing column `current` with the settings `wanted` states (a setting left out keeps
     /// its value), when the store can change it in place: a longer or shorter text, other
     /// bounds, options or requirement, as long as every stored value still fits. Each change is
-    /// noted in `changes`.
+    /// noted in `changes`. A system column is left as it is (only its type is checked).
     /// - Throws: `schema.invalid` naming the column for another type, other lookup targets or
-    ///   decimal places (values are stored by them), and for stored values the new settings
-    ///   would refuse (with how many rows, and an example).
+    ///   decimal places (values are stored by them), invalid settings, and stored values the new
+    ///   settings would refuse (how many rows, and one of them).
     private func reconcile(_ wanted: AttributeDefinition, _ current: AttributeDefinition, _ entity: EntityDefinition,
-                           _ db: Database, _ changes: inout SchemaChanges) throws -> AttributeDefinition {
+                           _ known: Set<String>, _ db: Database, _ changes: inout SchemaChanges) throws -> AttributeDefinition {
         let name = entity.name
         func refuse(_ reason: String) -> ServiceError {
             ServiceError(.schemaInvalid, "Entity '\(name)': the column '\(current.name)' \(reason)", entity: name)
@@ -162,69 +167,97 @@ extension EntityStore {
         guard wanted.type == current.type else {
             throw refuse("is \(current.type.rawValue) in the store; changing it to \(wanted.type.rawValue) is not supported.")
         }
+        // system columns (the id, owner, state, version and dates) keep their own settings
+        guard entity.attributes.contains(where: { $0.name == current.name }) else { return current }
         if let targets = wanted.targets, Set(targets) != Set(current.targets ?? []) {
             throw refuse("points at \((current.targets ?? []).joined(separator: ", ")) in the store; changing the targets of a lookup is not supported (add a new lookup column).")
         }
         if let precision = wanted.precision, precision != current.effectivePrecision {
             throw refuse("stores its values with \(current.effectivePrecision) decimal places; changing them to \(precision) is not supported (add a new column and copy the values).")
         }
-        let table = quoteIdentifier(name), column = quoteIdentifier(current.name)
         var updated = current
+        if let length = wanted.maxLength { updated.maxLength = length }
+        if wanted.minValue != nil { updated.minValue = wanted.minValue }
+        if wanted.maxValue != nil { updated.maxValue = wanted.maxValue }
+        if let options = wanted.options { updated.options = options }
+        if let required = wanted.required { updated.required = required }
+        // the settings themselves first (a length of 0, min above max), then the stored values
+        try SchemaValidator.validate(updated, knownEntities: known) { ServiceError(.schemaInvalid, "Entity '\(name)': \($0)", entity: name) }
+
+        let table = quoteIdentifier(name), column = quoteIdentifier(current.name), id = quoteIdentifier(entity.primaryIdAttribute)
+        func example(_ row: String?) -> String { row.map { " (one of them: \(entity.primaryIdAttribute) \($0))" } ?? "" }
         func note(_ text: String) { changes.changedSettings.append("\(name): column \(current.name) \(text)") }
 
-        if let length = wanted.maxLength, length != current.effectiveMaxLength {
-            if length < current.effectiveMaxLength {
+        if updated.effectiveMaxLength != current.effectiveMaxLength {
+            if updated.effectiveMaxLength < current.effectiveMaxLength {
+                let length = updated.effectiveMaxLength
                 // SQLite counts code points, a value's length is counted in characters (never more)
-                var longer = 0, longest = 0
-                for text in try String.fetchAll(db, sql: "SELECT \(column) FROM \(table) WHERE length(\(column)) > ?", arguments: [length]) {
+                var longer = 0, longest = 0, first: String?
+                for row in try Row.fetchAll(db, sql: "SELECT \(id), \(column) FROM \(table) WHERE length(\(column)) > ?", arguments: [length]) {
+                    let text: String = row[1]
                     let characters = text.count
-                    if characters > length { longer += 1; longest = max(longest, characters) }
+                    guard characters > length else { continue }
+                    longer += 1
+                    if characters > longest { longest = characters; first = row[0] }
                 }
                 if longer > 0 {
-                    throw refuse("holds \(longer) value(s) longer than \(length) characters (the longest has \(longest)); shorten them first.")
+                    throw refuse("holds \(longer) value(s) longer than \(length) characters, the longest \(longest)\(example(first)); shorten them first.")
                 }
             }
-            updated.maxLength = length
-            note("max_length \(current.effectiveMaxLength) → \(length)")
+            note("max_length \(current.effectiveMaxLength) → \(updated.effectiveMaxLength)")
         }
-        if (wanted.minValue != nil && wanted.minValue != current.minValue) || (wanted.maxValue != nil && wanted.maxValue != current.maxValue) {
-            let low = wanted.minValue ?? current.minValue, high = wanted.maxValue ?? current.maxValue
-            let outside = try Row.fetchOne(db, sql: "SELECT count(*), min(\(column)), max(\(column)) FROM \(table) WHERE \(column) < ? OR \(column) > ?",
-                                           arguments: [low ?? Int64.min, high ?? Int64.max])
+        if updated.minValue != current.minValue || updated.maxValue != current.maxValue {
+            func bounds(_ low: Int64?, _ high: Int64?) -> String { "\(low.map(String.init) ?? "none")–\(high.map(String.init) ?? "none")" }
+            let outside = try Row.fetchOne(db, sql: """
+                SELECT count(*), min(\(column)), max(\(column)), (SELECT \(id) FROM \(table) WHERE \(column) < ?1 OR \(column) > ?2 LIMIT 1)
+                FROM \(table) WHERE \(column) < ?1 OR \(column) > ?2
+                """, arguments: [updated.minValue ?? Int64.min, updated.maxValue ?? Int64.max])
             if let outside, let count: Int = outside[0], count > 0 {
                 let smallest: Int64 = outside[1], largest: Int64 = outside[2]
-                throw refuse("holds \(count) value(s) outside \(low.map(String.init) ?? "…")–\(high.map(String.init) ?? "…") (from \(smallest) to \(largest)); change them first.")
+                throw refuse("holds \(count) value(s) outside \(bounds(updated.minValue, updated.maxValue)), from \(smallest) to \(largest)\(example(outside[3])); change them first.")
             }
-            updated.minValue = low
-            updated.maxValue = high
-            note("bounds \(low.map(String.init) ?? "none")–\(high.map(String.init) ?? "none")")
+            note("bounds \(bounds(current.minValue, current.maxValue)) → \(bounds(updated.minValue, updated.maxValue))")
         }
-        if let options = wanted.options, options != (current.options ?? []) {
-            let allowed = Set(options.map(\.value))
-            let used = try Int64.fetchAll(db, sql: "SELECT DISTINCT \(column) FROM \(table) WHERE \(column) IS NOT NULL ORDER BY 1")
-            let dropped = used.filter { !allowed.contains($0) }
-            if !dropped.isEmpty {
-                throw refuse("holds the value(s) \(dropped.prefix(10).map(String.init).joined(separator: ", ")), which the new options leave out; keep those options or change the rows first.")
+        if (updated.options ?? []) != (current.options ?? []) {
+            let values = { (options: [ChoiceOption]?) in (options ?? []).isEmpty ? "any" : options!.map { String($0.value) }.joined(separator: ", ") }
+            // no options at all takes any whole number: nothing stored can be left out
+            if let options = updated.options, !options.isEmpty {
+                let allowed = Set(options.map(\.value))
+                var dropped: [(value: Int64, rows: Int, example: String)] = []
+                for row in try Row.fetchAll(db, sql: "SELECT \(column), count(*), min(\(id)) FROM \(table) WHERE \(column) IS NOT NULL GROUP BY 1 ORDER BY 1") {
+                    let value: Int64 = row[0]
+                    if !allowed.contains(value) { dropped.append((value, row[1], row[2])) }
+                }
+                if let first = dropped.first {
+                    let list = dropped.prefix(10).map { "\($0.value) (\($0.rows) row(s))" }.joined(separator: ", ")
+                    throw refuse("holds the value(s) \(list), which the new options leave out\(example(first.example)); keep those options or change the rows first.")
+                }
             }
-            updated.options = options
-            note("options replaced (\(options.count))")
+            let before = values(current.options), after = values(updated.options)
+            note(before == after ? "options relabelled" : "options \(before) → \(after)")
         }
-        if let required = wanted.required, required != current.isRequired {
-            if required, let empty = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table) WHERE \(column) IS NULL"), empty > 0 {
-                throw refuse("is empty in \(empty) row(s); fill them before making it required.")
+        if updated.isRequired != current.isRequired {
+            if updated.isRequired, let empty = try Row.fetchOne(db, sql: "SELECT count(*), min(\(id)) FROM \(table) WHERE \(column) IS NULL"),
+               let count: Int = empty[0], count > 0 {
+                throw refuse("is empty in \(count) row(s)\(example(empty[1])); fill them before making it required.")
             }
-            updated.required = required
-            note(required ? "required" : "optional")
-        }
-        if updated.maxLength != current.maxLength {
-            // a longer text column can make a key over the index size limit
-            var changed = entity
-            changed.attributes = entity.attributes.map { $0.name == current.name ? updated : $0 }
-            for key in entity.keys where key.columns.contains(current.name) {
-                changed.keys = entity.keys.filter { $0.name != key.name }
-                try SchemaValidator.validateKey(key, in: changed)
-            }
+            note(updated.isRequired ? "required" : "optional")
         }
         return updated
+    }
+
+    /// Refuses a file whose longer text columns make an existing key larger than the index
+    /// size limit (all of the file's new lengths together), naming the key and its columns.
+    private func checkKeySizes(_ definition: EntityDefinition, was existing: EntityDefinition) throws {
+        for key in existing.keys {
+            let widths = key.columns.map { (column: $0, bytes: definition.attribute($0)?.keyByteWidth ?? 0) }
+            let total = widths.reduce(0) { $0 + $1.bytes }
+            let before = key.columns.reduce(0) { $0 + (existing.attribute($1)?.keyByteWidth ?? 0) }
+            guard total > SchemaValidator.maxKeyBytes, total != before else { continue }
+            let columns = widths.map { "\($0.column) \($0.bytes)" }.joined(separator: ", ")
+            throw ServiceError(.indexSizeConstraintViolated,
+                "Entity '\(definition.name)': the key '\(key.name)' would need \(total) bytes (\(columns)), over the index size limit of \(SchemaValidator.maxKeyBytes) bytes; make its text columns shorter.",
+                entity: definition.name)
+        }
     }
 }

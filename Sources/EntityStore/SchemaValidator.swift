@@ -67,8 +67,27 @@ enum SchemaValidator {
         if definition.hasStateModel { try validateStates(definition.states, fail: fail) }
     }
 
-    private static func validate(_ attribute: AttributeDefinition, knownEntities: Set<String>,
-                                 fail: (String) -> ServiceError) throws {
+    /// Refuses settings a column's type has no use for (`max_length` on a number, `options` on
+    /// text …): they would be kept and shown but never enforced. Checked on what a file gives.
+    static func validateSettingsApply(_ attribute: AttributeDefinition, entity: String) throws {
+        let type = attribute.type
+        var stray: [String] = []
+        if attribute.maxLength != nil, type != .string, type != .memo { stray.append("max_length") }
+        if attribute.precision != nil, type != .decimal, type != .money { stray.append("precision") }
+        if attribute.options != nil, type != .choice { stray.append("options") }
+        if attribute.targets != nil, !type.isReference { stray.append("targets") }
+        if attribute.minValue != nil || attribute.maxValue != nil, type != .integer, type != .choice {
+            stray.append(attribute.minValue != nil ? "min_value" : "max_value")
+        }
+        guard !stray.isEmpty else { return }
+        throw ServiceError(.schemaInvalid,
+            "Entity '\(entity)': '\(attribute.name)' is \("aeiou".contains(type.rawValue.prefix(1)) ? "an" : "a") \(type.rawValue) column; \(stray.joined(separator: " and ")) do\(stray.count == 1 ? "es" : "") not apply to it.",
+            entity: entity)
+    }
+
+    /// Checks one column's own settings (lengths, places, targets, options, bounds).
+    static func validate(_ attribute: AttributeDefinition, knownEntities: Set<String>,
+                         fail: (String) -> ServiceError) throws {
         switch attribute.type {
         case .string:
             guard (1...4000).contains(attribute.effectiveMaxLength) else { throw fail("'\(attribute.name)': max_length must be 1–4000") }
