@@ -16,8 +16,11 @@ final class GroupCommit: @unchecked Sendable {
     private let maxAge: Double
     private var isOpen = false
     private var rows = 0
-    /// Which group a scheduled age check belongs to.
-    private var generation = 0
+    /// The open group's number (one more for each group opened; also which group a scheduled
+    /// age check belongs to). A batch notes it, on the worker, after `beforeBatch`.
+    private(set) var generation = 0
+    /// The group whose writes were rolled back, once `failure` is set.
+    private(set) var failedGeneration: Int?
     /// Set when a group could not be committed (its writes were rolled back); every later
     /// batch fails with it rather than write after the loss.
     private(set) var failure: ServiceError?
@@ -37,6 +40,7 @@ final class GroupCommit: @unchecked Sendable {
             // SQLite rolled the group back by itself (full disk, I/O error): nothing more may
             // be written as if it were part of it
             isOpen = false
+            failedGeneration = generation
             failure = ServiceError(.storeUnavailable,
                 "The store rolled back the last \(rows) writes after an error, so they were not written; run the script again (upserts make that safe).")
             throw failure!
@@ -69,6 +73,7 @@ final class GroupCommit: @unchecked Sendable {
             try store.endRunTransaction(commit: true)
         } catch {
             let reason = (error as? ServiceError)?.message ?? "\(error)"
+            failedGeneration = generation
             failure = ServiceError(.storeUnavailable,
                 "The store could not commit the last \(rows) writes, so they were rolled back; run the script again (upserts make that safe). \(reason)")
         }

@@ -93,7 +93,7 @@ public final class ScriptHost {
             // what was sent before the failure stays written, as batch by batch; if even that
             // is lost, the report says so and the run is a temporary failure
             var lostGroup: ServiceError?
-            do { try session.queue.commitGroup() } catch let loss as ServiceError where error as? ServiceError != loss {
+            do { try session.queue.commitGroup() } catch let loss as ServiceError where !Self.alreadyReports(error, loss) {
                 lostGroup = loss
             } catch {}
             try? runTransaction?.endRunTransaction(commit: false)
@@ -107,6 +107,14 @@ public final class ScriptHost {
         }
         let rejected = options.onError == .continue && session.queue.counters.failed > 0
         return report(rejected ? .rowsRejected : .succeeded, start, error: nil, code: nil)
+    }
+
+    /// True when the run's error is the lost group's own (the script raised it from a write:
+    /// its message is the loss's), so the report gives it once.
+    private static func alreadyReports(_ error: Error, _ loss: ServiceError) -> Bool {
+        if let error = error as? ServiceError { return error == loss }
+        if let error = error as? LuaScriptError { return error.code == loss.code.value && error.message.contains(loss.message) }
+        return false
     }
 
     private func failureReport(_ error: Error, chunkName: String, _ start: Date) -> RunReport {

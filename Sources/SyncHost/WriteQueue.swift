@@ -64,6 +64,8 @@ final class WriteQueue {
         var outcome: Result<ServiceResponse, Error>?
         /// Set on the worker when the batch was not sent because one before it failed.
         var skipped = false
+        /// The store transaction (`GroupCommit.generation`) the batch was written in; set on the worker.
+        var group = 0
         init(_ requests: [ServiceRequest], _ batch: [Pending]) {
             self.requests = requests
             self.batch = batch
@@ -89,6 +91,11 @@ final class WriteQueue {
 
     /// Batches sharing store transactions (`RunOptions.groupCommitRows`); nil when each batch commits alone.
     private let group: GroupCommit?
+    /// What the batches of the newest store transactions created, updated and deleted, by
+    /// `GroupCommit.generation`: a transaction that is rolled back is taken out of `counters`
+    /// (`forgetRolledBack`), so the run's summary never counts writes that were not kept.
+    private var groupCounts: [Int: RunCounters] = [:]
+    private var rolledBackForgotten = false
 
     init(service: DataService, options: RunOptions, rejects: RejectsWriter?) {
         self.service = service
@@ -149,7 +156,33 @@ final class WriteQueue {
     private func throwGroupFailure() throws {
         guard let group else { return }
         // read on the worker: its age timer may be committing right now
-        if let failure = worker.sync(execute: { group.failure }) { throw failure }
+        let (failure, generation) = worker.sync(execute: { (group.failure, group.failedGeneration) })
+        if let failure {
+            forgetRolledBack(generation)
+            throw failure
+        }
+    }
+
+    /// Takes the writes of the store transaction `generation`, which was rolled back, out of
+    /// the run's counts (once; no batch is written after a rollback).
+    private func forgetRolledBack(_ generation: Int?) {
+        guard !rolledBackForgotten, let generation, let lost = groupCounts[generation] else { return }
+        rolledBackForgotten = true
+        counters.created -= lost.created
+        counters.updated -= lost.updated
+        counters.deleted -= lost.deleted
+    }
+
+    /// Adds what a batch of store transaction `generation` wrote (`counters` now, against `before`).
+    private func noteGroupCounts(_ generation: Int, since before: RunCounters) {
+        guard group != nil else { return }
+        var counts = groupCounts[generation] ?? RunCounters()
+        counts.created += counters.created - before.created
+        counts.updated += counters.updated - before.updated
+        counts.deleted += counters.deleted - before.deleted
+        groupCounts[generation] = counts
+        // only the newest transactions can still be rolled back (a failure stops all writing)
+        if groupCounts.count > 4, let oldest = groupCounts.keys.min() { groupCounts[oldest] = nil }
     }
 
     /// A read running on the worker while the script goes on; `wait()` gives its response.
@@ -222,6 +255,7 @@ final class WriteQueue {
                 halt.halted = true
                 return
             }
+            flight.group = group?.generation ?? 0
             flight.outcome = Result { try service.execute(request) }
             group?.afterBatch(writes: writes)
             if Self.fails(flight.outcome, continueOnError: continueOnError) { halt.halted = true }
@@ -263,6 +297,7 @@ final class WriteQueue {
         // those objects contend across cores (delta: ~0.5 s more CPU than freeing them here)
         _ = consume flights
         if let failure {
+            if let group { forgetRolledBack(worker.sync(execute: { group.failedGeneration })) }
             let halt = self.halt
             worker.async { halt.halted = false }  // seen: batches sent from now on run again
             throw failure
@@ -291,6 +326,8 @@ final class WriteQueue {
         case nil: return
         }
         guard case .batch(_, let items) = response else { return }
+        let before = counters
+        defer { noteGroupCounts(flight.group, since: before) }
         var firstFailure: RowFailure?
         for item in items {
             let write = batch[item.requestIndex]

@@ -61,6 +61,38 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(Set(numbers), ["AC0000004", "AC0000005"])
     }
 
+    /// A full disk (here a file size limit) that makes a group of writes roll back: the
+    /// summary counts only the writes the store kept, and the error is given once.
+    func test_writesRolledBackOnAFullDiskAreNotCountedAsWritten() throws {
+        let directory = try temporaryDirectory()
+        XCTAssertEqual(try CLIRunner.run(["schema", "show", "--db", "store.db"], in: directory).status, 0)
+        try """
+            for i = 1, 200000 do
+              cds.upsert("account", { accountnumber = string.format("A%07d", i) }, { name = string.rep("n", 100) .. i })
+            end
+            """.write(to: directory.appendingPathComponent("load.lua"), atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        // 20 MB: the first groups of writes fit, a later one does not
+        process.arguments = ["-c", "ulimit -f 20000; exec \"$0\" run load.lua --db store.db --json", try CLIRunner.binary().path]
+        process.currentDirectoryURL = directory
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationStatus, 75, stderr)
+        XCTAssertEqual(stderr.components(separatedBy: "so they were rolled back").count - 1, 1, stderr)
+        let report = try summary(CLIRunner.Result(status: process.terminationStatus, stdout: stdout, stderr: stderr))
+        let created = try XCTUnwrap(report["created"] as? Int, stdout)
+        let kept = try EntityStore(path: directory.appendingPathComponent("store.db").path).count("account")
+        XCTAssertEqual(created, kept, stdout)
+        XCTAssertGreaterThan(kept, 0, "the groups committed before the disk filled stay written")
+        XCTAssertLessThan(kept, 200000)
+    }
+
     func test_scriptErrorPrintsScriptLineAndExits1() throws {
         let directory = try temporaryDirectory()
         try "cds.upsert('account', { accountnumber = 'A' }, { name = 'a' })\ncds.upsert('account', { accountnumber = 'B' }, { nosuch = 1 })\n"
