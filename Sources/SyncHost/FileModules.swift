@@ -8,17 +8,29 @@ final class CSVRowsObject: LuaObject {
     static let luaTypeName = "csv.Rows"
     var reader: CSVReader?
     let fileName: String
-    /// The header's names, set on every row.
+    /// The header's names, set on every row. A name the header gives again is the field
+    /// `NAME_2`, `NAME_3`… (the first free one), so no column is out of reach; the first
+    /// keeps the name, as `csv.keys` reads it.
     let names: FixedNames
-    /// For each column, whether a row's table takes its value: a name the header gives twice
-    /// reads its first column, as `csv.keys` and a record's fields do.
-    let isRead: [Bool]
     init(reader: CSVReader, fileName: String) {
         self.reader = reader
         self.fileName = fileName
-        names = FixedNames(reader.header.names)
+        names = FixedNames(Self.distinctNames(reader.header.names))
+    }
+
+    /// `names` with each repeated name given a suffix: `_2`, `_3`… not in the header already.
+    static func distinctNames(_ names: [String]) -> [String] {
+        var taken = Set(names)
         var seen = Set<String>()
-        isRead = reader.header.names.map { seen.insert($0).inserted }
+        return names.map { name in
+            guard seen.insert(name).inserted else {
+                var number = 2
+                while taken.contains("\(name)_\(number)") { number += 1 }
+                taken.insert("\(name)_\(number)")
+                return "\(name)_\(number)"
+            }
+            return name
+        }
     }
     func luaClose() { reader = nil }
 }
@@ -257,10 +269,9 @@ enum FileModules {
                 // fields go from the file's buffer straight into Lua strings; the reader is
                 // advanced in place (a copy would copy its buffers on every row)
                 let names = rows.names
-                let isRead = rows.isRead
                 let table = ctx.pushNewTable(fieldCapacity: Int32(names.count))
                 let line = try rows.reader!.nextRecord { index, bytes, isNull in
-                    guard !isNull, index < names.count, isRead[index] else { return }
+                    guard !isNull, index < names.count else { return }
                     ctx.push(bytes: bytes)
                     names.setField(ctx, index, in: table)
                 }

@@ -88,6 +88,9 @@ public final class ScriptHost {
             _ = try session.checkpoint()
             try runTransaction?.endRunTransaction(commit: !options.dryRun)
             if options.dryRun { session.advancedTokens.removeAll() }
+            // the rejects are written out now: a run whose rejects were lost (a full disk)
+            // must not report them as kept
+            try rejects?.close()
         } catch {
             session.queue.settle()  // nothing reaches the store while a batch is still being written
             // what was sent before the failure stays written, as batch by batch; if even that
@@ -99,6 +102,12 @@ public final class ScriptHost {
             try? runTransaction?.endRunTransaction(commit: false)
             if options.atomic || options.dryRun { session.advancedTokens.removeAll() }
             var failed = failureReport(error, chunkName: chunkName, start)
+            if let rejects {
+                // (closed already, and reported, when closing it was what failed)
+                do { try rejects.close() } catch {
+                    failed.error = (failed.error.map { $0 + "\n" } ?? "") + "\(chunkName): error: the rejects could not be written: \(error)"
+                }
+            }
             if let lostGroup {
                 failed.error = (failed.error.map { $0 + "\n" } ?? "") + "\(chunkName): error: \(lostGroup.message) [\(lostGroup.code.value)]"
                 failed.outcome = .temporaryFailure

@@ -53,6 +53,20 @@ final class FileAndLimitTests: XCTestCase {
         XCTAssertTrue(rejects.contains("\"code\":\"csv.malformed\""), rejects)
     }
 
+    /// Rejects that cannot be written (a full disk) fail the run: it used to report the rows
+    /// as rejected into a file that never got them.
+    func test_rejectsThatCannotBeWrittenFailTheRun() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.onError = .continue
+        options.rejectsPath = "/dev/full"
+        options.arguments = [try writeCSV("number,name\nA/1,bad key\nA2,ok\nA3,too,many\n")]
+        let report = try runScript(load, store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.outcome, .failed)
+        XCTAssertEqual(report.errorCode, "file.write_failed")
+        XCTAssertTrue(report.error?.contains("/dev/full") ?? false, report.error ?? "")
+    }
+
     func test_csvKeysReadsOneColumnAsACaseInsensitiveKeySet() throws {
         let store = try makeStore()
         var options = RunOptions()
@@ -197,11 +211,15 @@ final class FileAndLimitTests: XCTestCase {
         let store = try makeStore()
         let directory = try temporaryDirectory()
         let path = directory.appendingPathComponent("dup.csv").path
-        try "id,name,id\n1,x,2\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "id,name,id,id_2,name\n1,x,2,3,y\n".write(toFile: path, atomically: true, encoding: .utf8)
         var options = RunOptions()
         options.arguments = [path, directory.path]
         try runScript("""
-            for row in csv.rows(arg[1]) do assert(row.id == "1" and row.name == "x", tostring(row.id)) end
+            -- a repeated name is NAME_2, NAME_3… (the first free one): every column can be read
+            for row in csv.rows(arg[1]) do
+              assert(row.id == "1" and row.name == "x", tostring(row.id))
+              assert(row.id_3 == "2" and row.id_2 == "3" and row.name_2 == "y", tostring(row.id_3) .. tostring(row.id_2) .. tostring(row.name_2))
+            end
             local keys = csv.keys(arg[1], "id")
             assert(keys:has("1") and not keys:has("2") and keys:count() == 1)
             for _, bad in ipairs({ ";;", "", 59, true }) do
