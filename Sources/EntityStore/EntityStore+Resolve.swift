@@ -149,11 +149,17 @@ extension EntityStore {
         try checkKeyValue(value, entity: entity, key: reference.keyDescription)
     }
 
-    /// Refuses a null key value or one with a character keys cannot hold; `key` names the
-    /// record in the error.
+    /// Refuses a null or empty key value, or one with a character keys cannot hold; `key`
+    /// names the record in the error.
     func checkKeyValue(_ value: FieldValue, entity: String, key: @autoclosure () -> String) throws {
         if case .null = value {
             throw ServiceError(.invalidKey, "A key value for '\(entity)' is null; null cannot address a record (\(key())).",
+                               entity: entity, key: key())
+        }
+        // (Dataverse keeps no empty text: "" would be null there; here rows without a key
+        // would all become one record)
+        if case .string(let text) = value, text.isEmpty {
+            throw ServiceError(.invalidKey, "A key value for '\(entity)' is empty; an empty key cannot address a record (\(key())).",
                                entity: entity, key: key())
         }
         if case .string(let text) = value, Self.containsForbiddenKeyCharacter(text) {

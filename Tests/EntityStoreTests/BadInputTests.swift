@@ -28,6 +28,25 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    /// An empty key value addresses nothing (Dataverse keeps no empty text): every row of an
+    /// export with empty keys used to become one record, each overwriting the last.
+    func test_anEmptyKeyValueIsRefusedOnEveryPath() throws {
+        try forEachStore { store in
+            let byKey = EntityReference("account", keys: ["accountnumber": .string("")])
+            let error = assertServiceError(.invalidKey) { try store.execute(.upsert(byKey, fields: ["name": .string("first")], mode: .createOrUpdate)) }
+            XCTAssertTrue(error?.message.contains("is empty; an empty key cannot address a record") == true, error?.message ?? "")
+            let shape = RowShape(keyColumns: ["accountnumber"], fieldColumns: ["name"])
+            assertServiceError(.invalidKey) {
+                try store.execute(.upsertRow(RowUpsert(entity: "account", shape: shape, keyValues: [.string("")], values: [.string("second")], mode: .createOrUpdate)))
+            }
+            assertServiceError(.invalidKey) { try store.retrieve(byKey, columns: nil) }
+            assertServiceError(.invalidKey) {
+                try store.execute(.create(entity: "contact", id: nil, fields: ["lastname": .string("x"), "parentcustomerid": .reference(byKey)]))
+            }
+            XCTAssertEqual(try store.count("account"), 0)
+        }
+    }
+
     func test_unknownColumnIsNamed() throws {
         try forEachStore { store in
             let error = assertServiceError(.unknownProperty) { try store.createAccount("A", extra: ["Name": .string("x")]) }
