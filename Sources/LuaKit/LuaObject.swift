@@ -10,11 +10,15 @@ public protocol LuaObject: AnyObject {
     static var luaTypeName: String { get }
     /// Called once, by `__close` (to-be-closed variable, iterator end) or `__gc`.
     func luaClose()
+    /// Called instead of `luaClose()` when `__close` runs because an error is unwinding the
+    /// block (Lua passes it the error). Calls `luaClose()` by default.
+    func luaClose(afterError: Bool)
 }
 
 extension LuaObject {
     /// Does nothing by default.
     public func luaClose() {}
+    public func luaClose(afterError: Bool) { luaClose() }
 }
 
 extension LuaState {
@@ -65,9 +69,10 @@ enum LuaObjectSlot<T: LuaObject> {
         return raw.assumingMemoryBound(to: UnsafeMutableRawPointer?.self)
     }
 
-    /// `__gc` and `__close`: empty the slot first, then close and release (once).
+    /// `__gc` and `__close`: empty the slot first, then close and release (once). `__close`
+    /// gets the error unwinding its block as argument 2 (nil otherwise; `__gc` has none).
     static func finalize(_ ctx: LuaCallContext) -> Int32 {
-        ctx.close(objectAt: 1, as: T.self)
+        ctx.close(objectAt: 1, as: T.self, afterError: ctx.top >= 2 && ctx.type(at: 2) != .nil)
         return 0
     }
 
@@ -121,11 +126,12 @@ extension LuaCallContext {
     }
 
     /// Closes the object at `index` now (as `__close` would); later use sees it closed.
-    public func close<T: LuaObject>(objectAt index: Int32, as type: T.Type = T.self) {
+    /// `afterError`: an error is unwinding the block that held it.
+    public func close<T: LuaObject>(objectAt index: Int32, as type: T.Type = T.self, afterError: Bool = false) {
         guard let slot = LuaObjectSlot<T>.slot(self, index), let pointer = slot.pointee else { return }
         slot.pointee = nil
         let object = Unmanaged<T>.fromOpaque(pointer)
-        object.takeUnretainedValue().luaClose()
+        if afterError { object.takeUnretainedValue().luaClose(afterError: true) } else { object.takeUnretainedValue().luaClose() }
         object.release()
     }
 

@@ -12,6 +12,8 @@ final class CSVRowsObject: LuaObject {
     /// `NAME_2`, `NAME_3`… (the first free one), so no column is out of reach; the first
     /// keeps the name, as `csv.keys` reads it.
     let names: FixedNames
+    /// The session whose `currentSource` this loop sets; cleared when the loop ends or breaks.
+    weak var session: SyncSession?
     init(reader: CSVReader, fileName: String) {
         self.reader = reader
         self.fileName = fileName
@@ -32,7 +34,14 @@ final class CSVRowsObject: LuaObject {
             return name
         }
     }
-    func luaClose() { reader = nil }
+    func luaClose() {
+        reader = nil
+        session?.currentSource = nil
+    }
+    /// An error leaving the loop keeps the row being read, for the run's error to name.
+    func luaClose(afterError: Bool) {
+        if afterError { reader = nil } else { luaClose() }
+    }
 }
 
 /// A file a script writes (`csv.writer`, `json.writer`). Its last bytes are written when it
@@ -122,11 +131,20 @@ final class JSONLinesObject: LuaObject {
     static let luaTypeName = "json.Lines"
     var reader: JSONLinesReader?
     let fileName: String
+    /// The session whose `currentSource` this loop sets; cleared when the loop ends or breaks.
+    weak var session: SyncSession?
     init(reader: JSONLinesReader, fileName: String) {
         self.reader = reader
         self.fileName = fileName
     }
-    func luaClose() { reader = nil }
+    func luaClose() {
+        reader = nil
+        session?.currentSource = nil
+    }
+    /// An error leaving the loop keeps the row being read, for the run's error to name.
+    func luaClose(afterError: Bool) {
+        if afterError { reader = nil } else { luaClose() }
+    }
 }
 
 /// `json.writer(path)` writer state.
@@ -189,7 +207,9 @@ enum FileModules {
             } catch let error as DataFileError {
                 throw LuaError.structured(code: error.code.rawValue, message: error.description)
             }
-            return try ctx.returnIterator(over: CSVRowsObject(reader: reader, fileName: fileName))
+            let rows = CSVRowsObject(reader: reader, fileName: fileName)
+            rows.session = session
+            return try ctx.returnIterator(over: rows)
         })
         lua.register(module: "csv", name: "writer", CdsModule.guarded { ctx in
             let path = try ctx.nameArgument(1, what: "path")
@@ -207,7 +227,9 @@ enum FileModules {
         lua.register(module: "json", name: "lines", CdsModule.guarded { ctx in
             let path = try ctx.nameArgument(1, what: "path")
             let reader = try fileOperation(path) { try JSONLinesReader(path: path) }
-            return try ctx.returnIterator(over: JSONLinesObject(reader: reader, fileName: (path as NSString).lastPathComponent))
+            let lines = JSONLinesObject(reader: reader, fileName: (path as NSString).lastPathComponent)
+            lines.session = session
+            return try ctx.returnIterator(over: lines)
         })
         lua.register(module: "json", name: "writer", CdsModule.guarded { ctx in
             let path = try ctx.nameArgument(1, what: "path")

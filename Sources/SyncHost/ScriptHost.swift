@@ -102,6 +102,12 @@ public final class ScriptHost {
             try? runTransaction?.endRunTransaction(commit: false)
             if options.atomic || options.dryRun { session.advancedTokens.removeAll() }
             var failed = failureReport(error, chunkName: chunkName, start)
+            if let stop = session.queue.stopFailure, (error as? LuaScriptError)?.code == ErrorCode.notSent.value {
+                // the script read the result of a write that was never sent because an earlier
+                // record of its batch failed: that record is what the run failed on
+                failed.error = Self.describe(stop, chunkName: chunkName) + (failed.error.map { "\n" + $0 } ?? "")
+                failed.errorCode = stop.error.code.value
+            }
             if let rejects {
                 // (closed already, and reported, when closing it was what failed)
                 do { try rejects.close() } catch {
@@ -142,6 +148,12 @@ public final class ScriptHost {
     }
 
     private func failure(_ error: LuaScriptError, chunkName: String, _ start: Date) -> RunReport {
+        var error = error
+        if error.kind == .runtime, error.fields["source"] == nil, let source = session.currentSource {
+            // raised inside a csv.rows / json.lines loop (a bad value given to cds.decimal …):
+            // the row being read is what the analyst looks for
+            error.fields["source"] = source.description
+        }
         let discarded = session.queue.discardPending()
         session.queue.abandonTransaction()
         let outcome: RunReport.Outcome

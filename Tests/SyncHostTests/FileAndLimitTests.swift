@@ -67,6 +67,46 @@ final class FileAndLimitTests: XCTestCase {
         XCTAssertTrue(report.error?.contains("/dev/full") ?? false, report.error ?? "")
     }
 
+    /// A script that reads the result of a write its batch never sent (an earlier record of the
+    /// batch failed under stop) fails on that earlier record: its key, source line and code,
+    /// not only "not sent".
+    func test_readingAnUnsentResultReportsTheRecordThatFailed() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.arguments = [try writeCSV("number,name\nA1,one\nA/2,bad\nA3,three\n")]
+        let report = try runScript("""
+            local last
+            for row in csv.rows(arg[1]) do
+              last = cds.upsert("account", { accountnumber = row.number }, { name = row.name })
+            end
+            print(last.changed)
+            """, store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.errorCode, "0x80060888")
+        XCTAssertTrue(report.error?.hasPrefix("job.lua:3: The key value 'A/2'") == true, report.error ?? "")
+        XCTAssertTrue(report.error?.contains("(source: accounts.csv:3)") == true, report.error ?? "")
+        XCTAssertTrue(report.error?.contains("job.lua:5: Not sent") == true, report.error ?? "")
+    }
+
+    /// An error raised while a csv.rows loop reads a row (a bad value for cds.decimal) names
+    /// that row; after a loop that broke off, an error names no row.
+    func test_anErrorInsideARowLoopNamesTheRowBeingRead() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.arguments = [try writeCSV("number,revenue\nA1,1.5\nA2,\"1,5\"\n")]
+        let inside = try runScript("""
+            for row in csv.rows(arg[1]) do
+              cds.upsert("account", { accountnumber = row.number }, { revenue = cds.decimal(row.revenue) })
+            end
+            """, store: store, options: options, expectSuccess: false)
+        XCTAssertTrue(inside.error?.contains("'1,5' is not a decimal number") == true, inside.error ?? "")
+        XCTAssertTrue(inside.error?.hasSuffix("(source: accounts.csv:3)") == true, inside.error ?? "")
+        let after = try runScript("""
+            for row in csv.rows(arg[1]) do break end
+            cds.decimal("1,5")
+            """, store: store, options: options, expectSuccess: false)
+        XCTAssertFalse(after.error?.contains("source") ?? true, after.error ?? "")
+    }
+
     func test_csvKeysReadsOneColumnAsACaseInsensitiveKeySet() throws {
         let store = try makeStore()
         var options = RunOptions()
