@@ -83,14 +83,16 @@ extension JSONParser {
         let escapeStart = index
         let first = try readHex4(at: index + 2)
         index += 6
-        let unpaired = error(.jsonSyntax, "unpaired UTF-16 surrogate in \\u escape", at: escapeStart)
-        if (0xDC00...0xDFFF).contains(first) { throw unpaired }
+        // made only when thrown: placing an error counts the lines before it, and doing that for
+        // every escape made a body of many escapes take quadratic time
+        func unpaired() -> Error { error(.jsonSyntax, "unpaired UTF-16 surrogate in \\u escape", at: escapeStart) }
+        if (0xDC00...0xDFFF).contains(first) { throw unpaired() }
         guard (0xD800...0xDBFF).contains(first) else { return Unicode.Scalar(first)! }
         guard index + 1 < bytes.count, bytes[index] == backslash, bytes[index + 1] == UInt8(ascii: "u") else {
-            throw unpaired
+            throw unpaired()
         }
         let second = try readHex4(at: index + 2)
-        guard (0xDC00...0xDFFF).contains(second) else { throw unpaired }
+        guard (0xDC00...0xDFFF).contains(second) else { throw unpaired() }
         index += 6
         return Unicode.Scalar(0x10000 + ((first - 0xD800) << 10) + (second - 0xDC00))!
     }

@@ -46,11 +46,22 @@ public struct OrderBy: Sendable, Equatable {
 }
 
 extension OrderBy {
+    /// Most columns one ordering may name (each at most once).
+    public static let maxTerms = 100
+
     /// Parses `$orderby` text: `name desc, revenue asc` (direction optional, `asc` by default).
-    /// - Throws: `query.invalid` for anything else.
+    /// - Throws: `query.invalid` for anything else, a column named twice, or more than `maxTerms` columns.
     public static func parse(_ text: String) throws -> [OrderBy] {
-        try text.split(separator: ",").map { part in
+        let parts = text.split(separator: ",")
+        guard parts.count <= maxTerms else {
+            throw ServiceError(.queryInvalid, "Invalid orderby: \(parts.count) columns; at most \(maxTerms).")
+        }
+        var seen = Set<String>()
+        return try parts.map { part in
             let words = part.split(separator: " ").map(String.init)
+            if let column = words.first, !seen.insert(column.lowercased()).inserted {
+                throw ServiceError(.queryInvalid, "Invalid orderby: '\(column)' is given twice.")
+            }
             guard let column = words.first, words.count <= 2 else { throw ServiceError(.queryInvalid, "Invalid orderby '\(text)'.") }
             switch words.count == 2 ? words[1].lowercased() : "asc" {
             case "asc": return OrderBy(column)

@@ -24,6 +24,22 @@ final class JSONValueTests: XCTestCase {
         XCTAssertTrue(pretty.hasPrefix("{\n  \"z\": 1,\n  \"a\": [\n    true,"))
     }
 
+    /// A body of many `\u` escapes on one line (what `json.dumps` sends for non-ASCII text):
+    /// each escape used to place an error it might throw, counting the columns before it, so
+    /// 160,000 escapes took about a minute and held a server's connection all that while.
+    func testManyUnicodeEscapesOnOneLineDecode() throws {
+        let count = 200_000
+        let body = #"{"d":""# + String(repeating: #"\u00e9\ud83d\ude00"#, count: count) + #""}"#
+        let value = try JSONValue.parse(body)
+        guard case .string(let text)? = value["d"] else { return XCTFail("no string") }
+        XCTAssertEqual(text.unicodeScalars.count, 2 * count)
+        XCTAssertEqual(text.unicodeScalars.last, "😀")
+        // the errors are still placed: an unpaired surrogate at the end of the line
+        XCTAssertThrowsError(try JSONValue.parse(#"{"d":""# + String(repeating: #"\u00e9"#, count: 10) + #"\ud83d"}"#)) { error in
+            XCTAssertEqual((error as? DataFileError)?.column, 67, "\(error)")
+        }
+    }
+
     func testStringsAreEscapedAndUnescaped() throws {
         let text = "quote \" backslash \\ slash / newline \n tab \t nul \u{0} bell \u{7} Zürich 😀"
         let json = try JSONValue.string(text).serialized()
