@@ -74,6 +74,28 @@ enum RecordJSON {
         return members
     }
 
+    /// The exact value of exponent notation (`1E2`, `12.5e-1`), when it fits a decimal of at
+    /// most 18 fraction digits; nil otherwise (JSON allows the form for any number, and a money
+    /// column must not see it as a float).
+    static func exactDecimal(scientific text: String) -> DecimalNumber? {
+        guard let marker = text.firstIndex(where: { $0 == "e" || $0 == "E" }),
+              let mantissa = DecimalNumber(String(text[..<marker])),
+              let exponent = Int(text[text.index(after: marker)...]), abs(exponent) <= 40 else { return nil }
+        var significand = mantissa.significand
+        var scale = mantissa.scale - exponent
+        while scale > 0, significand % 10 == 0 {
+            significand /= 10
+            scale -= 1
+        }
+        while scale < 0 {
+            let (times, overflow) = significand.multipliedReportingOverflow(by: 10)
+            guard !overflow else { return nil }
+            significand = times
+            scale += 1
+        }
+        return scale <= 18 ? DecimalNumber(significand: significand, scale: scale) : nil
+    }
+
     /// A scalar JSON value as a field value; numbers keep their exact text.
     /// - Throws: `0x80048d19` for arrays, objects and unreadable numbers.
     static func fieldValue(_ value: JSONValue, property: String) throws -> FieldValue {
@@ -83,7 +105,7 @@ enum RecordJSON {
         case .string(let text): return .string(text)
         case .number(let text):
             if let integer = Int64(text) { return .integer(integer) }
-            if let decimal = DecimalNumber(text) { return .decimal(decimal) }
+            if let decimal = DecimalNumber(text) ?? exactDecimal(scientific: text) { return .decimal(decimal) }
             if let double = Double(text) { return .float(double) }
             throw ServiceError(.payloadError, "Cannot convert the literal '\(text)' of property '\(property)'.")
         case .array, .object:

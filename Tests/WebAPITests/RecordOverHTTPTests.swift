@@ -28,6 +28,22 @@ final class RecordOverHTTPTests: WebAPITestCase {
         XCTAssertNil(result.json?["accountnumber"])
     }
 
+    /// JSON numbers in exponent notation are exact decimals where they fit (they were floats,
+    /// which money columns refuse): `1E2` money is 100.00, `12.5e-1` is 1.25, `1e3` a whole number.
+    func test_exponentNotationIsAnExactNumber() async throws {
+        let id = try await server.create("accounts", #"{"name":"E","revenue":1E2,"numberofemployees":1e3}"#)
+        var read = try await server.get("accounts(\(id))?$select=revenue,numberofemployees")
+        XCTAssertEqual(read.json?["revenue"]?.numberText, "100.00")
+        XCTAssertEqual(read.json?["numberofemployees"]?.numberText, "1000")
+        let patched = try await server.patch("accounts(\(id))", #"{"revenue":12.5e-1}"#)
+        XCTAssertEqual(patched.status, 204)
+        read = try await server.get("accounts(\(id))?$select=revenue")
+        XCTAssertEqual(read.json?["revenue"]?.numberText, "1.25")
+        // beyond what a decimal holds it stays a float, which money refuses
+        let tiny = try await server.patch("accounts(\(id))", #"{"revenue":1e-400}"#)
+        XCTAssertEqual(tiny.status, 400)
+    }
+
     func test_WA06_bindByKeyAndByGuidSetTheLookup() async throws {
         let contact = try await server.create("contacts", #"{"lastname":"One","emailaddress1":"c1@x.com"}"#)
         let byKey = try await server.create("accounts", #"{"name":"B","primarycontactid@odata.bind":"/contacts(emailaddress1='c1@x.com')"}"#)
