@@ -191,17 +191,17 @@ extension EntityStore {
         if updated.effectiveMaxLength != current.effectiveMaxLength {
             if updated.effectiveMaxLength < current.effectiveMaxLength {
                 let length = updated.effectiveMaxLength
-                // SQLite counts code points, a value's length is counted in characters (never more)
+                // lengths are UTF-16 code units (as a write counts them), never more than the bytes
                 var longer = 0, longest = 0, first: String?
-                for row in try Row.fetchAll(db, sql: "SELECT \(id), \(column) FROM \(table) WHERE length(\(column)) > ?", arguments: [length]) {
+                for row in try Row.fetchAll(db, sql: "SELECT \(id), \(column) FROM \(table) WHERE length(CAST(\(column) AS BLOB)) > ?", arguments: [length]) {
                     let text: String = row[1]
-                    let characters = text.count
+                    let characters = text.utf16.count
                     guard characters > length else { continue }
                     longer += 1
                     if characters > longest { longest = characters; first = row[0] }
                 }
                 if longer > 0 {
-                    throw refuse("holds \(longer) value(s) longer than \(length) characters, the longest \(longest)\(example(first)); shorten them first.")
+                    throw refuse("holds \(longer) value(s) longer than \(length) characters (UTF-16 code units, as Dataverse counts), the longest \(longest)\(example(first)); shorten them first.")
                 }
             }
             note("max_length \(current.effectiveMaxLength) → \(updated.effectiveMaxLength)")

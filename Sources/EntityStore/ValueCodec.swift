@@ -16,7 +16,9 @@ enum ValueCodec {
         switch (attribute.type, value) {
         case (.string, .string(let text)), (.memo, .string(let text)):
             let limit = attribute.effectiveMaxLength
-            if text.utf8.count > limit && text.count > limit {
+            // counted as Dataverse counts (UTF-16 code units: an emoji is 2, "é" written as e and
+            // a combining accent is 2), never more than the UTF-8 bytes, so the bytes decide first
+            if text.utf8.count > limit && text.utf16.count > limit {
                 throw ServiceError(.stringTooLong,
                     "A validation error occurred.  The length of the '\(attribute.name)' attribute of the '\(entity)' entity exceeded the maximum allowed length of '\(limit)'.",
                     entity: entity)

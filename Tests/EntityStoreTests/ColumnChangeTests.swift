@@ -24,6 +24,10 @@ final class ColumnChangeTests: XCTestCase {
         try store.applySchemaFile(schema("{ name: a, type: string, max_length: 10 }"))
         try create(store, ["a": .string("0123456789")])
         assertServiceError(.stringTooLong) { try self.create(store, ["a": .string(String(repeating: "x", count: 20))]) }
+        // lengths count as Dataverse counts: UTF-16 code units (an emoji is 2, e + a combining accent 2)
+        try create(store, ["a": .string(String(repeating: "😀", count: 5))])
+        assertServiceError(.stringTooLong) { try self.create(store, ["a": .string(String(repeating: "😀", count: 6))]) }
+        assertServiceError(.stringTooLong) { try self.create(store, ["a": .string(String(repeating: "e\u{301}", count: 6))]) }
 
         let longer = try store.applySchemaFile(schema("{ name: a, type: string, max_length: 30 }"))
         XCTAssertEqual(longer.changedSettings, ["gadget: column a max_length 10 → 30"])
@@ -34,7 +38,7 @@ final class ColumnChangeTests: XCTestCase {
         XCTAssertTrue(try store.applySchemaFile(schema("{ name: a, type: string }")).isEmpty)
 
         let message = refusal(store, schema("{ name: a, type: string, max_length: 15 }"))
-        XCTAssertTrue(message.contains("'a' holds 1 value(s) longer than 15 characters, the longest 20 (one of them: gadgetid "), message)
+        XCTAssertTrue(message.contains("'a' holds 1 value(s) longer than 15 characters (UTF-16 code units, as Dataverse counts), the longest 20 (one of them: gadgetid "), message)
         XCTAssertEqual(try store.definition(of: "gadget").attribute("a")?.maxLength, 30, "nothing applied")
         let shorter = try store.applySchemaFile(schema("{ name: a, type: string, max_length: 20 }"))
         XCTAssertEqual(shorter.changedSettings, ["gadget: column a max_length 30 → 20"])
