@@ -235,12 +235,26 @@ enum ValueCodec {
         return era * 146_097 + dayOfEra - 719_468
     }
 
+    /// The largest whole part Dataverse takes: money ±922,337,203,685,477, decimal ±100,000,000,000
+    /// (its `MaxSupportedValue`s); a load that passed here beyond them would fail there.
+    static func supportedMagnitude(_ type: AttributeKind) -> Int64 { type == .money ? 922_337_203_685_477 : 100_000_000_000 }
+
     private static func scaled(_ number: DecimalNumber, _ attribute: AttributeDefinition, _ entity: String) throws -> DatabaseValue {
-        guard let value = number.rescaled(to: attribute.effectivePrecision) else {
-            throw ServiceError(.invalidArgument,
-                "The value \(number) of '\(attribute.name)' in '\(entity)' is outside the range the column can store.",
+        let limit = supportedMagnitude(attribute.type)
+        func outside() -> ServiceError {
+            ServiceError(.invalidArgument,
+                "The value \(number) of '\(attribute.name)' in '\(entity)' is outside the range of a \(attribute.type.rawValue) column (-\(limit) to \(limit)).",
                 entity: entity)
         }
+        guard let value = number.rescaled(to: attribute.effectivePrecision) else { throw outside() }
+        // the limit scaled like the value; past Int64 every stored value is within it
+        var scaledLimit = limit
+        for _ in 0..<attribute.effectivePrecision {
+            let (times, overflow) = scaledLimit.multipliedReportingOverflow(by: 10)
+            if overflow { return value.significand.databaseValue }
+            scaledLimit = times
+        }
+        guard value.significand.magnitude <= scaledLimit.magnitude else { throw outside() }
         return value.significand.databaseValue
     }
 

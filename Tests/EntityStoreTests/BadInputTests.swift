@@ -47,6 +47,24 @@ final class BadInputTests: XCTestCase {
         }
     }
 
+    /// Money and decimal values beyond Dataverse's supported range are refused (they were
+    /// stored while they fit an Int64 once scaled, so a load passed here and failed there).
+    func test_moneyAndDecimalBeyondDataversesRangeAreRefused() throws {
+        let store = try EntityStore(path: nil)
+        try store.applySchemaFile("entities:\n  - { name: gadget, state_model: false, attributes: [ { name: m, type: money, precision: 4 }, { name: d, type: decimal, precision: 2 } ] }\n")
+        func create(_ column: String, _ text: String) throws {
+            _ = try store.execute(.create(entity: "gadget", id: nil, fields: [column: .decimal(DecimalNumber(text)!)]))
+        }
+        try create("m", "922337203685477")
+        try create("m", "-922337203685477.0000")
+        try create("d", "100000000000")
+        for (column, text) in [("m", "922337203685477.0001"), ("m", "-922337203685478"), ("d", "100000000000.01"), ("d", "-100000000001")] {
+            let error = assertServiceError(.invalidArgument) { try create(column, text) }
+            XCTAssertTrue(error?.message.contains("is outside the range of a \(column == "m" ? "money" : "decimal") column") == true, error?.message ?? "")
+        }
+        XCTAssertEqual(try store.count("gadget"), 3)
+    }
+
     func test_unknownColumnIsNamed() throws {
         try forEachStore { store in
             let error = assertServiceError(.unknownProperty) { try store.createAccount("A", extra: ["Name": .string("x")]) }
