@@ -183,11 +183,16 @@ enum FileModules {
         lua.registerObjectType(JSONWriterObject.self, methods: [
             "write": CdsModule.guarded { ctx in
                 let object = try ctx.objectArgument(1, as: JSONWriterObject.self)
-                guard let writer = object.writer else { throw LuaError.message("the JSON writer is closed") }
-                if writer.escapesNonASCII {
-                    try writer.write(try JSONBridge.json(ctx, at: 2, depth: 0))
-                } else {
-                    try writer.writeLine { output in try JSONBridge.write(ctx, at: 2, depth: 0, into: &output) }
+                guard let writer = object.writer else {
+                    throw LuaError.structured(code: DataFileError.Code.writerClosed.rawValue, message: "the JSON writer is closed")
+                }
+                // a full disk is file.write_failed, as closing the writer reports it
+                try fileOperation("") {
+                    if writer.escapesNonASCII {
+                        try writer.write(try JSONBridge.json(ctx, at: 2, depth: 0))
+                    } else {
+                        try writer.writeLine { output in try JSONBridge.write(ctx, at: 2, depth: 0, into: &output) }
+                    }
                 }
                 return 0
             },
@@ -353,7 +358,9 @@ enum FileModules {
 
     private static func writeCSVRow(_ ctx: LuaCallContext) throws -> Int32 {
         let object = try ctx.objectArgument(1, as: CSVWriterObject.self)
-        guard let writer = object.writer else { throw LuaError.message("the CSV writer is closed") }
+        guard let writer = object.writer else {
+            throw LuaError.structured(code: DataFileError.Code.writerClosed.rawValue, message: "the CSV writer is closed")
+        }
         let table = try ctx.tableArgument(2)
         let values = try object.header.enumerated().map { index, name -> String in
             var type = ctx.pushField(name, in: table)
@@ -363,7 +370,7 @@ enum FileModules {
                 throw LuaError.structured(code: "csv.invalid_value", message: "column '\(name)': \(message)")
             }
         }
-        try writer.writeRow(values)
+        try fileOperation("") { try writer.writeRow(values) }
         return 0
     }
 }

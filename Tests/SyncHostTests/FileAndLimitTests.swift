@@ -107,6 +107,24 @@ final class FileAndLimitTests: XCTestCase {
         XCTAssertFalse(after.error?.contains("source") ?? true, after.error ?? "")
     }
 
+    /// A writer's failures carry their codes for `pcall`: a full disk mid-file is
+    /// `file.write_failed` (as closing reports it), writing after `close` `file.writer_closed`.
+    func test_writerFailuresCarryTheirCodes() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.arguments = [try temporaryDirectory().appendingPathComponent("out.csv").path]
+        let report = try runScript("""
+            local out = json.writer("/dev/full")
+            local ok, err = pcall(function() for i = 1, 200000 do out:write({ i = i, s = "xxxxxxxxxxxxxxxxxxxx" }) end end)
+            assert(not ok and err.code == "file.write_failed", tostring(err))
+            local w = csv.writer(arg[1], { "a" }); w:close()
+            ok, err = pcall(w.write, w, { a = 1 })
+            assert(not ok and err.code == "file.writer_closed", tostring(err))
+            """, store: store, options: options, expectSuccess: false)
+        // the writer left open on the full disk still fails the run at its end
+        XCTAssertEqual(report.errorCode, "file.write_failed", report.error ?? "")
+    }
+
     func test_csvKeysReadsOneColumnAsACaseInsensitiveKeySet() throws {
         let store = try makeStore()
         var options = RunOptions()
