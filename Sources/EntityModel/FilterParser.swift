@@ -150,12 +150,24 @@ public struct FilterParser {
         return .comparison(column: name, op: op, value: try parseLiteral())
     }
 
+    /// `YYYY-MM-DD` at the start: an OData date or date-time literal.
+    static func looksLikeDate(_ text: String) -> Bool {
+        let bytes = Array(text.utf8.prefix(10))
+        guard bytes.count == 10 else { return false }
+        return bytes.enumerated().allSatisfy { index, byte in
+            index == 4 || index == 7 ? byte == UInt8(ascii: "-") : (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
+        }
+    }
+
     private mutating func parseLiteral() throws -> FieldValue {
         switch next() {
         case .string(let text)?: return .string(text)
         case .number(let text)?:
             if let integer = Int64(text) { return .integer(integer) }
             if let decimal = DecimalNumber(text) { return .decimal(decimal) }
+            // OData writes dates and date-times unquoted (createdon gt 2020-01-01T00:00:00Z):
+            // the same value as the quoted form, which a date-time column reads
+            if Self.looksLikeDate(text) { return .string(text) }
             throw failure("'\(text)' is not a number")
         case .word(let word)?:
             switch word {

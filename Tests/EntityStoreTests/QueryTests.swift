@@ -174,6 +174,21 @@ final class QueryTests: XCTestCase {
         }
     }
 
+    /// OData writes dates unquoted: `createdon gt 2020-01-01T00:00:00Z` filters as the quoted
+    /// form does (it was refused as "not a number").
+    func test_unquotedDatesFilterAsQuotedOnesDo() throws {
+        try forEachStore { store in
+            try store.createAccount("D1", name: "Dated")
+            for literal in ["2020-01-01T00:00:00Z", "2020-01-01", "2000-06-30T12:00:00.000Z"] {
+                XCTAssertEqual(try names(store, "createdon gt \(literal)"), ["Dated"], literal)
+                XCTAssertEqual(try names(store, "createdon lt \(literal)"), [], literal)
+            }
+            XCTAssertEqual(try names(store, "createdon gt 9999-12-31T23:59:59Z"), [])
+            assertServiceError(.queryInvalid) { try names(store, "createdon gt 2020-13-45") }
+            assertServiceError(.queryInvalid) { try names(store, "revenue gt 2020-01-01") }
+        }
+    }
+
     /// A filter as deep and as long as the parser allows runs (SQLite compiles it); one level
     /// or one comparison more is a query error, not the store's failure to compile it (which
     /// would come back as a temporary error and be retried).
