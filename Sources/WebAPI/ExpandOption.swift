@@ -29,8 +29,9 @@ struct ExpandOption {
 
     /// Parses `$expand` for an entity. Unknown names are passed on as columns, so the engine
     /// answers them as it answers any unknown column.
-    /// - Throws: `0x80060888` for malformed text or nested options other than `$select`;
-    ///   501 for nested `$expand` and for two navigation properties of one lookup.
+    /// - Throws: `0x80060888` for malformed text, a navigation property given twice, or nested
+    ///   options other than `$select`; 501 for nested `$expand` and for two navigation
+    ///   properties of one lookup.
     init(_ text: String?, _ definition: EntityDefinition) throws {
         items = []
         guard let text else { return }
@@ -42,6 +43,10 @@ struct ExpandOption {
                 guard part.hasSuffix(")") else { throw Self.malformed(text) }
                 let inner = part.drop { $0 != "(" }.dropFirst().dropLast()
                 item.select = try Self.select(String(inner), navigation: navigation)
+            }
+            // the same navigation property twice is the client's mistake, not a missing feature
+            if items.contains(where: { $0.navigation.lowercased() == navigation.lowercased() }) {
+                throw ServiceError(.invalidKey, "Bad Request - Error in query syntax: '\(navigation)' is expanded twice in the $expand '\(text)'.")
             }
             // one lookup may be expanded once, or once per target (`parentcustomerid_account`, `…_contact`)
             guard !items.contains(where: { $0.column == item.column && !($0.isTargeted && item.isTargeted && $0.target != item.target) }) else {

@@ -89,6 +89,10 @@ final class ExpandOverHTTPTests: WebAPITestCase {
         let unknownColumn = try await server.get("accounts(\(account))?$expand=primarycontactid($select=Nope)")
         XCTAssertEqual(unknownColumn.status, 400)
         XCTAssertEqual(unknownColumn.errorCode, "0x0")
+        // the same navigation property twice is the client's mistake (it was 501, not implemented)
+        let twice = try await server.get("accounts(\(account))?$expand=primarycontactid,PrimaryContactId($select=fullname)")
+        XCTAssertEqual(twice.status, 400)
+        XCTAssertEqual(twice.errorCode, "0x80060888")
     }
 
     func test_aLookupWithSeveralTargetsExpandsPerTarget() async throws {
