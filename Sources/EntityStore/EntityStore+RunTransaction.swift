@@ -46,7 +46,7 @@ extension EntityStore: RunTransactionSupport {
                 // SQLite rolls a transaction back by itself after some failures (full disk, I/O error)
                 guard !commit else {
                     clearLookupCache()
-                    throw ServiceError(.storeUnavailable, "The run's transaction was rolled back by the store after an error; nothing since it began was written.")
+                    throw ServiceError(.storeUnavailable, "The store rolled the open transaction back after an error; none of its writes were kept.")
                 }
                 return
             }
@@ -55,7 +55,9 @@ extension EntityStore: RunTransactionSupport {
                 do { try db.commit() } catch {
                     clearLookupCache()
                     try? db.rollback()
-                    throw ServiceError(.storeUnavailable, "The run's transaction could not be committed; nothing was written: \(error)")
+                    // (a group of batches or an --atomic run: what the transaction held is lost, not
+                    // necessarily everything the run wrote)
+                    throw ServiceError(.storeUnavailable, "The store could not commit: \(error)")
                 }
                 noteCommitted()
             } else {

@@ -57,9 +57,14 @@ extension LuaCallContext {
     ///
     /// On success the results (`resultCount`, or all with `nil`) replace function and arguments.
     /// On failure the error object is left on top: `throw LuaError.propagate` re-raises it as is.
+    /// `traceback`: a string error gets the stack traceback appended (for a report); without
+    /// it the error stays the value raised, as `pcall` in the script would see it.
     /// - Returns: true on success.
-    public func protectedCall(argumentCount: Int32, resultCount: Int32? = nil) -> Bool {
+    public func protectedCall(argumentCount: Int32, resultCount: Int32? = nil, traceback: Bool = true) -> Bool {
         let functionIndex = lua_gettop(luaState) - argumentCount
+        guard traceback else {
+            return shim_host_pcall(luaState, argumentCount, resultCount ?? LUA_MULTRET, 0) == LUA_OK
+        }
         shim_pushcfunction(luaState, shim_msgh)
         shim_insert(luaState, functionIndex)
         let status = shim_host_pcall(luaState, argumentCount, resultCount ?? LUA_MULTRET, functionIndex)

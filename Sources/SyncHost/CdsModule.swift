@@ -192,7 +192,8 @@ enum CdsModule {
         try session.queue.beginTransaction()
         let tokensBefore = session.pendingTokens
         ctx.setTop(1)
-        guard ctx.protectedCall(argumentCount: 0, resultCount: nil) else {
+        // re-raised as raised: a script's pcall around the transaction sees its own error value
+        guard ctx.protectedCall(argumentCount: 0, resultCount: nil, traceback: false) else {
             session.queue.abandonTransaction()
             session.pendingTokens = tokensBefore
             throw LuaError.propagate

@@ -161,9 +161,14 @@ final class ChangeCursor: LuaObject {
     static func startTracking(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
         let entity = try ctx.stringArgument(1)
         let name = try ctx.nameArgument(2, what: "token name")
+        try session.checkTokenName(name, tracks: entity)
         guard case .changes(let changes) = try session.read(.retrieveChanges(ChangesRequest(entity: entity, tokenOnly: true))),
               let token = changes.dataToken else { return 0 }
-        try session.checkTokenName(name, tracks: entity)
+        // as cds.changes refuses it: moving a token to another entity would make the next
+        // loop over its own entity fail
+        if let saved = try session.tokens.token(named: name), saved.entity != entity {
+            throw LuaError.argument(2, "the token '\(name)' tracks '\(saved.entity)', not '\(entity)' (cdsync tokens reset \(name) frees the name)")
+        }
         session.pendingTokens[name] = SavedToken(name: name, token: token, entity: entity, updatedAt: Date())
         return 0
     }

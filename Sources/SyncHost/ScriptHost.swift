@@ -101,6 +101,12 @@ public final class ScriptHost {
             } catch {}
             try? runTransaction?.endRunTransaction(commit: false)
             if options.atomic || options.dryRun { session.advancedTokens.removeAll() }
+            if options.atomic && !options.dryRun {
+                // the run's one transaction was rolled back: nothing it wrote was kept
+                var kept = session.queue.counters
+                (kept.created, kept.updated, kept.deleted) = (0, 0, 0)
+                session.queue.restoreWriteCounts(kept)
+            }
             var failed = failureReport(error, chunkName: chunkName, start)
             if let stop = session.queue.stopFailure, (error as? LuaScriptError)?.code == ErrorCode.notSent.value {
                 // the script read the result of a write that was never sent because an earlier

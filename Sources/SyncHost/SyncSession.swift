@@ -34,6 +34,10 @@ final class SyncSession {
     /// token saved would be one of the two, and the next run's loop over the other would fail.
     /// - Throws: an argument error (argument 2 of `cds.changes` and `cds.start_tracking`).
     func checkTokenName(_ name: String, tracks entity: String) throws {
+        // a blank name, or one with line breaks or tabs, cannot be told apart in `tokens list`
+        if name.trimmingCharacters(in: .whitespaces).isEmpty || name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+            throw LuaError.argument(2, "a token name must be visible text without control characters (line breaks, tabs), got \(name.debugDescription)")
+        }
         if let pending = pendingTokens[name], pending.entity != entity {
             throw LuaError.argument(2, "the token '\(name)' already tracks '\(pending.entity)' in this run, not '\(entity)'")
         }

@@ -240,6 +240,7 @@ final class BatchingTests: XCTestCase {
             """, store: store, options: runOptions, expectSuccess: false)
         XCTAssertEqual(report.outcome, .failed)
         XCTAssertEqual(try store.count("account"), 0, "batches sent before the failure are rolled back too")
+        XCTAssertEqual(report.counters.created, 0, "the summary counts what was kept")
         XCTAssertNil(try store.token(named: "atomic"))
         runOptions.atomic = true
         let success = try runScript("""

@@ -177,6 +177,37 @@ final class TokenTests: XCTestCase {
             """, store: store)
     }
 
+    /// A token cannot be moved to another entity by `start_tracking` (as `cds.changes` refuses
+    /// it), and token names must be visible text: blank names, line breaks and tabs made
+    /// `tokens list` rows that could not be told apart.
+    func test_startTrackingKeepsATokensEntityAndTokenNamesAreVisibleText() throws {
+        let store = try makeStore()
+        try runScript("cds.start_tracking('account', 't1')", store: store)
+        let moved = try runScript("cds.start_tracking('contact', 't1')", store: store, expectSuccess: false)
+        XCTAssertTrue(moved.error?.contains("the token 't1' tracks 'account', not 'contact'") == true, moved.error ?? "")
+        XCTAssertEqual(try store.token(named: "t1")?.entity, "account")
+        try runScript("""
+            for _, bad in ipairs({ "", "  ", "a\\nb", "tab\\there" }) do
+              local ok, err = pcall(cds.start_tracking, "account", bad)
+              assert(not ok and tostring(err):find("visible text", 1, true), bad .. ": " .. tostring(err))
+              ok, err = pcall(function() for c in cds.changes("account", { token = bad }) do end end)
+              assert(not ok and tostring(err):find("visible text", 1, true), bad .. ": " .. tostring(err))
+            end
+            """, store: store)
+    }
+
+    /// An error raised inside `cds.transaction` reaches the script's `pcall` as raised (a
+    /// string error came back with a stack traceback appended).
+    func test_anErrorInsideATransactionReachesPcallAsRaised() throws {
+        let store = try makeStore()
+        try runScript("""
+            local ok, err = pcall(cds.transaction, function() error("plain") end)
+            assert(not ok and err == "job.lua:1: plain", err)
+            ok, err = pcall(cds.transaction, function() error({ code = "mine" }) end)
+            assert(not ok and err.code == "mine")
+            """, store: store)
+    }
+
     func test_tokensReachedInsideAFailedTransactionAreNotSaved() throws {
         let store = try makeStore()
         try store.execute(.create(entity: "account", id: nil, fields: ["name": .string("x")]))
