@@ -47,7 +47,13 @@ extension LuaState {
             pushBinding { ctx in LuaObjectSlot<T>.describe(ctx) }
             ctx.setField("__tostring", in: metatable)
             if let next {
-                pushBinding(next)
+                pushBinding { ctx in
+                    // `local it = f(...); for x in it do` keeps only the function, not its state
+                    guard ctx.type(at: 1) != .nil else {
+                        throw LuaError.message("the \(T.luaTypeName) iterator was called without its state: call the function in the for statement itself (for x in f(...) do), which keeps all the values it returns")
+                    }
+                    return try next(ctx)
+                }
                 ctx.setField(LuaObjectSlot<T>.nextKey, in: metatable)
             }
             for (name, body) in metamethods {

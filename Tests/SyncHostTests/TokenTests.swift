@@ -208,6 +208,20 @@ final class TokenTests: XCTestCase {
             """, store: store)
     }
 
+    /// An iterator kept in a variable loses its state (the other values the call returns);
+    /// the error says to call it in the `for` itself rather than "cds.Changes expected, got nil".
+    func test_anIteratorKeptInAVariableSaysHowToCallIt() throws {
+        let store = try makeStore()
+        try runScript("""
+            local it = cds.changes("account", { token = "wt" })
+            local ok, err = pcall(function() for c in it do end end)
+            assert(not ok and tostring(err):find("call the function in the for statement itself", 1, true), tostring(err))
+            local rows = cds.rows("account")
+            ok, err = pcall(function() for r in rows do end end)
+            assert(not ok and tostring(err):find("iterator was called without its state", 1, true), tostring(err))
+            """, store: store)
+    }
+
     func test_tokensReachedInsideAFailedTransactionAreNotSaved() throws {
         let store = try makeStore()
         try store.execute(.create(entity: "account", id: nil, fields: ["name": .string("x")]))
