@@ -59,10 +59,10 @@ extension OrderBy {
         var seen = Set<String>()
         return try parts.map { part in
             let words = part.split(separator: " ").map(String.init)
-            if let column = words.first, !seen.insert(column.lowercased()).inserted {
+            guard let column = words.first, words.count <= 2 else { throw ServiceError(.queryInvalid, "Invalid orderby '\(text)'.") }
+            guard seen.insert(column.lowercased()).inserted else {
                 throw ServiceError(.queryInvalid, "Invalid orderby: '\(column)' is given twice.")
             }
-            guard let column = words.first, words.count <= 2 else { throw ServiceError(.queryInvalid, "Invalid orderby '\(text)'.") }
             switch words.count == 2 ? words[1].lowercased() : "asc" {
             case "asc": return OrderBy(column)
             case "desc": return OrderBy(column, descending: true)

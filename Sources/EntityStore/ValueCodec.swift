@@ -239,22 +239,29 @@ enum ValueCodec {
     /// (its `MaxSupportedValue`s); a load that passed here beyond them would fail there.
     static func supportedMagnitude(_ type: AttributeKind) -> Int64 { type == .money ? 922_337_203_685_477 : 100_000_000_000 }
 
+    /// `limit` × 10^places for places 0…18, as stored significands compare with it; nil where
+    /// it is past Int64 (every stored value is then within it).
+    private static func scaledLimits(_ limit: Int64) -> [UInt64?] {
+        (0...18).map { places in
+            var value: Int64? = limit
+            for _ in 0..<places { value = value.flatMap { let (times, overflow) = $0.multipliedReportingOverflow(by: 10); return overflow ? nil : times } }
+            return value.map { UInt64($0) }
+        }
+    }
+    private static let moneyLimits = scaledLimits(supportedMagnitude(.money))
+    private static let decimalLimits = scaledLimits(supportedMagnitude(.decimal))
+
     private static func scaled(_ number: DecimalNumber, _ attribute: AttributeDefinition, _ entity: String) throws -> DatabaseValue {
-        let limit = supportedMagnitude(attribute.type)
         func outside() -> ServiceError {
-            ServiceError(.invalidArgument,
+            let limit = supportedMagnitude(attribute.type)
+            return ServiceError(.invalidArgument,
                 "The value \(number) of '\(attribute.name)' in '\(entity)' is outside the range of a \(attribute.type.rawValue) column (-\(limit) to \(limit)).",
                 entity: entity)
         }
-        guard let value = number.rescaled(to: attribute.effectivePrecision) else { throw outside() }
-        // the limit scaled like the value; past Int64 every stored value is within it
-        var scaledLimit = limit
-        for _ in 0..<attribute.effectivePrecision {
-            let (times, overflow) = scaledLimit.multipliedReportingOverflow(by: 10)
-            if overflow { return value.significand.databaseValue }
-            scaledLimit = times
-        }
-        guard value.significand.magnitude <= scaledLimit.magnitude else { throw outside() }
+        let places = attribute.effectivePrecision
+        guard let value = number.rescaled(to: places) else { throw outside() }
+        let limits = attribute.type == .money ? moneyLimits : decimalLimits
+        if places < limits.count, let limit = limits[places], value.significand.magnitude > limit { throw outside() }
         return value.significand.databaseValue
     }
 
