@@ -34,7 +34,7 @@ public enum FieldValue: Hashable, Sendable {
         case .decimal(let value): return value.description
         case .float(let value): return String(value)
         case .boolean(let value): return value ? "true" : "false"
-        case .dateTime(let date): return ISO8601DateFormatter.cdsync.string(from: date)
+        case .dateTime(let date): return DateText.string(from: date)
         case .guid(let id): return id.description
         case .reference(let reference): return reference.description
         }

@@ -279,7 +279,7 @@ enum KeySets {
         case .float(let number):
             if number.rounded() == number, abs(number) < 9.2e18 { return String(Int64(number)) }
             return String(format: "%.14g", number)
-        case .dateTime(let date): return asciiLowercased(ISO8601DateFormatter.cdsync.string(from: date))
+        case .dateTime(let date): return asciiLowercased(DateText.string(from: date))
         case .guid(let id): return id.description
         case .reference(let reference): return asciiLowercased(reference.description)
         }

@@ -134,7 +134,7 @@ enum LuaConversions {
         case .decimal(let number): ctx.push(inline: number)
         case .float(let number): ctx.push(number)
         case .boolean(let flag): ctx.push(flag)
-        case .dateTime(let date): ctx.push(ISO8601DateFormatter.cdsync.string(from: date))
+        case .dateTime(let date): ctx.push(DateText.string(from: date))
         case .guid(let id): ctx.push(id.description)
         case .reference(let reference): ctx.push(object: ReferenceObject(reference))
         }

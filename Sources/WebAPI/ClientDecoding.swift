@@ -74,12 +74,7 @@ enum ClientDecoding {
         }
     }
 
-    private static func parseDate(_ text: String) -> Date? {
-        if let date = ISO8601DateFormatter.cdsync.date(from: text) { return date }
-        let fractional = ISO8601DateFormatter()
-        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return fractional.date(from: text)
-    }
+    private static func parseDate(_ text: String) -> Date? { DateText.parse(text) }
 
     /// Columns every entity has implicitly (`EntityDefinition` adds them).
     private static let systemColumns: Set<String> = ["ownerid", "statecode", "statuscode", "versionnumber", "createdon", "modifiedon"]

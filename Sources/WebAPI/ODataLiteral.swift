@@ -12,7 +12,7 @@ enum ODataLiteral {
         case .decimal(let number): return number.description
         case .float(let number): return String(number)
         case .boolean(let flag): return flag ? "true" : "false"
-        case .dateTime(let date): return ISO8601DateFormatter.cdsync.string(from: date)
+        case .dateTime(let date): return DateText.string(from: date)
         case .guid(let id): return id.description
         case .reference(let reference): return reference.id?.description ?? "null"
         }

@@ -55,7 +55,7 @@ enum RecordJSON {
         case .decimal(let number): return .number(number.description)
         case .float(let number): return number.isFinite ? .number(String(number)) : .null
         case .boolean(let flag): return .bool(flag)
-        case .dateTime(let date): return .string(ISO8601DateFormatter.cdsync.string(from: date))
+        case .dateTime(let date): return .string(DateText.string(from: date))
         case .guid(let id): return .string(id.description)
         case .reference(let reference): return reference.id.map { .string($0.description) } ?? .null
         }

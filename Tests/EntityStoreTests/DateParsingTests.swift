@@ -1,4 +1,5 @@
 @testable import EntityStore
+import EntityModel
 import Foundation
 import XCTest
 
@@ -30,6 +31,37 @@ final class DateParsingTests: XCTestCase {
                      "2026-01-01T25:00:00Z", "2026-01-01T10:61:00Z", "2026-01-01T10:00:60Z", "2026-01-01T10:00:00+99:99",
                      "2026-01-01T10:00:00.Z", "2026-01-01Z", "2026-01-01T10:00:00Zjunk", "2026-01-01 ", "x2026-01-01"] {
             XCTAssertNil(ValueCodec.parseDate(text), text)
+        }
+    }
+
+    /// Written back as read, in the same calendar (Foundation's formatter switched to the
+    /// Julian calendar before 1582-10-15: a stored 1000-01-01 read back as 0999-12-27, and every
+    /// copy moved it again) and with its milliseconds (dropped before, so a copy changed it).
+    func test_textRoundTripsThroughTheStoredInstant() throws {
+        for text in ["0001-01-01T00:00:00Z", "0100-03-01T00:00:00Z", "1000-01-01T00:00:00Z", "1582-10-10T12:00:00Z",
+                     "1582-10-15T00:00:00Z", "1969-12-31T23:59:59.999Z", "1970-01-01T00:00:00Z", "2024-02-29T23:59:59.999Z",
+                     "2026-11-27T10:00:00.250Z", "9999-12-31T23:59:59.999Z"] {
+            let date = try XCTUnwrap(DateText.parse(text), text)
+            XCTAssertEqual(DateText.string(from: date), text)
+        }
+        XCTAssertEqual(DateText.string(from: try XCTUnwrap(DateText.parse("2026-11-27"))), "2026-11-27T00:00:00Z")
+        XCTAssertEqual(DateText.string(from: try XCTUnwrap(DateText.parse("2026-11-27T11:00:00.5+01:00"))), "2026-11-27T10:00:00.500Z")
+    }
+
+    /// Through the store: a value read and written back is unchanged (no new version).
+    func test_aDateReadFromTheStoreWritesBackUnchanged() throws {
+        let store = try EntityStore(path: nil)
+        try store.applySchemaFile("entities:\n  - { name: gadget, state_model: false, attributes: [ { name: code, type: string }, { name: born, type: datetime } ], keys: [ { name: bycode, columns: [code] } ] }\n")
+        let key = EntityReference("gadget", keys: ["code": .string("X")])
+        for text in ["1000-01-01", "2024-02-29T23:59:59.999Z"] {
+            _ = try store.execute(.upsert(key, fields: ["born": .string(text)], mode: .createOrUpdate))
+            let read = try store.retrieve(key, columns: ["born"])["born"]
+            guard case .dateTime(let date)? = read else { return XCTFail("\(String(describing: read))") }
+            guard case .upserted(_, _, let changed)? = try? store.execute(.upsert(key, fields: ["born": .string(DateText.string(from: date))], mode: .createOrUpdate)) else {
+                return XCTFail("upsert")
+            }
+            XCTAssertFalse(changed, text)
+            XCTAssertEqual(DateText.string(from: date).prefix(10), text.prefix(10))
         }
     }
 }
