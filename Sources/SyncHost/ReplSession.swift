@@ -132,6 +132,7 @@ public final class ReplSession {
             try transaction?.beginRunTransaction()
             try host.lua.call(evaluator, [.string(text), .string("=" + Self.chunkName)])
             if let failure = session.queue.stopFailure { throw failure }
+            if let lost = session.queue.lostWrites { throw lost }
             try session.queue.flush()
             _ = try session.checkpoint()
             try transaction?.endRunTransaction(commit: true)

@@ -83,6 +83,8 @@ final class SyncSession {
             throw ServiceError(.invalidArgument, "cds.checkpoint cannot run inside cds.transaction: the transaction's writes are not sent yet.")
         }
         if let failure = queue.stopFailure { throw failure }
+        // tokens never follow writes that were lost, caught or not
+        if let lost = queue.lostWrites { throw lost }
         try queue.flush()
         try queue.commitGroup()  // the writes are committed before the tokens that follow them
         let saved = pendingTokens.values.sorted { $0.name < $1.name }

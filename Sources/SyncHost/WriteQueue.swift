@@ -51,6 +51,10 @@ final class WriteQueue {
     private(set) var stopFailure: RowFailure?
     /// Writes dropped because an earlier record of their batch failed under stop.
     private(set) var notSent = 0
+    /// Why writes were dropped unsent, once any were (a batch that failed as a whole, what was
+    /// queued behind it): the run fails with it even if the script caught the error, as with
+    /// `stopFailure`, so a run that lost writes never reports success or saves a token.
+    private(set) var lostWrites: ServiceError?
     private var pending: [Pending] = []
     private var pendingRequests: [ServiceRequest] = []
     /// Deletes among `pendingRequests`: a batch is sent once it holds `maxDeletesPerBatch`.
@@ -374,12 +378,15 @@ final class WriteQueue {
         for write in writes where write.box?.response == nil && write.box?.error == nil {
             write.box?.error = error
             notSent += 1
+            lostWrites = lostWrites ?? error
         }
     }
 
-    /// Forgets a stop failure once its statement has been reported (the REPL goes on).
+    /// Forgets a stop failure and lost writes once their statement has been reported (the
+    /// REPL goes on).
     func clearStopFailure() {
         stopFailure = nil
+        lostWrites = nil
     }
 
     /// Drops queued writes that were never sent (after an interrupt or a script error); the

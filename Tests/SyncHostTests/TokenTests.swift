@@ -222,6 +222,41 @@ final class TokenTests: XCTestCase {
             """, store: store)
     }
 
+    /// A batch that fails as a whole (the store unavailable) loses its writes; a script that
+    /// catches the error and goes on must not end as a success that saves its token (it did:
+    /// exit 0, token saved, the writes gone).
+    func test_aCaughtLossOfWritesStillFailsTheRunAndSavesNoToken() throws {
+        final class FailsFirstBatch: DataService, @unchecked Sendable {
+            let store: EntityStore
+            var failed = false
+            init(_ store: EntityStore) { self.store = store }
+            func execute(_ request: ServiceRequest) throws -> ServiceResponse {
+                if case .executeMultiple = request, !failed {
+                    failed = true
+                    throw ServiceError(.storeUnavailable, "The store is busy (test).")
+                }
+                return try store.execute(request)
+            }
+            func entityDefinitions() throws -> [EntityDefinition] { try store.entityDefinitions() }
+        }
+        let store = try makeStore()
+        let host = try ScriptHost(service: FailsFirstBatch(store), tokens: store, options: RunOptions())
+        let report = host.run(source: """
+            for c in cds.changes("account", { token = "lost" }) do end
+            cds.upsert("account", { accountnumber = "L1" }, { name = "lost" })
+            local ok, err = pcall(cds.flush)
+            assert(not ok and err.code == "store.unavailable", tostring(err))
+            cds.upsert("account", { accountnumber = "L2" }, { name = "after" })
+            local saved, why = pcall(cds.checkpoint)
+            assert(not saved and why.code == "store.unavailable", "no checkpoint after lost writes")
+            """, chunkName: "job.lua")
+        XCTAssertEqual(report.outcome, .temporaryFailure, report.error ?? "")
+        XCTAssertEqual(report.errorCode, "store.unavailable")
+        XCTAssertTrue(report.tokensAdvanced.isEmpty)
+        XCTAssertNil(try store.token(named: "lost"))
+        XCTAssertEqual(try store.count("account"), 0)
+    }
+
     func test_tokensReachedInsideAFailedTransactionAreNotSaved() throws {
         let store = try makeStore()
         try store.execute(.create(entity: "account", id: nil, fields: ["name": .string("x")]))
