@@ -14,33 +14,39 @@ local function valid_date(year, month, day)
   return month >= 1 and month <= 12 and day >= 1 and day <= days_in_month(year, month)
 end
 
--- Checks "HH:MM[:SS[.fff]][Z|+HH:MM|-HH:MM]"; returns true when valid.
-local function valid_time(text)
+-- Checks "HH:MM[:SS[.fff]](Z|+HH:MM|-HH:MM)" (a zone is required, as the store requires it: a time
+-- without one is ambiguous); returns the time in canonical form ("+0100" becomes "+01:00"), or nil.
+local function canonical_time(text)
   local hour, minute, rest = text:match("^(%d%d):(%d%d)(.*)$")
   if not hour or tonumber(hour) > 23 or tonumber(minute) > 59 then
-    return false
+    return nil
   end
   local second, after = rest:match("^:(%d%d)(.*)$")
   if second then
     if tonumber(second) > 59 then
-      return false
+      return nil
     end
     rest = after:gsub("^%.%d+", "", 1)
   end
-  if rest == "" or rest == "Z" then
-    return true
+  local clock = text:sub(1, #text - #rest)
+  if rest == "Z" or rest == "z" then
+    return clock .. "Z"
   end
-  local offset_hour, offset_minute = rest:match("^[+-](%d%d):?(%d%d)$")
-  return offset_hour ~= nil and tonumber(offset_hour) <= 14 and tonumber(offset_minute) <= 59
+  local sign, offset_hour, offset_minute = rest:match("^([+-])(%d%d):?(%d%d)$")
+  if sign == nil or tonumber(offset_hour) > 14 or tonumber(offset_minute) > 59 then
+    return nil
+  end
+  return clock .. sign .. offset_hour .. ":" .. offset_minute
 end
 
--- The text in canonical form ("T" between date and time) when it is a valid ISO 8601 date or date-time; nil otherwise.
+-- The text in canonical form ("T" between date and time, "+HH:MM" offsets) when it is a valid ISO 8601
+-- date (years 0001-9999) or date-time with a zone, as the store reads it; nil otherwise.
 function iso_date.normalize(text)
   if type(text) ~= "string" then
     return nil
   end
   local year, month, day, rest = text:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)(.*)$")
-  if year == nil or not valid_date(tonumber(year), tonumber(month), tonumber(day)) then
+  if year == nil or tonumber(year) < 1 or not valid_date(tonumber(year), tonumber(month), tonumber(day)) then
     return nil
   end
   if rest == "" then
@@ -48,7 +54,8 @@ function iso_date.normalize(text)
   end
   -- A space between date and time is common in exports; normalise it to ISO's "T".
   local time = rest:match("^[T ](.+)$")
-  if time == nil or not valid_time(time) then
+  time = time and canonical_time(time)
+  if time == nil then
     return nil
   end
   return text:sub(1, 10) .. "T" .. time

@@ -145,7 +145,12 @@ function map.decimal(value)
     fail("map.invalid_value", "not a decimal number: " .. show(value)
       .. " (use digits with an optional sign and a '.' separator, e.g. \"-1234.50\")", value)
   end
-  return cds.decimal(text)
+  local ok, result = pcall(cds.decimal, text)
+  if not ok then
+    -- more digits than a decimal holds (18)
+    fail("map.invalid_value", "not a decimal cdsync can hold: " .. show(value) .. " (" .. tostring(result) .. ")", value)
+  end
+  return result
 end
 
 local boolean_words = { ["true"] = true, yes = true, y = true, ["1"] = true,
@@ -205,7 +210,7 @@ function map.choice(value, choices)
   else
     for _, result in pairs(choices) do
       if rawequal(result, value) then
-        return value -- already a choice value
+        return result -- already a choice value (as the table gives it: 1.0 comes back as 1)
       end
     end
   end
@@ -220,8 +225,8 @@ function map.date(value)
   end
   local text = iso_date.normalize(type(value) == "string" and trim(value) or nil)
   if text == nil then
-    fail("map.invalid_value", "not an ISO 8601 date or date-time: " .. show(value)
-      .. " (expected e.g. \"2024-02-29\" or \"2024-02-29T13:45:00Z\")", value)
+    fail("map.invalid_value", "not an ISO 8601 date or date-time with a zone: " .. show(value)
+      .. " (expected e.g. \"2024-02-29\", \"2024-02-29T13:45:00Z\" or \"2024-02-29T13:45:00+01:00\")", value)
   end
   return text
 end
@@ -239,10 +244,18 @@ function map.ref(entity, key_column)
     if type(value) == "string" then
       value = trim(value)
     end
+    local ok, result
     if key_column == nil then
-      return cds.ref(entity, value)
+      ok, result = pcall(cds.ref, entity, value)
+    else
+      ok, result = pcall(cds.ref, entity, { [key_column] = value })
     end
-    return cds.ref(entity, { [key_column] = value })
+    if not ok then
+      -- not a GUID, or not a key value
+      fail("map.invalid_value", "not a reference to " .. entity .. ": " .. show(value) .. " ("
+        .. tostring(type(result) == "table" and result.message or result) .. ")", value)
+    end
+    return result
   end
 end
 
@@ -255,7 +268,9 @@ local function apply_entry(row, target, entry)
     return entry(row), nil
   elseif kind == "table" and type(entry.from) == "string" then
     local source = row[entry.from]
-    if entry.as == nil then
+    -- a source column the row does not have leaves the target out, as a plain name does (a
+    -- misspelt `from` would otherwise clear the column in every record)
+    if entry.as == nil or source == nil then
       return source, entry.from
     end
     return entry.as(source, entry.options), entry.from
