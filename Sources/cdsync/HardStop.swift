@@ -64,8 +64,9 @@ final class HardStop: @unchecked Sendable {
     private var isFinished: Bool { lock.withLock { finished } }
 
     private func stop(_ what: String, code: String, status: Int32) -> Never {
-        let message = "\(script): error: the script \(what): a library call does not return (such as a string pattern "
-            + "that backtracks without end); stopped, with writes not yet committed discarded and no token saved [\(code)]\n"
+        let message = "\(script): error: the script \(what): it was waiting in a call that does not return (a request to "
+            + "a Web API server that does not answer, or a string pattern that backtracks without end); stopped, with "
+            + "writes not yet committed discarded and no token saved [\(code)]\n"
         FileHandle.standardError.write(Data(message.utf8))
         _exit(status)
     }
