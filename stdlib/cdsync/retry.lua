@@ -24,12 +24,13 @@ function retry.is_temporary(err)
 end
 
 local function check_options(options)
-  local attempts = options.attempts or 3
+  -- a whole float (2.0) is a whole number; NaN and infinities are not
+  local attempts = type(options.attempts) == "number" and math.tointeger(options.attempts) or options.attempts or 3
   if math.type(attempts) ~= "integer" or attempts < 1 then
     invalid("attempts must be a whole number of at least 1, got " .. tostring(attempts))
   end
   local backoff = options.backoff or 0.5
-  if type(backoff) ~= "number" or backoff < 0 then
+  if type(backoff) ~= "number" or backoff ~= backoff or backoff < 0 or backoff == math.huge then
     invalid("backoff must be a number of seconds (0 or more), got " .. tostring(backoff))
   end
   local retry_on = options.retry_on or retry.is_temporary
