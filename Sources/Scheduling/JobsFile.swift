@@ -18,7 +18,13 @@ public struct JobsFile: Sendable {
     public static func load(path: String) throws -> JobsFile {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw JobsFileError(file: path, job: nil, message: "cannot read the file: \(error.localizedDescription)")
+            // (Foundation's own text for these is "The operation could not be completed")
+            var isDirectory: ObjCBool = false
+            let reason = !FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) ? "no such file"
+                : isDirectory.boolValue ? "it is a directory"
+                : !FileManager.default.isReadableFile(atPath: path) ? "permission denied"
+                : "it is not UTF-8 text"
+            throw JobsFileError(file: path, job: nil, message: "cannot read the file: \(reason)")
         }
         let directory = URL(fileURLWithPath: path).standardizedFileURL.deletingLastPathComponent().path
         return try parse(text, path: path, directory: directory)

@@ -45,6 +45,19 @@ struct RunCommand: ParsableCommand {
         guard (0...10_000_000).contains(commitEvery) else { throw ValidationError("--commit-every must be 0 to 10000000 writes") }
         guard (0...1_048_576).contains(maxMemory) else { throw ValidationError("--max-memory must be 0 to 1048576 MiB") }
         guard timeout.isFinite, (0...31_536_000).contains(timeout) else { throw ValidationError("--timeout must be 0 to 31536000 seconds") }
+        if let rejects {
+            // found out before the run starts, as a wrong argument, not as a failed run
+            var isDirectory: ObjCBool = false
+            if rejects.isEmpty || (FileManager.default.fileExists(atPath: rejects, isDirectory: &isDirectory) && isDirectory.boolValue) {
+                throw ValidationError("--rejects \(rejects) is a directory (or empty); give a file, e.g. rejects.csv")
+            }
+            // (URL, not NSString: Foundation's deletingLastPathComponent traps on ".")
+            let parent = URL(fileURLWithPath: rejects).deletingLastPathComponent().path
+            if !(FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory) && isDirectory.boolValue) {
+                let named = rejects.contains("/") ? String(rejects[..<rejects.lastIndex(of: "/")!]) : parent
+                throw ValidationError("--rejects \(rejects): the directory \(named) does not exist")
+            }
+        }
         if let lock, !JobDefinition.isValidName(lock) {
             throw ValidationError("--lock must be 1-64 letters, digits, '.', '_' or '-', not starting with '.' or '-'")
         }

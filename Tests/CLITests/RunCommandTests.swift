@@ -141,6 +141,13 @@ final class RunCommandTests: XCTestCase {
             XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
             XCTAssertTrue(result.stderr.contains("--db needs a store file name"), result.stderr)
         }
+        // a rejects file that cannot be created is a wrong argument, found before the run
+        for (rejects, message) in [(".", "is a directory"), ("nowhere/rejects.csv", "the directory nowhere does not exist")] {
+            let result = try CLIRunner.run(["run", "write.lua", "--db", "s.db", "--on-error", "continue", "--rejects", rejects], in: directory)
+            XCTAssertEqual(result.status, 64, result.stderr)
+            XCTAssertTrue(result.stderr.contains(message), result.stderr)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("s.db").path), "no run started")
     }
 
     func test_tokensListShowAndReset() throws {

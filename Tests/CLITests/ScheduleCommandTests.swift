@@ -126,6 +126,12 @@ final class ScheduleCommandTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("bad.yaml: job 'nightly': schedule: 25 is outside 0-23 in the hour field"), bad.stderr)
         try write("jobs:\n  - { name: nightly, script: missing.lua, schedule: '@daily' }\n", "missing.yaml", in: directory)
         XCTAssertEqual(try CLIRunner.run(["schedule", "--check", "missing.yaml"], in: directory).status, 64)
+        // an unreadable jobs file says why (it was "The operation could not be completed")
+        for (file, reason) in [(".", "it is a directory"), ("nofile.yaml", "no such file")] {
+            let result = try CLIRunner.run(["schedule", "--check", file], in: directory)
+            XCTAssertEqual(result.status, 64)
+            XCTAssertTrue(result.stderr.contains("\(file): cannot read the file: \(reason)"), result.stderr)
+        }
     }
 
     func test_theExampleJobsFileIsValid() throws {
