@@ -60,7 +60,7 @@ enum ValueCodec {
         case (.datetime, .dateTime(let date)):
             return try storedMillis(date, attribute, entity).databaseValue
         case (.datetime, .string(let text)):
-            guard let date = parseDate(text) else { throw wrongType(value, attribute, entity) }
+            guard let date = DateText.parse(text) else { throw wrongType(value, attribute, entity) }
             return try storedMillis(date, attribute, entity).databaseValue
         case (.uniqueidentifier, .guid(let id)):
             return id.description.databaseValue
@@ -154,9 +154,6 @@ enum ValueCodec {
         }
         return Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
-
-    /// Parses ISO 8601 date-time text, strictly (`DateText.parse`).
-    static func parseDate(_ text: String) -> Date? { DateText.parse(text) }
 
     /// The largest whole part Dataverse takes: money ±922,337,203,685,477, decimal ±100,000,000,000
     /// (its `MaxSupportedValue`s); a load that passed here beyond them would fail there.

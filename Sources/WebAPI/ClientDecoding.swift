@@ -66,15 +66,13 @@ enum ClientDecoding {
         case .decimal, .money: return value.numberText.flatMap(DecimalNumber.init).map(FieldValue.decimal) ?? .null
         case .float: return value.numberText.flatMap(Double.init).map(FieldValue.float) ?? .null
         case .boolean: return value.boolValue.map(FieldValue.boolean) ?? .null
-        case .datetime: return value.stringValue.flatMap(parseDate).map(FieldValue.dateTime) ?? .null
+        case .datetime: return value.stringValue.flatMap(DateText.parse).map(FieldValue.dateTime) ?? .null
         case .uniqueidentifier: return value.stringValue.flatMap(RecordID.init).map(FieldValue.guid) ?? .null
         case .lookup, .owner:
             guard let id = value.stringValue.flatMap(RecordID.init) else { return .null }
             return .reference(EntityReference(target ?? attribute.targets?.first ?? "", id: id))
         }
     }
-
-    private static func parseDate(_ text: String) -> Date? { DateText.parse(text) }
 
     /// Columns every entity has implicitly (`EntityDefinition` adds them).
     private static let systemColumns: Set<String> = ["ownerid", "statecode", "statuscode", "versionnumber", "createdon", "modifiedon"]

@@ -7,7 +7,7 @@ import XCTest
 /// (The formatters used before read `…T10:30Z` as the date alone, rolled `02-30` over into
 /// March, and wrapped far years into others, all without an error.)
 final class DateParsingTests: XCTestCase {
-    private func seconds(_ text: String) -> Double? { ValueCodec.parseDate(text)?.timeIntervalSince1970 }
+    private func seconds(_ text: String) -> Double? { DateText.parse(text)?.timeIntervalSince1970 }
 
     func test_validForms() {
         XCTAssertEqual(seconds("1970-01-01"), 0)
@@ -30,7 +30,7 @@ final class DateParsingTests: XCTestCase {
                      "0000-01-01", "-0001-06-15", "292278994-01-01", "10000-01-01", "2026-01-01T10:30", "2026-01-01T10:30:00",
                      "2026-01-01T25:00:00Z", "2026-01-01T10:61:00Z", "2026-01-01T10:00:60Z", "2026-01-01T10:00:00+99:99",
                      "2026-01-01T10:00:00.Z", "2026-01-01Z", "2026-01-01T10:00:00Zjunk", "2026-01-01 ", "x2026-01-01"] {
-            XCTAssertNil(ValueCodec.parseDate(text), text)
+            XCTAssertNil(DateText.parse(text), text)
         }
     }
 
