@@ -131,8 +131,7 @@ public final class ReplSession {
         do {
             try transaction?.beginRunTransaction()
             try host.lua.call(evaluator, [.string(text), .string("=" + Self.chunkName)])
-            if let failure = session.queue.stopFailure { throw failure }
-            if let lost = session.queue.lostWrites { throw lost }
+            try session.queue.throwIfWritesFailed()
             try session.queue.flush()
             _ = try session.checkpoint()
             try transaction?.endRunTransaction(commit: true)

@@ -83,8 +83,7 @@ public final class ScriptHost {
             // files the script left open are written out now, and a failure fails the run
             // (before tokens are saved: an extract whose file was cut short reads it again)
             try session.outputs.closeAll()
-            if let failure = session.queue.stopFailure { throw failure }
-            if let lost = session.queue.lostWrites { throw lost }
+            try session.queue.throwIfWritesFailed()
             try session.queue.flush()
             _ = try session.checkpoint()
             try runTransaction?.endRunTransaction(commit: !options.dryRun)

@@ -82,9 +82,8 @@ final class SyncSession {
         guard !queue.isInTransaction else {
             throw ServiceError(.invalidArgument, "cds.checkpoint cannot run inside cds.transaction: the transaction's writes are not sent yet.")
         }
-        if let failure = queue.stopFailure { throw failure }
-        // tokens never follow writes that were lost, caught or not
-        if let lost = queue.lostWrites { throw lost }
+        // tokens never follow writes that failed or were lost, caught or not
+        try queue.throwIfWritesFailed()
         try queue.flush()
         try queue.commitGroup()  // the writes are committed before the tokens that follow them
         let saved = pendingTokens.values.sorted { $0.name < $1.name }

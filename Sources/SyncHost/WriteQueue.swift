@@ -382,6 +382,14 @@ final class WriteQueue {
         }
     }
 
+    /// Throws what the run already failed on although the script may have caught it: the first
+    /// record that failed under stop, or writes dropped unsent. Before anything that would
+    /// report the run's writes as done (its end, a checkpoint saving tokens).
+    func throwIfWritesFailed() throws {
+        if let failure = stopFailure { throw failure }
+        if let lost = lostWrites { throw lost }
+    }
+
     /// Forgets a stop failure and lost writes once their statement has been reported (the
     /// REPL goes on).
     func clearStopFailure() {
