@@ -5,14 +5,16 @@ public enum JSONText {
 
     /// Appends a quoted string; `bytes` must be valid UTF-8 (see `isValidUTF8`).
     public static func appendString(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+        let bytes = bytes.assumingMemoryBound(to: UInt8.self)
         output.append(UInt8(ascii: "\""))
         var runStart = 0
         for index in 0..<bytes.count where bytes[index] < 0x20 || bytes[index] == UInt8(ascii: "\"") || bytes[index] == UInt8(ascii: "\\") {
-            output.append(contentsOf: bytes[runStart..<index])
+            // (typed buffers: a raw buffer's slice is appended byte by byte)
+            output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
             serializer.appendEscaped(bytes[index], to: &output)
             runStart = index + 1
         }
-        output.append(contentsOf: bytes[runStart...])
+        output.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart...]))
         output.append(UInt8(ascii: "\""))
     }
 

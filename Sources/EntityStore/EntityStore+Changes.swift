@@ -67,7 +67,7 @@ extension EntityStore {
                 for row in tombstones.prefix(capacity) {
                     guard let text: String = row["id"], let id = RecordID(text) else { continue }
                     items.append(.removedOrDeleted(EntityReference(table.name, id: id)))
-                    if let text: String = row["key"], let key = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) {
+                    if let text: String = row["key"], let key = FlatJSONObject.object(text) {
                         deletedKeys[id] = key
                     }
                 }

@@ -124,13 +124,10 @@ extension EntityStore {
     private static func date(_ millis: Int64) -> Date { Date(timeIntervalSince1970: Double(millis) / 1000) }
 
     private static func encode(_ tokens: [String: String]) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return (try? encoder.encode(tokens)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        FlatJSONObject.text(tokens) ?? "{}"
     }
 
     private static func decode(_ text: String?) -> [String: String]? {
-        guard let text else { return nil }
-        return try? JSONDecoder().decode([String: String].self, from: Data(text.utf8))
+        text.flatMap(FlatJSONObject.object)
     }
 }

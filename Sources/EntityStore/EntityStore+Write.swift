@@ -204,15 +204,8 @@ extension EntityStore {
             case let value: object[column] = value.displayText
             }
         }
-        guard let data = try? Self.keyEncoder.encode(object) else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        return FlatJSONObject.text(object)
     }
-
-    private static let keyEncoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
 
     /// Clears lookups that point at a deleted record (Dataverse's "remove link" behaviour);
     /// each changed row takes its own version, so change paging never splits a version.

@@ -151,6 +151,8 @@ final class JSONLinesObject: LuaObject {
 final class JSONWriterObject: ScriptWriter {
     static let luaTypeName = "json.Writer"
     var writer: JSONLinesWriter?
+    /// The buffers its lines are built in, kept from line to line.
+    let scratch = JSONWriteScratch()
     private let outputs: OutputFiles
     init(writer: JSONLinesWriter, outputs: OutputFiles) {
         self.writer = writer
@@ -191,7 +193,7 @@ enum FileModules {
                     if writer.escapesNonASCII {
                         try writer.write(try JSONBridge.json(ctx, at: 2, depth: 0))
                     } else {
-                        try writer.writeLine { output in try JSONBridge.write(ctx, at: 2, depth: 0, into: &output) }
+                        try writer.writeLine { output in try JSONBridge.write(ctx, at: 2, depth: 0, into: &output, scratch: object.scratch) }
                     }
                 }
                 return 0

@@ -86,7 +86,9 @@ enum JSONBridge {
     /// Appends the JSON text of the Lua value at `index`: the same text as serializing
     /// `json(ctx, at:depth:)`, and the same errors, without building the `JSONValue` tree or a
     /// Swift string per text (`json.writer`'s hot path: a line per record).
-    static func write(_ ctx: LuaCallContext, at index: Int32, depth: Int, into output: inout [UInt8]) throws {
+    /// `scratch`, when given, holds the buffers a top-level object is built in, kept from line to line.
+    static func write(_ ctx: LuaCallContext, at index: Int32, depth: Int, into output: inout [UInt8],
+                      scratch: JSONWriteScratch? = nil) throws {
         guard depth < maxDepth else { throw LuaError.message("value nested deeper than \(maxDepth) levels cannot be written as JSON") }
         switch ctx.type(at: index) {
         case .nil, .none: output.append(contentsOf: "null".utf8)
@@ -96,7 +98,16 @@ enum JSONBridge {
             guard JSONText.isValidUTF8(bytes) else { throw invalidText() }
             JSONText.appendString(bytes, to: &output)
         case .table:
-            try writeTable(ctx, at: ctx.absolute(index), depth: depth, into: &output)
+            if let scratch {
+                try scratch.withBuffers { text, members in
+                    try writeTable(ctx, at: ctx.absolute(index), depth: depth, into: &output, scratch: &text, members: &members, order: scratch)
+                }
+            } else {
+                var text: [UInt8] = [], members: [(key: Range<Int>, value: Range<Int>)] = []
+                text.reserveCapacity(512)
+                members.reserveCapacity(16)
+                try writeTable(ctx, at: ctx.absolute(index), depth: depth, into: &output, scratch: &text, members: &members, order: nil)
+            }
         default:
             // numbers and userdata: few per line, so their text comes from json() itself
             try appendScalar(try json(ctx, at: index, depth: depth), into: &output)
@@ -118,12 +129,13 @@ enum JSONBridge {
 
     /// A table as `table(ctx:at:depth:)` reads it: an object with its members in key order
     /// (each member's text made in `lua_next` order, as `table` converts them), or an array.
-    private static func writeTable(_ ctx: LuaCallContext, at index: Int32, depth: Int, into output: inout [UInt8]) throws {
+    /// `scratch` and `members` come empty; `order`, when given, remembers the last object's
+    /// keys and their sorted order, which the next object with the same keys in the same
+    /// `lua_next` order (a loop's table constructor) reuses instead of sorting.
+    private static func writeTable(_ ctx: LuaCallContext, at index: Int32, depth: Int, into output: inout [UInt8],
+                                   scratch: inout [UInt8], members: inout [(key: Range<Int>, value: Range<Int>)],
+                                   order: JSONWriteScratch?) throws {
         // members: key text and value text, side by side in one scratch buffer
-        var scratch: [UInt8] = []
-        scratch.reserveCapacity(512)
-        var members: [(key: Range<Int>, value: Range<Int>)] = []
-        members.reserveCapacity(16)
         var ascii = true
         let form = try walkTable(ctx, at: index) { key, value in
             let keyStart = scratch.count
@@ -132,7 +144,7 @@ enum JSONBridge {
                     guard JSONText.isValidUTF8(bytes) else { throw invalidText() }
                     ascii = false
                 }
-                scratch.append(contentsOf: bytes)
+                scratch.append(contentsOf: bytes.assumingMemoryBound(to: UInt8.self))
             }
             let valueStart = scratch.count
             try write(ctx, at: value, depth: depth + 1, into: &scratch)
@@ -157,18 +169,25 @@ enum JSONBridge {
         }
         scratch.withUnsafeBytes { text in
             let keyText = { (member: (key: Range<Int>, value: Range<Int>)) in String(decoding: text[member.key], as: UTF8.self) }
-            // ASCII keys sort the same by bytes as Swift strings do; others are sorted as strings
-            if ascii {
-                members.sort { left, right in
-                    let common = min(left.key.count, right.key.count)
-                    let order = common == 0 ? 0 : memcmp(text.baseAddress! + left.key.lowerBound, text.baseAddress! + right.key.lowerBound, common)
-                    return order != 0 ? order < 0 : left.key.count < right.key.count
-                }
+            // the members' positions in key order
+            let sorted: [Int]
+            if !ascii {
+                sorted = members.indices.sorted { keyText(members[$0]) < keyText(members[$1]) }
+            } else if let order, let known = order.sortedOrder(of: members, keys: text) {
+                sorted = known
             } else {
-                members.sort { keyText($0) < keyText($1) }
+                // ASCII keys sort the same by bytes as Swift strings do
+                sorted = members.indices.sorted { first, second in
+                    let left = members[first].key, right = members[second].key
+                    let common = min(left.count, right.count)
+                    let order = common == 0 ? 0 : memcmp(text.baseAddress! + left.lowerBound, text.baseAddress! + right.lowerBound, common)
+                    return order != 0 ? order < 0 : left.count < right.count
+                }
+                order?.remember(members, keys: text, sorted: sorted)
             }
             output.append(UInt8(ascii: "{"))
-            for (position, member) in members.enumerated() {
+            for (position, memberIndex) in sorted.enumerated() {
+                let member = members[memberIndex]
                 if position > 0 { output.append(UInt8(ascii: ",")) }
                 if ascii {
                     JSONText.appendString(UnsafeRawBufferPointer(rebasing: text[member.key]), to: &output)
@@ -176,7 +195,7 @@ enum JSONBridge {
                     JSONText.appendString(keyText(member), to: &output)
                 }
                 output.append(UInt8(ascii: ":"))
-                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[member.value]))
+                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[member.value]).assumingMemoryBound(to: UInt8.self))
             }
             output.append(UInt8(ascii: "}"))
         }
@@ -279,5 +298,65 @@ enum JSONBridge {
         default: break
         }
         throw LuaError.message("a \(ctx.typeName(at: index)) cannot be written to a CSV cell")
+    }
+}
+
+/// Buffers a JSON writer reuses from line to line for its top-level objects, and the keys of
+/// the last one with the order sorting them gave: a loop writes tables made by one
+/// constructor, whose keys come out of `lua_next` in the same order each time, so they are
+/// sorted once. One belongs to one writer, used on its Lua state's thread.
+final class JSONWriteScratch {
+    private var text: [UInt8] = []
+    private var members: [(key: Range<Int>, value: Range<Int>)] = []
+    /// The last remembered object's keys, in `lua_next` order, back to back; where each ends.
+    private var keys: [UInt8] = []
+    private var keyEnds: [Int] = []
+    /// Their positions in key order.
+    private var sorted: [Int] = []
+
+    init() {
+        text.reserveCapacity(512)
+        members.reserveCapacity(16)
+    }
+
+    /// Calls `body` with the buffers, empty (a call made while another is in progress gets new ones).
+    func withBuffers<R>(_ body: (inout [UInt8], inout [(key: Range<Int>, value: Range<Int>)]) throws -> R) rethrows -> R {
+        var text: [UInt8] = [], members: [(key: Range<Int>, value: Range<Int>)] = []
+        swap(&text, &self.text)
+        swap(&members, &self.members)
+        defer {
+            text.removeAll(keepingCapacity: true)
+            members.removeAll(keepingCapacity: true)
+            swap(&text, &self.text)
+            swap(&members, &self.members)
+        }
+        return try body(&text, &members)
+    }
+
+    /// The remembered order, when `members` have exactly the remembered keys in the same order.
+    func sortedOrder(of members: [(key: Range<Int>, value: Range<Int>)], keys text: UnsafeRawBufferPointer) -> [Int]? {
+        guard members.count == keyEnds.count else { return nil }
+        let same = keys.withUnsafeBytes { known -> Bool in
+            var start = 0
+            for (position, member) in members.enumerated() {
+                let end = keyEnds[position]
+                guard member.key.count == end - start else { return false }
+                if end > start, memcmp(text.baseAddress! + member.key.lowerBound, known.baseAddress! + start, end - start) != 0 { return false }
+                start = end
+            }
+            return true
+        }
+        return same ? sorted : nil
+    }
+
+    /// Remembers `members`' keys (in `text`) and their order.
+    func remember(_ members: [(key: Range<Int>, value: Range<Int>)], keys text: UnsafeRawBufferPointer, sorted: [Int]) {
+        keys.removeAll(keepingCapacity: true)
+        keyEnds.removeAll(keepingCapacity: true)
+        for member in members {
+            keys.append(contentsOf: UnsafeRawBufferPointer(rebasing: text[member.key]).assumingMemoryBound(to: UInt8.self))
+            keyEnds.append(keys.count)
+        }
+        self.sorted = sorted
     }
 }

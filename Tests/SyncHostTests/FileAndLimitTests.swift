@@ -225,6 +225,38 @@ final class FileAndLimitTests: XCTestCase {
                        "{\"amount\":12345678901234.5678,\"id\":1,\"name\":\"Łódź\",\"tags\":[\"a\",\"b\"]}\n")
     }
 
+    /// A writer sorts each object's keys once per shape and reuses that order while the keys
+    /// come in the same order: every line is still in key order when the keys, their order in
+    /// the table, or their number change between lines, and nested objects are sorted too.
+    func test_jsonWriterKeepsKeyOrderWhenShapesChangeBetweenLines() throws {
+        let store = try makeStore()
+        let path = try temporaryDirectory().appendingPathComponent("shapes.jsonl").path
+        var options = RunOptions()
+        options.arguments = [path]
+        try runScript("""
+            local out = json.writer(arg[1])
+            for i = 1, 3 do out:write({ b = i, a = "x", c = { z = 1, y = 2 } }) end
+            local t = {}; t.c = 9; t.a = 8; t.b = 7
+            out:write(t)
+            out:write({ a = 1, b = 2, c = 3, d = 4 })
+            out:write({ d = 1, a = 2 })
+            out:write({ ["é"] = 1, e = 2, a = 3 })
+            out:write({ b = 1, a = "q\\"uote\\\\", c = { "n" } })
+            out:close()
+            """, store: store, options: options)
+        XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), """
+            {"a":"x","b":1,"c":{"y":2,"z":1}}
+            {"a":"x","b":2,"c":{"y":2,"z":1}}
+            {"a":"x","b":3,"c":{"y":2,"z":1}}
+            {"a":8,"b":7,"c":9}
+            {"a":1,"b":2,"c":3,"d":4}
+            {"a":2,"d":1}
+            {"a":3,"e":2,"é":1}
+            {"a":"q\\"uote\\\\","b":1,"c":["n"]}
+
+            """)
+    }
+
     /// A writer's last bytes are written when it closes; on a full disk (`/dev/full`) that
     /// failure is raised by `close()` and by `<close>`, and fails the run when the script left
     /// the writer open or let it be collected: the end of a file is never lost without an error.
