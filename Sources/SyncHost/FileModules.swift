@@ -4,7 +4,7 @@ import Foundation
 import LuaKit
 
 /// `csv.rows(path)` reader state.
-final class CSVRowsObject: LuaObject {
+final class CSVRowsObject: RowSourceObject {
     static let luaTypeName = "csv.Rows"
     var reader: CSVReader?
     let fileName: String
@@ -34,13 +34,28 @@ final class CSVRowsObject: LuaObject {
             return name
         }
     }
+    func dropReader() { reader = nil }
+}
+
+/// A file a loop reads row by row (`csv.rows`, `json.lines`): while the loop runs, the
+/// session's `currentSource` names the file and the row, for errors. Closing the loop drops
+/// the reader and clears the source; an error leaving the loop keeps the source (the row
+/// being read), for the run's error to name.
+protocol RowSourceObject: LuaObject {
+    /// The session whose `currentSource` the loop sets.
+    var session: SyncSession? { get }
+    /// Closes the file.
+    func dropReader()
+}
+
+extension RowSourceObject {
     func luaClose() {
-        reader = nil
+        dropReader()
         session?.currentSource = nil
     }
-    /// An error leaving the loop keeps the row being read, for the run's error to name.
+
     func luaClose(afterError: Bool) {
-        if afterError { reader = nil } else { luaClose() }
+        if afterError { dropReader() } else { luaClose() }
     }
 }
 
@@ -127,7 +142,7 @@ final class CSVWriterObject: ScriptWriter {
 }
 
 /// `json.lines(path)` reader state.
-final class JSONLinesObject: LuaObject {
+final class JSONLinesObject: RowSourceObject {
     static let luaTypeName = "json.Lines"
     var reader: JSONLinesReader?
     let fileName: String
@@ -137,14 +152,7 @@ final class JSONLinesObject: LuaObject {
         self.reader = reader
         self.fileName = fileName
     }
-    func luaClose() {
-        reader = nil
-        session?.currentSource = nil
-    }
-    /// An error leaving the loop keeps the row being read, for the run's error to name.
-    func luaClose(afterError: Bool) {
-        if afterError { reader = nil } else { luaClose() }
-    }
+    func dropReader() { reader = nil }
 }
 
 /// `json.writer(path)` writer state.
