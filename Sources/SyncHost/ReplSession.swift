@@ -79,6 +79,13 @@ public final class ReplSession {
         return .complete
     }
 
+    /// The syntax error of a whole statement that does not compile; nil when it compiles or
+    /// is not finished.
+    public func syntaxError(of source: String) -> ReplFailure? {
+        if case .invalid(let error) = compile(source) { return ReplFailure(error) }
+        return nil
+    }
+
     /// What typed text compiles to.
     enum Compiled {
         /// The text to run: `return SOURCE` for an expression (as the lua interpreter does),
@@ -92,11 +99,15 @@ public final class ReplSession {
     }
 
     func compile(_ source: String) -> Compiled {
-        var candidates = ["return " + source, source]
-        if let separator = source.range(of: ";", options: .backwards),
-           !source[separator.upperBound...].allSatisfy(\.isWhitespace) {
-            candidates.append(source[..<separator.upperBound] + " return " + source[separator.upperBound...])
+        var candidates = ["return " + source]
+        // statements, then an expression: tried before the text as a block, or `x = 1; f()`
+        // would run the call as a statement and show nothing
+        if let separator = Self.lastStatementSeparator(in: source),
+           !source.utf8[source.utf8.index(after: separator)...].allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0a || $0 == 0x0d }) {
+            let after = source.utf8.index(after: separator)
+            candidates.append(String(source[..<after]) + " return " + String(source[after...]))
         }
+        candidates.append(source)
         var errors: [LuaScriptError] = []
         for candidate in candidates {
             do {
@@ -109,12 +120,78 @@ public final class ReplSession {
             }
         }
         // "syntax error near <eof>" is an expression used as a statement: more input will not help
-        let outOfInput = errors.prefix(2).contains {
+        // the text as an expression and as a block (the first and the last candidate)
+        let asBlock = errors[errors.count - 1]
+        let outOfInput = [errors[0], asBlock].contains {
             $0.message.hasSuffix("<eof>") && !$0.message.hasSuffix("syntax error near <eof>")
         }
         // a short string goes on to the next line only after a backslash
-        let openShortString = errors[1].message.hasSuffix("unfinished string near <eof>") && !source.hasSuffix("\\")
-        return outOfInput && !openShortString ? .incomplete(errors[1]) : .invalid(errors[1])
+        let openShortString = asBlock.message.hasSuffix("unfinished string near <eof>") && !source.hasSuffix("\\")
+        return outOfInput && !openShortString ? .incomplete(asBlock) : .invalid(asBlock)
+    }
+
+    /// The last `;` of `source` that separates statements: outside strings, long strings,
+    /// comments and brackets (a `;` in `"a;b"` or `{1; 2}` separates nothing). Nil when there is none.
+    static func lastStatementSeparator(in source: String) -> String.Index? {
+        let bytes = Array(source.utf8)
+        var index = 0, depth = 0
+        var last: Int?
+        /// The level of a long bracket `[==[` opening at `at` (its `=` count), or nil.
+        func longBracket(at start: Int) -> Int? {
+            guard start < bytes.count, bytes[start] == UInt8(ascii: "[") else { return nil }
+            var position = start + 1, level = 0
+            while position < bytes.count && bytes[position] == UInt8(ascii: "=") { level += 1; position += 1 }
+            return position < bytes.count && bytes[position] == UInt8(ascii: "[") ? level : nil
+        }
+        /// The index after the long bracket's close `]==]`, or the end.
+        func skipLong(from start: Int, level: Int) -> Int {
+            var position = start + level + 2
+            while position < bytes.count {
+                if bytes[position] == UInt8(ascii: "]") {
+                    var end = position + 1, count = 0
+                    while end < bytes.count && bytes[end] == UInt8(ascii: "=") { count += 1; end += 1 }
+                    if count == level && end < bytes.count && bytes[end] == UInt8(ascii: "]") { return end + 1 }
+                }
+                position += 1
+            }
+            return bytes.count
+        }
+        while index < bytes.count {
+            let byte = bytes[index]
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "'"):
+                index += 1
+                while index < bytes.count && bytes[index] != byte && bytes[index] != 0x0a {
+                    index += bytes[index] == UInt8(ascii: "\\") ? 2 : 1
+                }
+                index += 1
+            case UInt8(ascii: "-") where index + 1 < bytes.count && bytes[index + 1] == UInt8(ascii: "-"):
+                if let level = longBracket(at: index + 2) {
+                    index = skipLong(from: index + 2, level: level)
+                } else {
+                    while index < bytes.count && bytes[index] != 0x0a { index += 1 }
+                }
+            case UInt8(ascii: "["):
+                if let level = longBracket(at: index) {
+                    index = skipLong(from: index, level: level)
+                } else {
+                    depth += 1
+                    index += 1
+                }
+            case UInt8(ascii: "("), UInt8(ascii: "{"):
+                depth += 1
+                index += 1
+            case UInt8(ascii: ")"), UInt8(ascii: "}"), UInt8(ascii: "]"):
+                depth -= 1
+                index += 1
+            case UInt8(ascii: ";"):
+                if depth == 0 { last = index }
+                index += 1
+            default:
+                index += 1
+            }
+        }
+        return last.map { source.utf8.index(source.utf8.startIndex, offsetBy: $0) }
     }
 
     /// Runs one statement: an expression's values are returned, a statement's writes are sent.
@@ -186,6 +263,8 @@ public struct ReplFailure: Equatable, Sendable {
     public var code: String
     /// True when Ctrl-C (or SIGINT) stopped the statement.
     public var interrupted: Bool
+    /// True when the statement did not compile.
+    public var isSyntaxError: Bool { code == "script.syntax" }
 
     init(_ error: Error) {
         let chunk = ReplSession.chunkName

@@ -14,6 +14,8 @@ final class ReplShell {
     private var buffer: [String] = []
     /// True at a terminal: an interrupted statement's error goes after the echoed ^C.
     private var interactive = false
+    /// True when the last statement evaluated did not compile.
+    private var syntaxFailed = false
 
     static let prompt = "cdsync> "
     static let continuationPrompt = ">> "
@@ -71,29 +73,88 @@ final class ReplShell {
     }
 
     /// Reads statements from standard input without prompts; false if any failed.
+    ///
+    /// Where a statement ends is only known from text that parses. So a syntax error stops
+    /// the input: the lines after it may belong to the broken statement (a `cds.delete` inside
+    /// an `if false then … end` whose line 2 is mistyped would otherwise run on its own). A
+    /// line that is not UTF-8 text is read as repaired text only to find where its statement
+    /// ends; that whole statement is refused, not run.
     func runPiped() -> Bool {
         formatter.width = LineEditor.terminalWidth()
         var input = InputLines(descriptor: STDIN_FILENO)
         var number = 0
+        /// The first line of the statement being gathered that is not UTF-8 text.
+        var unreadable: Int?
         while let bytes = input.next() {
             number += 1
             // `Swift.readLine` would turn bytes that are not UTF-8 into U+FFFD, and the
             // statement would write the repaired text without a word
-            guard let line = String(validating: bytes, as: UTF8.self) else {
-                rejectUnreadable(line: number)
-                continue
+            var line: String
+            if let text = String(validating: bytes, as: UTF8.self) {
+                line = text
+            } else {
+                unreadable = unreadable ?? number
+                line = String(decoding: bytes, as: UTF8.self)
+                // (a line on its own that looks like a dot command is still part of the text)
+                if buffer.isEmpty && line.trimmingCharacters(in: .whitespaces).hasPrefix(".") { line = "--" + line }
             }
-            if accept(line) == .quit { return failures == 0 }
+            if let first = unreadable {
+                switch gather(line) {
+                case .more: continue
+                case .invalid(let error):
+                    writeError(error)
+                    return stopInput(after: number)
+                case .complete:
+                    rejectUnreadable(line: first)
+                    unreadable = nil
+                    continue
+                }
+            }
+            switch accept(line) {
+            case .quit: return failures == 0
+            case .ran(_) where syntaxFailed: return stopInput(after: number)
+            default: continue
+            }
         }
         if !buffer.isEmpty {
-            // input ended inside a statement: run it to report why it is incomplete
-            evaluate(buffer.joined(separator: "\n"))
+            if let first = unreadable {
+                rejectUnreadable(line: first)
+            } else {
+                // input ended inside a statement: run it to report why it is incomplete
+                evaluate(buffer.joined(separator: "\n"))
+            }
             buffer.removeAll()
         }
         return failures == 0
     }
 
-    /// An input line that is not UTF-8 text: the statement it belongs to is dropped, and counts as failed.
+    /// What the gathered lines plus `line` are, for a statement that will not be run.
+    private enum Gathered {
+        case more
+        case complete
+        case invalid(String)
+    }
+
+    private func gather(_ line: String) -> Gathered {
+        buffer.append(line)
+        let source = buffer.joined(separator: "\n")
+        if session.completeness(of: source) == .incomplete { return .more }
+        buffer.removeAll()
+        if let failure = session.syntaxError(of: source) {
+            failures += 1
+            return .invalid(failure.text)
+        }
+        return .complete
+    }
+
+    /// Ends piped input after a syntax error at `line`: where its statement ends is unknown.
+    private func stopInput(after line: Int) -> Bool {
+        failures += 1
+        writeError("error: the input after line \(line) was not run: a syntax error leaves unknown where its statement ends [script.syntax]")
+        return false
+    }
+
+    /// A statement with a line that is not UTF-8 text: refused, and counts as failed.
     func rejectUnreadable(line: Int) {
         failures += 1
         buffer.removeAll()
@@ -116,6 +177,7 @@ final class ReplShell {
     }
 
     private func evaluate(_ source: String) {
+        syntaxFailed = false
         hardStop.watch()
         let outcome = session.evaluate(source)
         hardStop.pause()
@@ -124,6 +186,7 @@ final class ReplShell {
             if !values.isEmpty { write(formatter.format(values) + "\n") }
         case .failure(let failure):
             failures += 1
+            syntaxFailed = failure.isSyntaxError
             if failure.interrupted && interactive { write("\n") }
             writeError(failure.text)
         }

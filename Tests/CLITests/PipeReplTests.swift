@@ -5,13 +5,16 @@ import XCTest
 /// stdout without prompts, errors on stderr, exit 1 when a statement failed.
 final class PipeReplTests: XCTestCase {
     /// Runs `cdsync repl` on a fresh store with `input` piped in.
-    private func repl(_ input: String, environment: [String: String] = [:], arguments: [String] = []) throws -> CLIRunner.Result {
-        try repl(bytes: Data(input.utf8), environment: environment, arguments: arguments)
+    /// (`directory`: the store's directory, kept; else a new one, removed afterwards)
+    private func repl(_ input: String, environment: [String: String] = [:], arguments: [String] = [],
+                      in directory: URL? = nil) throws -> CLIRunner.Result {
+        try repl(bytes: Data(input.utf8), environment: environment, arguments: arguments, in: directory)
     }
 
-    private func repl(bytes input: Data, environment: [String: String] = [:], arguments: [String] = []) throws -> CLIRunner.Result {
-        let directory = try temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: directory) }
+    private func repl(bytes input: Data, environment: [String: String] = [:], arguments: [String] = [],
+                      in given: URL? = nil) throws -> CLIRunner.Result {
+        let directory = try given ?? temporaryDirectory()
+        defer { if given == nil { try? FileManager.default.removeItem(at: directory) } }
         var inherited = ProcessInfo.processInfo.environment
         inherited["COLUMNS"] = nil
         let process = Process()
@@ -74,6 +77,58 @@ final class PipeReplTests: XCTestCase {
         XCTAssertEqual(result.status, 1)
         XCTAssertEqual(result.stdout, "0\n")
         XCTAssertTrue(result.stderr.contains("input line 1 is not UTF-8 text") && result.stderr.contains("[text.invalid_utf8]"), result.stderr)
+    }
+
+    /// A line that is not UTF-8 inside a statement of several lines refuses that whole
+    /// statement: the lines after it are not run on their own (here a guarded delete).
+    func test_anUnreadableLineRefusesItsWholeStatementNotJustTheLine() throws {
+        var input = Data("cds.create('account', { accountnumber = 'KEEP', name = 'k' }) ~= nil\nif false then\n  -- Gr".utf8)
+        input.append(contentsOf: [0xFC, 0xDF])
+        input.append(contentsOf: Array("e: disabled clean-up\n  cds.delete('account', { accountnumber = 'KEEP' })\nend\ncds.get('account', { accountnumber = 'KEEP' }).name\n".utf8))
+        let result = try repl(bytes: input)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stdout, "true\n\"k\"\n", result.stderr)
+        XCTAssertTrue(result.stderr.contains("input line 3 is not UTF-8 text; its statement was not run"), result.stderr)
+    }
+
+    /// A syntax error stops piped input: where the broken statement ends is unknown, so the
+    /// lines after it (a delete meant to stay inside the `if`) are not run.
+    func test_aSyntaxErrorStopsPipedInput() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let result = try repl("""
+            cds.create('account', { accountnumber = 'KEEP', name = 'k' }) ~= nil
+            if true then
+              y = = 1
+              cds.delete('account', { accountnumber = 'KEEP' })
+            end
+            'never'
+
+            """, in: directory)
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stdout, "true\n")
+        XCTAssertTrue(result.stderr.contains("repl:2: error: unexpected symbol near '='"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("the input after line 3 was not run"), result.stderr)
+        let check = try repl("cds.get('account', { accountnumber = 'KEEP' }) ~= nil\n", in: directory)
+        XCTAssertEqual(check.stdout, "true\n", "the store kept the record: the delete did not run")
+    }
+
+    /// The expression after the last `;` between statements is shown; a `;` inside a
+    /// string, a long string, a comment or a table constructor separates nothing.
+    func test_theExpressionAfterTheLastSemicolonIsShown() throws {
+        let result = try repl("""
+            x = 1; math.max(x, 2)
+            s = "a"; s .. ";b"
+            s = "a;" .. "b"
+            s
+            t = {1; 2}; #t
+            y = [[;]]; y
+            x = 3 -- ; y
+            x
+
+            """)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(result.stdout, "2\n\"a;b\"\n\"a;b\"\n2\n\";\"\n3\n")
     }
 
     /// A statement stuck in a library call, where `--timeout` cannot reach it between Lua
