@@ -17,6 +17,8 @@ public struct DataFileError: Error, Sendable, Equatable, CustomStringConvertible
         public static let readFailed = Code(rawValue: "file.read_failed")
         /// Writing or closing the file failed.
         public static let writeFailed = Code(rawValue: "file.write_failed")
+        /// A writer was given a file the run needs intact (the store, its log, the rejects file).
+        public static let protectedFile = Code(rawValue: "file.protected")
         /// The writer was used after `close()`.
         public static let writerClosed = Code(rawValue: "file.writer_closed")
         /// Bytes that are not valid UTF-8.

@@ -230,12 +230,20 @@ enum FileModules {
             let path = try ctx.nameArgument(1, what: "path")
             let header = ctx.value(at: try ctx.tableArgument(2)).arrayStrings ?? []
             guard !header.isEmpty else { throw LuaError.argument(2, "a non-empty array of column names expected") }
+            try refuseProtected(path, "csv.writer", session)
             let writer = try fileOperation(path) { try CSVWriter(path: path) }
             try writer.writeRow(header)
             ctx.push(object: CSVWriterObject(writer: writer, header: header, outputs: session.outputs))
             return 1
         })
         registerJSON(lua, session)
+    }
+
+    /// Refuses a writer for a file the run needs intact: opening it would truncate it.
+    private static func refuseProtected(_ path: String, _ function: String, _ session: SyncSession) throws {
+        guard let what = session.protectedFiles.what(path) else { return }
+        throw LuaError.structured(code: DataFileError.Code.protectedFile.rawValue,
+                                  message: "\(function) cannot write \(path): it is \(what), which writing would destroy while the run uses it")
     }
 
     private static func registerJSON(_ lua: LuaState, _ session: SyncSession) {
@@ -248,6 +256,7 @@ enum FileModules {
         })
         lua.register(module: "json", name: "writer", CdsModule.guarded { ctx in
             let path = try ctx.nameArgument(1, what: "path")
+            try refuseProtected(path, "json.writer", session)
             ctx.push(object: JSONWriterObject(writer: try fileOperation(path) { try JSONLinesWriter(path: path) }, outputs: session.outputs))
             return 1
         })

@@ -19,6 +19,9 @@ public struct RunOptions: Sendable {
     public var onError = ErrorPolicy.stop
     /// Where rejected records go with `.continue` (`.csv` → CSV, anything else → JSON lines).
     public var rejectsPath: String?
+    /// The store file the run uses (the embedded store, or where a remote run keeps its
+    /// tokens): a script's writers refuse it and its log files (`ProtectedFiles`).
+    public var storePath: String?
     /// Memory the script may use, in bytes (0 = unlimited).
     public var memoryLimit = 0
     /// Seconds the script may run (nil = unlimited).

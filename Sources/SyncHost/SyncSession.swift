@@ -18,6 +18,8 @@ final class SyncSession {
     var currentSource: SourcePosition?
     /// The files the script writes, closed (and their failures reported) when it ends.
     let outputs = OutputFiles()
+    /// Files the script's writers refuse (the store's own, the rejects file).
+    let protectedFiles: ProtectedFiles
     /// Key sets filled by the run's upserts (`cds.upserted_keys`).
     var keyCollectors: [KeyCollector] = []
     private var definitions: [String: EntityDefinition]?
@@ -26,6 +28,7 @@ final class SyncSession {
         self.service = service
         self.tokens = tokens
         self.options = options
+        protectedFiles = ProtectedFiles(storePath: options.storePath, rejectsPath: options.rejectsPath)
         queue = WriteQueue(service: service, options: options, rejects: rejects)
         progress = options.showProgress ? ProgressLine() : nil
     }

@@ -33,6 +33,7 @@ struct ReplCommand: ParsableCommand {
         options.memoryLimit = maxMemory * 1024 * 1024
         options.timeout = timeout > 0 ? timeout : nil
         options.modulePaths = modulePath + StdlibLocator.directories()
+        options.storePath = store.path
         let shell: ReplShell
         do {
             let entityStore = try EntityStore(path: store.path)

@@ -93,6 +93,7 @@ struct RunCommand: ParsableCommand {
         options.batchSize = batchSize
         options.onError = ErrorPolicy(rawValue: onError) ?? .stop
         options.rejectsPath = rejects ?? (options.onError == .continue ? defaultRejectsPath() : nil)
+        options.storePath = store.path
         options.memoryLimit = maxMemory * 1024 * 1024
         options.timeout = timeout > 0 ? timeout : nil
         options.modulePaths = modulePath + StdlibLocator.directories()

@@ -163,4 +163,33 @@ final class RunCommandTests: XCTestCase {
         XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("changes.jsonl"), encoding: .utf8).split(separator: "\n").count, 6,
                        "after a reset the next run is a full sync: \(again.stderr)")
     }
+
+    /// A script's writers refuse the store's own files and the rejects file, however the path
+    /// names them (relative, through `..`, a symbolic or a hard link): opening one would
+    /// truncate the store under the run. Other files are written as ever.
+    func test_writersRefuseTheStoreItsLogAndTheRejectsFile() throws {
+        let directory = try exampleStore()
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("sub"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: directory.appendingPathComponent("link.db").path, withDestinationPath: "erp.db")
+        try FileManager.default.linkItem(atPath: directory.appendingPathComponent("erp.db").path, toPath: directory.appendingPathComponent("hard.db").path)
+        try """
+            cds.create("account", { accountnumber = "W1", name = "kept" })
+            cds.flush()
+            for _, path in ipairs({ "erp.db", "./sub/../erp.db", "erp.db-wal", "erp.db-shm", "link.db", "hard.db", "rejects.jsonl" }) do
+              local ok, err = pcall(json.writer, path)
+              assert(not ok and err.code == "file.protected", path .. ": " .. tostring(err))
+              ok, err = pcall(csv.writer, path, { "a" })
+              assert(not ok and err.code == "file.protected" and err.message:find(path, 1, true), path .. ": " .. tostring(err))
+            end
+            local w = csv.writer("fine.csv", { "a" }); w:write({ a = 1 }); w:close()
+            cds.create("account", { accountnumber = "W2", name = "kept" })
+            """.write(to: directory.appendingPathComponent("w.lua"), atomically: true, encoding: .utf8)
+        let result = try CLIRunner.run(["run", "w.lua", "--db", "erp.db", "--rejects", "rejects.jsonl", "--quiet"], in: directory)
+        XCTAssertEqual(result.status, 0, result.stderr)
+        XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("fine.csv"), encoding: .utf8), "a\r\n1\r\n")
+        let store = try EntityStore(path: directory.appendingPathComponent("erp.db").path)
+        for number in ["W1", "W2"] {
+            XCTAssertEqual(try store.retrieve(EntityReference("account", key: "accountnumber", value: .string(number)), columns: ["name"]).fields["name"], .string("kept"), number)
+        }
+    }
 }
