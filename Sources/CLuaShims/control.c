@@ -17,6 +17,11 @@ struct shim_control {
     int killed;          /* SHIM_KILLED_* for the current host entry */
     int64_t deadline_ns; /* 0 = no deadline */
     atomic_int interrupt;
+    /* The allocation refused last, while Lua may still retry it after an emergency
+     * collection (the next allocation it asks for): if that retry fits, the run goes on. */
+    int retry_pending;
+    void *refused_ptr;
+    size_t refused_size;
 };
 
 static volatile sig_atomic_t global_interrupt = 0;
@@ -47,6 +52,7 @@ static int64_t now_ns(void) {
 
 void shim_control_begin_run(shim_control *c, double timeout_seconds) {
     c->killed = SHIM_KILLED_NONE;
+    c->retry_pending = 0;
     c->deadline_ns = timeout_seconds > 0 ? now_ns() + (int64_t)(timeout_seconds * 1e9) : 0;
 }
 
@@ -75,7 +81,10 @@ static shim_control *control_of(lua_State *L) {
 }
 
 /* Refuses growth past the limit only while Lua code runs (host_depth == 0), so an
- * ERRMEM longjmp can never cross a Swift frame. The first refusal kills the run. */
+ * ERRMEM longjmp can never cross a Swift frame. A refusal kills the run, unless Lua's
+ * emergency collection then frees enough for the same request: Lua asks again right after
+ * it (nothing else allocates during an emergency collection), and if that fits, the kill is
+ * lifted. A killed run stays killed even when the script catches the error. */
 static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     shim_control *c = (shim_control *)ud;
     size_t old = ptr != NULL ? osize : 0;
@@ -84,10 +93,18 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         c->used -= old;
         return NULL;
     }
+    int retry = c->retry_pending && ptr == c->refused_ptr && nsize == c->refused_size;
+    c->retry_pending = 0;
     if (nsize > old && c->limit != 0 && c->host_depth == 0 && c->used - old + nsize > c->limit) {
-        c->killed = SHIM_KILLED_MEMORY;
+        if (c->killed == SHIM_KILLED_NONE) {
+            c->killed = SHIM_KILLED_MEMORY;
+            c->retry_pending = 1;
+            c->refused_ptr = ptr;
+            c->refused_size = nsize;
+        }
         return NULL;
     }
+    if (retry && c->killed == SHIM_KILLED_MEMORY) c->killed = SHIM_KILLED_NONE;
     void *p = realloc(ptr, nsize);
     if (p == NULL) return NULL;
     c->used = c->used - old + nsize;
@@ -95,7 +112,7 @@ static void *capped_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     return p;
 }
 
-static const char *killed_message(int killed) {
+const char *shim_killed_message(int killed) {
     switch (killed) {
     case SHIM_KILLED_MEMORY: return "not enough memory (script memory limit reached)";
     case SHIM_KILLED_TIMEOUT: return "script timed out";
@@ -120,7 +137,7 @@ static void watchdog(lua_State *L, lua_Debug *ar) {
         }
     }
     if (lua_gethookcount(L) != 1) lua_sethook(L, watchdog, LUA_MASKCOUNT, 1);
-    luaL_error(L, "%s", killed_message(c->killed));
+    luaL_error(L, "%s", shim_killed_message(c->killed));
 }
 
 static int on_panic(lua_State *L) {
@@ -146,6 +163,13 @@ lua_State *shim_newstate(shim_control *c) {
     lua_sethook(L, watchdog, LUA_MASKCOUNT, SHIM_HOOK_COUNT);
     return L;
 }
+
+int shim_control_check_deadline(shim_control *c) {
+    if (c->killed == SHIM_KILLED_NONE && c->deadline_ns != 0 && now_ns() >= c->deadline_ns) c->killed = SHIM_KILLED_TIMEOUT;
+    return c->killed;
+}
+
+int shim_killed(lua_State *L) { return control_of(L)->killed; }
 
 int shim_host_pcall(lua_State *L, int nargs, int nresults, int msgh) {
     shim_control *c = control_of(L);

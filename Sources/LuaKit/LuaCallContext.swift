@@ -135,6 +135,13 @@ public struct LuaCallContext {
     /// The line of the Lua code that called the running binding (0 when unknown).
     public func callerLine() -> Int { Int(shim_caller_line(luaState, 1)) }
 
+    /// Why the running script was stopped (its timeout, its memory limit, an interrupt), when
+    /// it was: a script that caught that error must not go on writing. Nil while it runs normally.
+    public var stoppedReason: String? {
+        let killed = shim_killed(luaState)
+        return killed == SHIM_KILLED_NONE ? nil : String(cString: shim_killed_message(killed))
+    }
+
     /// Removes the top `count` values.
     public func pop(_ count: Int32 = 1) { lua_settop(luaState, -count - 1) }
 

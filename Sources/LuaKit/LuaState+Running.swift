@@ -111,5 +111,12 @@ extension LuaState {
         if status != LUA_OK {
             throw scriptError(status: status, thread: luaState, traceback: .fromHandler)
         }
+        // a limit the script caught (`pcall`, a coroutine) and went on after, or a deadline
+        // passed where the watchdog does not run (a finalizer): still the run's end
+        let killed = shim_control_check_deadline(control.pointer)
+        if killed != SHIM_KILLED_NONE {
+            let kind: LuaScriptError.Kind = killed == SHIM_KILLED_MEMORY ? .memory : killed == SHIM_KILLED_TIMEOUT ? .timeout : .interrupted
+            throw LuaScriptError(kind: kind, message: String(cString: shim_killed_message(killed)))
+        }
     }
 }

@@ -107,6 +107,9 @@ enum CdsModule {
     /// Wraps a binding so that service errors and row failures reach Lua as error tables.
     static func guarded(_ body: @escaping (LuaCallContext) throws -> Int32) -> LuaFunction {
         { ctx in
+            // after its timeout, memory limit or an interrupt, a script that caught the error
+            // gets it again from every call: it cannot go on writing or reading
+            if let reason = ctx.stoppedReason { throw LuaError.message(reason) }
             do { return try body(ctx) } catch let failure as RowFailure {
                 throw errorValue(failure.error, line: failure.line, key: failure.key, source: failure.source)
             } catch let error as ServiceError {

@@ -546,6 +546,35 @@ final class FileAndLimitTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
     }
 
+    /// A limit caught right before the script ends, or in a coroutine, still fails the run,
+    /// and every cds/csv/json call after it raises it again: nothing is written after the
+    /// limit. A deadline passed inside a finalizer (where the watchdog does not run) too.
+    func test_aCaughtLimitStillFailsTheRunAndStopsLaterWrites() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.memoryLimit = 16 * 1024 * 1024
+        var report = try runScript("""
+            local ok, e = pcall(function() local t = {} for i = 1, 1e9 do t[i] = i end end)
+            local ok2, e2 = pcall(cds.upsert, "account", { accountnumber = "AFTER" }, { name = "no" })
+            assert(not ok2 and tostring(e2):find("memory limit", 1, true), tostring(e2))
+            """, store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.errorCode, "script.memory", report.error ?? "")
+        options = RunOptions()
+        options.timeout = 0.3
+        report = try runScript("""
+            for i = 1, 3 do assert(not coroutine.resume(coroutine.create(function() while true do end end))) end
+            cds.upsert("account", { accountnumber = "AFTER" }, { name = "no" })
+            """, store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.errorCode, "script.timeout", report.error ?? "")
+        report = try runScript("""
+            setmetatable({}, { __gc = function() local t = os.clock() while os.clock() - t < 0.6 do end end })
+            collectgarbage()
+            cds.upsert("account", { accountnumber = "AFTER" }, { name = "no" })
+            """, store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.errorCode, "script.timeout", report.error ?? "")
+        XCTAssertEqual(try store.count("account"), 0)
+    }
+
     func test_sandboxHasNoProcessOrFileAccessOutsideTheModules() throws {
         let store = try makeStore()
         try runScript("""

@@ -38,6 +38,13 @@ size_t shim_control_used(const shim_control *c);
 size_t shim_control_peak(const shim_control *c);
 void shim_control_interrupt(shim_control *c);
 int shim_control_killed(const shim_control *c);
+/* Marks the run killed for its timeout when its deadline has passed (the watchdog cannot
+ * see the time inside a finalizer); returns the reason the run was killed, if any. */
+int shim_control_check_deadline(shim_control *c);
+/* The reason the run of the state that owns L was killed (SHIM_KILLED_NONE if it was not),
+ * for bindings, which refuse to run for a killed script; and its message. */
+int shim_killed(lua_State *L);
+const char *shim_killed_message(int killed);
 /* Clears the kill reason and arms the deadline (seconds <= 0: none) for a new host entry. */
 void shim_control_begin_run(shim_control *c, double timeout_seconds);
 
