@@ -139,8 +139,9 @@ extension WebAPIHandler {
 
     private static func skipToken(_ options: QueryOptions) throws -> String? {
         guard let text = options["$skiptoken"] else { return nil }
-        // the store's paging cookie: "<rows returned>" or "<rows returned>:<last id>"
-        let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+        // the store's paging cookie: "<rows returned>", "<rows returned>:<last id>", then the
+        // last row's order values for a custom order (the store checks the rest)
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
         guard Int(parts[0]) != nil, parts.count == 1 || RecordID(String(parts[1])) != nil else { throw ServiceError(.invalidKey, "The $skiptoken '\(text)' is not valid; follow @odata.nextLink unchanged.") }
         return text
     }

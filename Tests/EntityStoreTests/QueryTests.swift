@@ -97,6 +97,49 @@ final class QueryTests: XCTestCase {
         }
     }
 
+    /// Pages in a custom order seek past the last row (its order values and id in the
+    /// cookie), so deleting the rows read, or inserting rows that sort before the position,
+    /// between pages neither skips nor repeats rows; nulls sort first ascending and last
+    /// descending, text compares case-insensitively, as one query orders them.
+    func test_customOrderPagesSeekPastTheLastRowWhileRowsAreWritten() throws {
+        try forEachStore { store in
+            for number in 1...23 {
+                let city: FieldValue = number % 4 == 0 ? .null : .string(["b", "A", "a", "C"][number % 4])
+                try store.createAccount(String(format: "N%02d", number), name: "n\(number % 3)", extra: ["address1_city": city])
+            }
+            for order in [[OrderBy("address1_city"), OrderBy("name", descending: true)], [OrderBy("address1_city", descending: true), OrderBy("name")],
+                          [OrderBy("name", descending: true)]] {
+                let expected = try store.runQuery(Query(entity: "account", columns: ["accountnumber"], orderBy: order)).records.compactMap(\.id)
+                var seen: [RecordID] = []
+                var cookie: String?
+                var inserted = 0
+                repeat {
+                    let page = try store.runQuery(Query(entity: "account", columns: ["accountnumber"], orderBy: order, pageSize: 4, pagingCookie: cookie))
+                    seen += page.records.compactMap(\.id)
+                    // the rows just read go, and a row sorting before them arrives
+                    for id in page.records.compactMap(\.id) { _ = try store.execute(.delete(EntityReference("account", id: id), ifVersion: nil)) }
+                    inserted += 1
+                    _ = try store.createAccount("X\(inserted)", name: "zz", extra: ["address1_city": order[0].descending ? .string("zz") : .null])
+                    cookie = page.moreRecords ? page.pagingCookie : nil
+                } while cookie != nil
+                XCTAssertEqual(seen, expected, "\(order)")
+                for row in try store.runQuery(Query(entity: "account", columns: ["accountnumber"])).records {
+                    _ = try store.execute(.delete(EntityReference("account", id: row.id!), ifVersion: nil))
+                }
+                for number in 1...23 {
+                    let city: FieldValue = number % 4 == 0 ? .null : .string(["b", "A", "a", "C"][number % 4])
+                    try store.createAccount(String(format: "N%02d", number), name: "n\(number % 3)", extra: ["address1_city": city])
+                }
+            }
+            // a cookie for another order, or edited, is refused
+            let page = try store.runQuery(Query(entity: "account", orderBy: [OrderBy("name")], pageSize: 2))
+            let cookie = try XCTUnwrap(page.pagingCookie)
+            XCTAssertThrowsError(try store.runQuery(Query(entity: "account", orderBy: [OrderBy("name"), OrderBy("address1_city")], pagingCookie: cookie)))
+            XCTAssertThrowsError(try store.runQuery(Query(entity: "account", orderBy: [OrderBy("name")], pagingCookie: cookie + "%")))
+            XCTAssertThrowsError(try store.runQuery(Query(entity: "account", orderBy: [OrderBy("name")], pagingCookie: cookie.replacingOccurrences(of: ":t", with: ":x"))))
+        }
+    }
+
     func test_expandAttachesTheRelatedRecordsOfEachPageToQueriesAndChanges() throws {
         try forEachStore { store in
             let contact = EntityReference("contact", keys: ["emailaddress1": .string("ada@x.test")])

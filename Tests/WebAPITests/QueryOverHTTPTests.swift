@@ -44,6 +44,23 @@ final class QueryOverHTTPTests: WebAPITestCase {
         XCTAssertEqual(Set(pages.flatMap { $0 }).count, 5)
     }
 
+    /// Next links of a custom order carry the last row's order values: text with `:`, `%`,
+    /// `&` and spaces goes through the link unchanged, and every row comes once.
+    func test_nextLinksOfACustomOrderCarryTheLastRowsValues() async throws {
+        for name in ["a:b", "a%25", "x & y", "Łódź", "plain", "n:1%"] {
+            _ = try await server.create("contacts", #"{"lastname":"\#(name)"}"#)
+        }
+        var next: String? = "contacts?$select=lastname&$orderby=lastname%20desc"
+        var names: [String] = []
+        while let link = next, names.count < 20 {
+            let result = try await server.get(link, headers: ["Prefer": "odata.maxpagesize=2"])
+            XCTAssertEqual(result.status, 200, result.text)
+            names += result.rows.compactMap { $0["lastname"]?.stringValue }
+            next = result.json?["@odata.nextLink"]?.stringValue
+        }
+        XCTAssertEqual(names, ["x & y", "plain", "n:1%", "Łódź", "a:b", "a%25"].sorted { $0.lowercased() > $1.lowercased() })
+    }
+
     func test_WA12_topIsIgnoredWithAPageSize() async throws {
         try await createContacts(5)
         let result = try await server.get("contacts?$top=1", headers: ["Prefer": "odata.maxpagesize=3"])
