@@ -25,6 +25,7 @@ struct shim_control {
 };
 
 static volatile sig_atomic_t global_interrupt = 0;
+static volatile sig_atomic_t terminate_requested = 0;
 
 shim_control *shim_control_new(void) {
     shim_control *c = calloc(1, sizeof(shim_control));
@@ -61,9 +62,11 @@ void shim_clear_global_interrupt(void) { global_interrupt = 0; }
 int shim_global_interrupt_requested(void) { return global_interrupt != 0; }
 
 static void on_signal(int sig) {
-    (void)sig;
+    if (sig == SIGTERM) terminate_requested = 1;
     global_interrupt = 1;
 }
+
+int shim_terminate_requested(void) { return terminate_requested != 0; }
 
 int shim_install_signal_handlers(void) {
     struct sigaction sa;

@@ -39,4 +39,7 @@ public enum LuaInterrupts {
 
     /// True once a process-wide interrupt was requested and not cleared.
     public static var isRequested: Bool { shim_global_interrupt_requested() != 0 }
+
+    /// True once SIGTERM arrived (it also requests an interrupt; `clear` does not forget it).
+    public static var isTerminationRequested: Bool { shim_terminate_requested() != 0 }
 }

@@ -56,6 +56,9 @@ public final class ReplSession {
     /// not yet cleared; the REPL checks it while waiting for input.
     public static var interruptRequested: Bool { LuaInterrupts.isRequested }
 
+    /// True once SIGTERM asked the REPL to end.
+    public static var terminationRequested: Bool { LuaInterrupts.isTerminationRequested }
+
     /// Forgets a Ctrl-C that has been dealt with.
     public static func clearInterrupt() { LuaInterrupts.clear() }
 

@@ -43,9 +43,9 @@ struct ReplCommand: ParsableCommand {
         } catch {
             throw ErrorReport.print(error)
         }
+        // Ctrl-C (SIGINT) stops a statement; SIGTERM stops it too and ends the REPL, after the
+        // files its statements left open are written out
         ScriptHost.installSignalHandlers()
-        // Ctrl-C (SIGINT) stops a statement; SIGTERM ends the REPL (SQLite rolls back an open statement)
-        signal(SIGTERM, SIG_DFL)
         let succeeded: Bool
         if isatty(STDIN_FILENO) == 1 {
             let editor = LineEditor(historyPath: history ?? LineEditor.defaultHistoryPath(), completer: ReplCompleter(source: shell.session))
@@ -57,6 +57,10 @@ struct ReplCommand: ParsableCommand {
         if let failure = shell.session.closeOutputs() {
             ErrorReport.writeStandardError("error: \(failure)")
             throw ExitCode.scriptFailed
+        }
+        if ReplSession.terminationRequested {
+            ErrorReport.writeStandardError("repl: ended by SIGTERM; a statement it stopped was rolled back [script.interrupted]")
+            throw ExitCode.temporaryFailure
         }
         if !succeeded { throw ExitCode.scriptFailed }
     }

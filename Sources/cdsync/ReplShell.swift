@@ -56,6 +56,7 @@ final class ReplShell {
             switch editor.readLine(prompt: buffer.isEmpty ? Self.prompt : Self.continuationPrompt) {
             case .line(let text): line = text  // a Ctrl-C from here on stops the statement at once
             case .interrupted:
+                if ReplSession.terminationRequested { return true }
                 // Ctrl-C at the prompt drops the statement being typed, as in psql
                 buffer.removeAll()
                 write("^C\n")
@@ -69,6 +70,7 @@ final class ReplShell {
             case .ran(let text): if let text { editor.remember(text) }
             case .quit: return true
             }
+            if ReplSession.terminationRequested { return true }
         }
     }
 
@@ -113,9 +115,11 @@ final class ReplShell {
             switch accept(line) {
             case .quit: return failures == 0
             case .ran(_) where syntaxFailed: return stopInput(after: number)
-            default: continue
+            default: break
             }
+            if ReplSession.terminationRequested { return false }
         }
+        if ReplSession.terminationRequested { return false }
         if !buffer.isEmpty {
             if let first = unreadable {
                 rejectUnreadable(line: first)
@@ -263,9 +267,19 @@ struct InputLines {
             pending.removeFirst(start)
             searched -= start
             start = 0
+            // waits in short polls: SIGTERM may land on another of the process's threads,
+            // leaving `read` uninterrupted, and must still end the input
+            var poller = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, 100)
+            if ReplSession.terminationRequested { return nil }
+            if ready == 0 || (ready < 0 && errno == EINTR) { continue }
             var block = [UInt8](repeating: 0, count: 65_536)
             let count = block.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
+            if count < 0 && errno == EINTR {
+                // SIGTERM interrupts the read: the input ends there (a line not finished is not read)
+                if ReplSession.terminationRequested { return nil }
+                continue
+            }
             if count <= 0 { ended = true } else { pending += block[0..<count] }
         }
     }

@@ -79,6 +79,37 @@ final class PipeReplTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("input line 1 is not UTF-8 text") && result.stderr.contains("[text.invalid_utf8]"), result.stderr)
     }
 
+    /// SIGTERM ends the REPL, waiting for input or in a statement (rolled back): the writers
+    /// its statements left open are written out first, and the exit code is 75.
+    func test_sigtermWritesOutOpenWritersAndExits75() throws {
+        let directory = try temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        for (statements, running) in [("w = csv.writer('idle.csv', { 'a' }); w:write({ a = 1 })", false),
+                                      ("w = csv.writer('busy.csv', { 'a' }); w:write({ a = 2 })\ncds.create('account', { accountnumber = 'T1', name = 'x' }); while true do end", true)] {
+            let process = Process()
+            process.executableURL = try CLIRunner.binary()
+            process.arguments = ["repl", "--db", "repl.db"]
+            process.currentDirectoryURL = directory
+            let stdin = Pipe(), stderr = Pipe()
+            process.standardInput = stdin
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = stderr
+            try process.run()
+            stdin.fileHandleForWriting.write(Data((statements + "\n").utf8))
+            Thread.sleep(forTimeInterval: 1.5)
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+            let errors = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            XCTAssertEqual(process.terminationReason, .exit, errors)
+            XCTAssertEqual(process.terminationStatus, 75, errors)
+            XCTAssertTrue(errors.contains("ended by SIGTERM"), errors)
+            let file = running ? "busy.csv" : "idle.csv"
+            XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent(file), encoding: .utf8), running ? "a\r\n2\r\n" : "a\r\n1\r\n")
+        }
+        let check = try repl("cds.get('account', { accountnumber = 'T1' })\n", in: directory)
+        XCTAssertEqual(check.stdout, "nil\n", "the interrupted statement's write was rolled back")
+    }
+
     /// A line that is not UTF-8 inside a statement of several lines refuses that whole
     /// statement: the lines after it are not run on their own (here a guarded delete).
     func test_anUnreadableLineRefusesItsWholeStatementNotJustTheLine() throws {

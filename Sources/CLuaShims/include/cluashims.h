@@ -52,6 +52,8 @@ void shim_control_begin_run(shim_control *c, double timeout_seconds);
 void shim_request_global_interrupt(void);
 void shim_clear_global_interrupt(void);
 int shim_global_interrupt_requested(void);
+/* True once SIGTERM was received (the handlers of shim_install_signal_handlers). */
+int shim_terminate_requested(void);
 int shim_install_signal_handlers(void);
 
 /* A new state using the capped allocator of c, with panic, warning and watchdog handlers. */
