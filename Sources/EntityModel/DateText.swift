@@ -7,9 +7,14 @@ import Foundation
 public enum DateText {
     /// `2024-02-29T23:59:59Z`, or `…59.999Z` when the instant has milliseconds.
     public static func string(from date: Date) -> String {
-        let millis = Int64((date.timeIntervalSince1970 * 1000).rounded())
-        var days = millis >= 0 ? millis / 86_400_000 : -((-millis + 86_399_999) / 86_400_000)
-        let msOfDay = Int(millis - days * 86_400_000)
+        // any instant is written, never a trap: a damaged store may hold milliseconds far
+        // past the years a column takes (they are then written with more year digits)
+        let scaled = (date.timeIntervalSince1970 * 1000).rounded()
+        let millis: Int64 = scaled.isNaN ? 0 : scaled >= 9.223_372_036_854_775_807e18 ? .max
+            : scaled <= -9.223_372_036_854_775_807e18 ? .min : Int64(scaled)
+        var days = millis >= 0 ? millis / 86_400_000 : (millis + 1) / 86_400_000 - 1
+        // (wrapping: the true difference is within a day even where days × 86,400,000 is not an Int64)
+        let msOfDay = Int(millis &- days &* 86_400_000)
         // civil from days (H. Hinnant's algorithm)
         days += 719_468
         let era = (days >= 0 ? days : days - 146_096) / 146_097

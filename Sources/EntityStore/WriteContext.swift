@@ -24,6 +24,9 @@ final class WriteContext {
     /// The next store-wide version (strictly increasing across the store).
     func nextVersion() throws -> Int64 {
         let current = try version ?? StoreMeta.integer(db, "version") ?? 0
+        guard current < Int64.max else {
+            throw ServiceError(.notAStore, "The store's version counter (\(StoreMeta.table) 'version') is at its largest value: the store is damaged.")
+        }
         version = current + 1
         versionDirty = true
         return current + 1

@@ -1,6 +1,7 @@
 import Foundation
 import EntityModel
 import EntityStore
+import GRDB
 import XCTest
 
 /// Bad input gets its documented error, never a crash, and leaves the store as it was.
@@ -278,5 +279,27 @@ final class BadInputTests: XCTestCase {
             XCTAssertNotNil(try store.find(account("PF1")))
             XCTAssertNil(try store.find(account("PF2")))
         }
+    }
+
+    /// A store damaged by hand (date-times far past the years a column takes, the version
+    /// counter at its largest) is read and written without a trap: the dates come back as
+    /// text with more year digits, and a write past the counter is `store.not_a_store`.
+    func test_outOfRangeValuesInADamagedStoreNeverTrap() throws {
+        let path = try temporaryStorePath()
+        var store: EntityStore? = try EntityStore(path: path)
+        let id = try store!.createAccount("D1", name: "damaged")
+        store = nil
+        for (stored, text) in [("9223372036854775807", "292278994-08-17T07:12:55.807Z"), ("-9223372036854775808", "-292275055-05-16T16:47:04.192Z")] {
+            try DatabaseQueue(path: path).write { db in try db.execute(sql: "UPDATE account SET createdon = \(stored), modifiedon = \(stored)") }
+            let reopened = try EntityStore(path: path)
+            let record = try reopened.retrieve(EntityReference("account", id: id), columns: ["createdon"])
+            guard case .dateTime(let date)? = record.fields["createdon"] else { return XCTFail("\(record.fields)") }
+            XCTAssertEqual(DateText.string(from: date), text)
+            XCTAssertEqual(try reopened.runQuery(Query(entity: "account")).records.count, 1)
+        }
+        try DatabaseQueue(path: path).write { db in try db.execute(sql: "UPDATE _cdsync_meta SET value = 9223372036854775807 WHERE key = 'version'") }
+        let reopened = try EntityStore(path: path)
+        assertServiceError(.notAStore) { try reopened.createAccount("D2") }
+        XCTAssertEqual(try reopened.count("account"), 1)
     }
 }
