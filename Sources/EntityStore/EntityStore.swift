@@ -92,7 +92,14 @@ public final class EntityStore: DataService, @unchecked Sendable {
             // (The log is removed when the store closes.)
             try db.execute(sql: "PRAGMA journal_size_limit = \(Self.walSizeLimit)")
         }
-        configuration.busyMode = .timeout(10)
+        // a writer waiting for another's lock tries again every millisecond for 10 s (SQLite's
+        // own timeout backs off to 100 ms tries, and would miss the moment a long run leaves
+        // the lock free between its groups: `GroupCommit`)
+        configuration.busyMode = .callback { tries in
+            guard tries < Self.busyTries else { return false }
+            usleep(1_000)
+            return true
+        }
         configuration.allowsUnsafeTransactions = true
         do {
             if let path {
@@ -127,6 +134,9 @@ public final class EntityStore: DataService, @unchecked Sendable {
             throw ServiceError(.storeUnavailable, "Cannot open the store at \(path ?? ":memory:"): \(error)")
         }
     }
+
+    /// Tries of a busy store before a write gives up: 10,000 of ~1 ms, about 10 s.
+    static let busyTries: Int32 = 10_000
 
     /// The size SQLite cuts the log back to after a checkpoint: a little over what
     /// `wal_autocheckpoint` (40,000 frames of 4,120 bytes) lets it fill.

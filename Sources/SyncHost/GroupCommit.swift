@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import EntityModel
 
 /// Lets consecutive write batches share one store transaction, committed after `maxRows`
@@ -71,6 +72,7 @@ final class GroupCommit: @unchecked Sendable {
         isOpen = false
         do {
             try store.endRunTransaction(commit: true)
+            yieldToOtherWriters()
         } catch {
             let reason = (error as? ServiceError)?.message ?? "\(error)"
             failedGeneration = generation
@@ -78,5 +80,22 @@ final class GroupCommit: @unchecked Sendable {
                 "The store could not commit the last \(rows) writes, so they were rolled back; run the script again (upserts make that safe). \(reason)")
         }
         rows = 0
+    }
+
+    /// When the last pause: see `yieldToOtherWriters`.
+    private var lastYield = DispatchTime.now()
+    /// How long the store's write lock is left free after a commit, once a second.
+    static let yieldMicroseconds: useconds_t = 3_000
+
+    /// Leaves the store's write lock free for a moment, at most once a second: the next group
+    /// would otherwise begin right after this one commits, and another process waiting to
+    /// write (another job, `cdsync serve`, a REPL) would wait out its busy timeout and fail.
+    /// Such a writer tries again every millisecond (`EntityStore`'s busy handler), so it gets
+    /// in here; this run then waits for it in turn. Costs ~0.3 % of a run that writes for long.
+    private func yieldToOtherWriters() {
+        let now = DispatchTime.now()
+        guard now.uptimeNanoseconds - lastYield.uptimeNanoseconds >= 1_000_000_000 else { return }
+        usleep(Self.yieldMicroseconds)
+        lastYield = DispatchTime.now()
     }
 }

@@ -192,4 +192,38 @@ final class RunCommandTests: XCTestCase {
             XCTAssertEqual(try store.retrieve(EntityReference("account", key: "accountnumber", value: .string(number)), columns: ["name"]).fields["name"], .string("kept"), number)
         }
     }
+
+    /// A run that writes without pause (a batch per row, groups committed each second) leaves
+    /// the store's write lock free between groups long enough for another run to write: the
+    /// other run succeeds while the long one goes on, instead of failing after its busy timeout.
+    func test_anotherRunWritesWhileALongRunKeepsWriting() throws {
+        let directory = try exampleStore()
+        var rows = "number,name\n"
+        for index in 0..<200_000 { rows += "B\(index),A\(index)\n" }
+        try rows.write(to: directory.appendingPathComponent("many.csv"), atomically: true, encoding: .utf8)
+        try """
+            for row in csv.rows(arg[1]) do
+              local r = cds.upsert("account", { accountnumber = row.number }, { name = row.name })
+              assert(r.error == nil)  -- reading the result sends a batch for every row
+            end
+            """.write(to: directory.appendingPathComponent("long.lua"), atomically: true, encoding: .utf8)
+        try #"cds.upsert("account", { accountnumber = arg[1] }, { name = "short" })"#
+            .write(to: directory.appendingPathComponent("short.lua"), atomically: true, encoding: .utf8)
+        let long = Process()
+        long.executableURL = try CLIRunner.binary()
+        long.arguments = ["run", "long.lua", "--db", "erp.db", "--quiet", "--", "many.csv"]
+        long.currentDirectoryURL = directory
+        long.standardOutput = FileHandle.nullDevice
+        long.standardError = FileHandle.nullDevice
+        try long.run()
+        defer { if long.isRunning { long.terminate() } }
+        Thread.sleep(forTimeInterval: 2)
+        for number in ["S1", "S2"] {
+            let short = try CLIRunner.run(["run", "short.lua", "--db", "erp.db", "--quiet", "--", number], in: directory)
+            XCTAssertEqual(short.status, 0, short.stderr)
+        }
+        XCTAssertTrue(long.isRunning, "the long run must still be writing for the test to show anything; give it more rows")
+        long.terminate()
+        long.waitUntilExit()
+    }
 }
