@@ -115,7 +115,10 @@ extension EntityStore {
         if definition.primaryNameAttribute != existing.primaryNameAttribute {
             changes.changedSettings.append("\(existing.name): primary name column \(definition.primaryNameAttribute ?? "none")")
         }
-        if definition.states != existing.states { changes.changedSettings.append("\(existing.name): state model replaced") }
+        if definition.states != existing.states {
+            if definition.hasStateModel { try checkStoredStates(definition, context.db) }
+            changes.changedSettings.append("\(existing.name): state model replaced")
+        }
         for attribute in given.attributes {
             if existing.attribute(attribute.name) == nil || existing.attributes.contains(where: { $0.name == attribute.name }) {
                 try SchemaValidator.validateSettingsApply(attribute, entity: existing.name)
@@ -149,6 +152,27 @@ extension EntityStore {
         try createIndexes(merged, context.db)
         try SystemTables.saveDefinition(context.db, definition)
         catalog[definition.name] = merged
+    }
+
+    /// Refuses a state model that some stored rows are outside of: their state, or their status
+    /// for that state, would no longer exist (as choice options still in use are refused).
+    /// - Throws: `schema.invalid` naming a pair no longer allowed, how many rows have it, and one.
+    private func checkStoredStates(_ definition: EntityDefinition, _ db: Database) throws {
+        let table = quoteIdentifier(definition.name), id = quoteIdentifier(definition.primaryIdAttribute)
+        let pairs = try Row.fetchAll(db, sql: "SELECT statecode, statuscode, count(*), min(\(id)) FROM \(table) GROUP BY statecode, statuscode")
+        for row in pairs {
+            let state: Int64? = row[0], status: Int64? = row[1]
+            let count: Int = row[2]
+            let allowed = definition.states.contains { option in
+                option.value == state && option.statuses.contains { $0.value == status }
+            }
+            guard !allowed else { continue }
+            let pair = "statecode \(state.map(String.init) ?? "null") with statuscode \(status.map(String.init) ?? "null")"
+            throw ServiceError(.schemaInvalid,
+                "Entity '\(definition.name)': the new state model has no \(pair), which \(count) stored row(s) have "
+                + "(one of them: \(definition.primaryIdAttribute) \(row[3] as String? ?? "?")); change those rows first, or keep that state and status.",
+                entity: definition.name)
+        }
     }
 
     /// The existing column `current` with the settings `wanted` states (a setting left out keeps

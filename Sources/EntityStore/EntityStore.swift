@@ -42,6 +42,8 @@ public final class EntityStore: DataService, @unchecked Sendable {
     static let lookupCacheLimit = 100_000
     /// `PRAGMA data_version` when the cache was last known to be current.
     var lookupCacheDataVersion: Int64?
+    /// The catalog's stamp (`SystemTables.catalogStamp`) when it was last loaded.
+    var catalogStamp: Int64 = 0
     /// Writes to entity tables so far, and their count when the last transaction committed: a
     /// table whose `lastWrite` is past it has writes other connections cannot see yet.
     var writeCount = 0
@@ -171,9 +173,16 @@ public final class EntityStore: DataService, @unchecked Sendable {
 
     /// Reloads entity definitions from the store.
     func loadCatalog() throws {
-        let definitions = try queue.read { db in try SystemTables.loadDefinitions(db) }
+        try queue.read { db in try loadCatalog(db) }
+    }
+
+    /// Reloads entity definitions with `db`, and notes the catalog's stamp they have.
+    func loadCatalog(_ db: Database) throws {
+        let stamp = try SystemTables.catalogStamp(db)
+        let definitions = try SystemTables.loadDefinitions(db)
         // new compiled tables start with empty lookup caches, so nothing cached survives a reload
         catalog = Dictionary(definitions.map { ($0.name, EntityTable($0)) }, uniquingKeysWith: { _, last in last })
+        catalogStamp = stamp
     }
 
     /// The compiled table of an entity.
@@ -267,6 +276,9 @@ public final class EntityStore: DataService, @unchecked Sendable {
         if version != lookupCacheDataVersion {
             clearLookupCache()
             lookupCacheDataVersion = version
+            // another connection committed: if it applied a schema, this one takes it up
+            // before it writes or reads with the definitions it had (limits, keys, entities)
+            if try SystemTables.catalogStamp(db) != catalogStamp { try loadCatalog(db) }
         }
     }
 
@@ -285,6 +297,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
             if db.isInsideTransaction { return try body(db) }
             var result: T?
             try db.inTransaction(.deferred) {
+                try checkLookupCache(db)
                 result = try body(db)
                 return .commit
             }

@@ -76,5 +76,13 @@ enum SystemTables {
         let json = String(decoding: try encoder.encode(definition), as: UTF8.self)
         try db.execute(sql: "INSERT INTO \(entities)(name, definition) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET definition = excluded.definition",
                        arguments: [definition.name, json])
+        // other connections (another run, serve, a REPL) see the catalog changed and reload it
+        try StoreMeta.setInteger(db, catalogStampKey, (try catalogStamp(db)) &+ 1)
     }
+
+    /// The key of the counter every saved definition bumps (`_cdsync_meta`).
+    static let catalogStampKey = "catalog"
+
+    /// The catalog's counter: it changes whenever a definition is saved (0 before the first).
+    static func catalogStamp(_ db: Database) throws -> Int64 { try StoreMeta.integer(db, catalogStampKey) ?? 0 }
 }

@@ -128,4 +128,39 @@ final class ColumnChangeTests: XCTestCase {
         XCTAssertTrue(refusal(store, schema("{ name: t, type: string, max_length: 0 }")).contains("'t': max_length must be 1–4000"))
         XCTAssertTrue(refusal(store, schema("{ name: c, type: choice, min_value: 60, max_value: 40 }")).contains("min_value 60 is greater than max_value 40"))
     }
+
+    /// A new state model is refused while stored rows have a state, or a status of their
+    /// state, that it no longer has (naming the pair, how many rows and one of them); one
+    /// that keeps every stored pair is applied.
+    func test_aStateModelThatDropsAStoredStateOrStatusIsRefused() throws {
+        try forEachStore { store in
+            func states(_ lines: String) -> String {
+                "entities:\n  - name: ticket\n    attributes: [ { name: title, type: string } ]\n    states:\n\(lines)"
+            }
+            let full = """
+                      - { value: 0, label: Open, default_status: 1, statuses: [ { value: 1, label: Open } ] }
+                      - { value: 1, label: Closed, default_status: 2, statuses: [ { value: 2, label: Done }, { value: 3, label: Dropped } ] }
+
+                """
+            try store.applySchemaFile(states(full))
+            _ = try store.execute(.create(entity: "ticket", id: nil, fields: ["title": .string("a"), "statecode": .integer(1), "statuscode": .integer(3)]))
+            _ = try store.execute(.create(entity: "ticket", id: nil, fields: ["title": .string("b")]))
+            let withoutClosed = assertServiceError(.schemaInvalid) {
+                try store.applySchemaFile(states("      - { value: 0, label: Open, default_status: 1, statuses: [ { value: 1, label: Open } ] }\n"))
+            }?.message ?? ""
+            XCTAssertTrue(withoutClosed.contains("statecode 1 with statuscode 3, which 1 stored row(s) have"), withoutClosed)
+            let withoutDropped = assertServiceError(.schemaInvalid) {
+                try store.applySchemaFile(states("""
+                          - { value: 0, label: Open, default_status: 1, statuses: [ { value: 1, label: Open } ] }
+                          - { value: 1, label: Closed, default_status: 2, statuses: [ { value: 2, label: Done } ] }
+
+                    """))
+            }?.message ?? ""
+            XCTAssertTrue(withoutDropped.contains("statuscode 3"), withoutDropped)
+            XCTAssertEqual(try store.definition(of: "ticket").states.count, 2, "nothing was applied")
+            let changes = try store.applySchemaFile(states(full + "      - { value: 2, label: Parked, default_status: 4, statuses: [ { value: 4, label: Parked } ] }\n"))
+            XCTAssertEqual(changes.changedSettings, ["ticket: state model replaced"])
+            XCTAssertEqual(try store.definition(of: "ticket").states.count, 3)
+        }
+    }
 }

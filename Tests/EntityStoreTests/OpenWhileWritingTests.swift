@@ -22,6 +22,47 @@ final class OpenWhileWritingTests: XCTestCase {
         try reader.close()
         try writer.close()
     }
+
+    /// A store kept open (a long run, `serve`, a REPL) takes up a schema another process
+    /// applied meanwhile before its next write or read: shorter lengths, new required
+    /// columns, new keys and new entities are all in force, as after a restart.
+    func test_aSchemaAppliedByAnotherConnectionIsInForceAtTheNextWriteAndRead() throws {
+        let path = try temporaryStorePath()
+        let kept = try EntityStore(path: path)
+        try kept.applySchemaFile("""
+            entities:
+              - name: new_gadget
+                attributes: [ { name: new_label, type: string, max_length: 10 }, { name: new_code, type: string, max_length: 10 } ]
+            """)
+        _ = try kept.execute(.create(entity: "new_gadget", id: nil, fields: ["new_label": .string("12345678"), "new_code": .string("C1")]))
+        let other = try EntityStore(path: path)
+        try other.applySchemaFile("""
+            entities:
+              - name: new_gadget
+                attributes: [ { name: new_label, type: string, max_length: 8 }, { name: new_code, type: string, max_length: 10 } ]
+                keys: [ { name: ak_code, columns: [new_code] } ]
+              - name: new_widget
+                attributes: [ { name: new_size, type: integer, min_value: 0, max_value: 10 } ]
+            """)
+        assertServiceError(.stringTooLong) {
+            try kept.execute(.create(entity: "new_gadget", id: nil, fields: ["new_label": .string("123456789")]))
+        }
+        assertServiceError(.duplicateRecordEntityKey) {
+            try kept.execute(.create(entity: "new_gadget", id: nil, fields: ["new_code": .string("C1")]))
+        }
+        _ = try kept.execute(.upsert(EntityReference("new_gadget", key: "new_code", value: .string("C2")), fields: [:], mode: .createOrUpdate))
+        assertServiceError(.invalidArgument) { try kept.execute(.create(entity: "new_widget", id: nil, fields: ["new_size": .integer(11)])) }
+        _ = try kept.execute(.create(entity: "new_widget", id: nil, fields: ["new_size": .integer(3)]))
+        XCTAssertEqual(try kept.runQuery(Query(entity: "new_widget")).records.count, 1)
+        // and a store that only reads sees the new entity too
+        let reader = try EntityStore(path: path)
+        try other.applySchemaFile("""
+            entities:
+              - name: new_thing
+                attributes: [ { name: new_x, type: string, max_length: 5 } ]
+            """)
+        XCTAssertEqual(try reader.runQuery(Query(entity: "new_thing")).records.count, 0)
+    }
 }
 
 /// The write path keeps its per-row statements prepared; closing the store must still close
