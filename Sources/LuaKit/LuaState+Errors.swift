@@ -32,8 +32,15 @@ extension LuaState {
             error.traceback = separateTraceback(source).traceback
         }
         error.kind = kind(for: status)
+        // a module `require` found but could not compile (the text searcher's message): the
+        // script does not compile, as errors.md says, though Lua raised it while running
+        if error.kind == .runtime, error.code == nil, error.message.contains(Self.moduleSyntaxMarker) { error.kind = .syntax }
         return error
     }
+
+    /// How the text searcher (sandbox.c) starts the error of a module that does not compile.
+    static let moduleSyntaxMarker = "error loading module '"
+
 
     private func kind(for status: Int32) -> LuaScriptError.Kind {
         switch shim_control_killed(control.pointer) {

@@ -13,7 +13,19 @@ struct CDSync: AsyncParsableCommand {
 
     static func main() async {
         Allocator.useLargePages()
+        refuseArgumentsThatAreNotUTF8()
         await main(nil)
+    }
+
+    /// Arguments reach the commands as Swift strings, which repair bytes that are not UTF-8
+    /// into U+FFFD: a `--db` path (or a script, a file argument) naming such a file would
+    /// quietly name another one, and a new store be made there. Refused before anything runs.
+    static func refuseArgumentsThatAreNotUTF8() {
+        for index in 1..<Int(CommandLine.argc) {
+            guard let raw = CommandLine.unsafeArgv[index], String(validatingCString: raw) == nil else { continue }
+            ErrorReport.writeStandardError("cdsync: error: argument \(index) is not UTF-8 text, so cdsync cannot name that file exactly; rename it, or pass a name in UTF-8")
+            Foundation.exit(ExitCode.usage.rawValue)
+        }
     }
 }
 
@@ -47,5 +59,9 @@ struct StoreOptions: ParsableArguments {
     /// report its writes done, and they would be gone (`--db "$DB"` with `DB` unset).
     func validate() throws {
         if db?.isEmpty == true { throw ValidationError("--db needs a store file name; it is empty (an unset variable?)") }
+        // (every command: a URL here was opened as a file name, or a directory named `http:`)
+        if RunHistoryRecorder.isRemoteTarget(path) {
+            throw ValidationError("--db takes a store file, not \(path); to run a script against a Web API use `cdsync run --url URL` (its --db then keeps the change tokens)")
+        }
     }
 }

@@ -79,12 +79,8 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        guard FileManager.default.isReadableFile(atPath: script) else {
-            ErrorReport.writeStandardError("error: cannot read the script \(script)")
-            throw ExitCode.usage
-        }
-        if RunHistoryRecorder.isRemoteTarget(store.path) {
-            ErrorReport.writeStandardError("error: --db takes a store file, not \(store.path); to run against a Web API use --url URL (--db then keeps the change tokens)")
+        if let reason = ScriptFile.problem(script) {
+            ErrorReport.writeStandardError("error: cannot read the script \(script): \(reason)")
             throw ExitCode.usage
         }
         let jobLock = try lock.map { try RunHistoryRecorder.acquireLock(job: $0, storePath: store.path, json: json) }

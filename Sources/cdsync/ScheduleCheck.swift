@@ -34,13 +34,31 @@ enum ScheduleCheck {
         return formatter.string(from: date)
     }
 
-    /// Exits 64 with one line per job whose script cannot be read.
+    /// Exits 64 with one line per job whose script cannot be read: missing, unreadable, a
+    /// directory, or not a regular file (a device, a pipe: nothing a scheduled run can read
+    /// the same way twice).
     static func requireReadableScripts(_ file: JobsFile) throws {
-        let unreadable = file.jobs.filter { !FileManager.default.isReadableFile(atPath: file.resolve($0.script)) }
-        guard !unreadable.isEmpty else { return }
-        for job in unreadable {
-            ErrorReport.writeStandardError("\(file.path): error: job '\(job.name)': cannot read the script \(file.resolve(job.script))")
+        var failed = false
+        for job in file.jobs {
+            let path = file.resolve(job.script)
+            guard let reason = ScriptFile.problem(path, regularOnly: true) else { continue }
+            ErrorReport.writeStandardError("\(file.path): error: job '\(job.name)': cannot read the script \(path): \(reason)")
+            failed = true
         }
-        throw ExitCode.usage
+        if failed { throw ExitCode.usage }
+    }
+}
+
+/// Why a script file cannot be run, if it cannot.
+enum ScriptFile {
+    /// Nil when `path` can be read as a script; else the reason. `regularOnly` also refuses
+    /// devices and pipes (which `cdsync run /dev/stdin` may read once, a schedule cannot).
+    static func problem(_ path: String, regularOnly: Bool = false) -> String? {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return errno == EACCES ? "permission denied" : "no such file" }
+        if info.st_mode & S_IFMT == S_IFDIR { return "it is a directory" }
+        if regularOnly && info.st_mode & S_IFMT != S_IFREG { return "it is not a regular file" }
+        guard FileManager.default.isReadableFile(atPath: path) else { return "permission denied" }
+        return nil
     }
 }

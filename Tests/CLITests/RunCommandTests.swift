@@ -148,6 +148,30 @@ final class RunCommandTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains(message), result.stderr)
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: directory.appendingPathComponent("s.db").path), "no run started")
+        // a URL is not a store file, for every command (they opened it as a file name)
+        for arguments in [["run", "write.lua"], ["runs"], ["tokens", "list"], ["schema", "show"], ["repl"]] {
+            let result = try CLIRunner.run(arguments + ["--db", "https://example.test/"], in: directory)
+            XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
+            XCTAssertTrue(result.stderr.contains("--db takes a store file"), result.stderr)
+        }
+        // a directory is not a script
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("dir.lua"), withIntermediateDirectories: true)
+        let directoryScript = try CLIRunner.run(["run", "dir.lua", "--db", "s.db"], in: directory)
+        XCTAssertEqual(directoryScript.status, 64)
+        XCTAssertTrue(directoryScript.stderr.contains("cannot read the script dir.lua: it is a directory"), directoryScript.stderr)
+        // an argument that is not UTF-8 would name another file once repaired: refused
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", #""$0" runs --db "$(printf 'caf\351.db')""#, try CLIRunner.binary().path]
+        shell.currentDirectoryURL = directory
+        let errors = Pipe()
+        shell.standardError = errors
+        shell.standardOutput = FileHandle.nullDevice
+        try shell.run()
+        shell.waitUntilExit()
+        XCTAssertEqual(shell.terminationStatus, 64)
+        XCTAssertTrue(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("argument 3 is not UTF-8 text"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("caf") }, [], "no store was made")
     }
 
     func test_tokensListShowAndReset() throws {

@@ -126,6 +126,13 @@ final class ScheduleCommandTests: XCTestCase {
         XCTAssertTrue(bad.stderr.contains("bad.yaml: job 'nightly': schedule: 25 is outside 0-23 in the hour field"), bad.stderr)
         try write("jobs:\n  - { name: nightly, script: missing.lua, schedule: '@daily' }\n", "missing.yaml", in: directory)
         XCTAssertEqual(try CLIRunner.run(["schedule", "--check", "missing.yaml"], in: directory).status, 64)
+        // a directory or a device is no script a scheduled run can read (they passed the check)
+        for (script, reason) in [(".", "it is a directory"), ("/dev/null", "it is not a regular file")] {
+            try write("jobs:\n  - { name: odd, script: '\(script)', schedule: '@daily' }\n", "odd.yaml", in: directory)
+            let result = try CLIRunner.run(["schedule", "--check", "odd.yaml"], in: directory)
+            XCTAssertEqual(result.status, 64, result.stdout)
+            XCTAssertTrue(result.stderr.contains("job 'odd': cannot read the script") && result.stderr.contains(reason), result.stderr)
+        }
         // an unreadable jobs file says why (it was "The operation could not be completed")
         for (file, reason) in [(".", "it is a directory"), ("nofile.yaml", "no such file")] {
             let result = try CLIRunner.run(["schedule", "--check", file], in: directory)

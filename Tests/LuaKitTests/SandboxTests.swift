@@ -66,6 +66,27 @@ final class SandboxTests: XCTestCase {
         XCTAssertEqual(results, [42, "pkg.util", true])
     }
 
+    /// A module that does not compile fails the script as a syntax error (errors.md:
+    /// `script.syntax`, "the script, or a module it requires, does not compile"), naming the
+    /// module's file and line; a runtime error inside a module stays a runtime error.
+    func testAModuleThatDoesNotCompileIsASyntaxError() throws {
+        let root = try makeModuleTree()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let modules = root.appendingPathComponent("modules")
+        try "local x =\n".write(to: modules.appendingPathComponent("broken.lua"), atomically: true, encoding: .utf8)
+        try "error('at load')\n".write(to: modules.appendingPathComponent("raising.lua"), atomically: true, encoding: .utf8)
+        let lua = try LuaState()
+        lua.addModuleSearchPath(modules.path)
+        XCTAssertThrowsError(try lua.run("require('broken')", chunkName: "main.lua")) { error in
+            let failure = error as? LuaScriptError
+            XCTAssertEqual(failure?.kind, .syntax, "\(error)")
+            XCTAssertTrue(failure?.message.contains("broken.lua:2:") == true, "\(error)")
+        }
+        XCTAssertThrowsError(try lua.run("require('raising')", chunkName: "main.lua")) { error in
+            XCTAssertEqual((error as? LuaScriptError)?.kind, .runtime, "\(error)")
+        }
+    }
+
     func testRequireRefusesPathEscapes() throws {
         let root = try makeModuleTree()
         defer { try? FileManager.default.removeItem(at: root) }
