@@ -1,3 +1,4 @@
+import DataFiles
 import EntityModel
 import Foundation
 import LuaKit
@@ -114,6 +115,9 @@ enum CdsModule {
                 throw errorValue(failure.error, line: failure.line, key: failure.key, source: failure.source)
             } catch let error as ServiceError {
                 throw errorValue(error, line: ctx.callerLine(), key: error.key, source: nil)
+            } catch let error as DataFileError {
+                // a file the host writes for the script failing (the rejects file on a full disk)
+                throw LuaError.structured(code: error.code.rawValue, message: error.description)
             }
         }
     }

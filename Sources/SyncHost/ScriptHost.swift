@@ -64,7 +64,10 @@ public final class ScriptHost {
             return report(.failed, start, error: "\(scriptPath):\(line): error: the script is not UTF-8 text (save it as UTF-8) [script.unreadable]",
                           code: "script.unreadable")
         }
-        return run(source: source, chunkName: (scriptPath as NSString).lastPathComponent)
+        // a byte order mark (which some Windows editors write) is no Lua: skipped, as the CSV
+        // reader skips one, rather than failing the script as a syntax error at line 1
+        let text = source.hasPrefix("\u{FEFF}") ? String(source.dropFirst()) : source
+        return run(source: text, chunkName: (scriptPath as NSString).lastPathComponent)
     }
 
     /// Runs script text; `chunkName` is what error messages call it (`sync.lua`).

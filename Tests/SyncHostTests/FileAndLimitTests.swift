@@ -107,6 +107,33 @@ final class FileAndLimitTests: XCTestCase {
         XCTAssertFalse(after.error?.contains("source") ?? true, after.error ?? "")
     }
 
+    /// A script saved with a byte order mark (as some Windows editors save UTF-8) runs; the
+    /// mark is not Lua, and failed at line 1 as a syntax error.
+    func test_aScriptWithAByteOrderMarkRuns() throws {
+        let store = try makeStore()
+        let path = try temporaryDirectory().appendingPathComponent("bom.lua")
+        try Data([0xEF, 0xBB, 0xBF] + Array(#"cds.upsert("account", { accountnumber = "BOM" }, { name = "ok" })"#.utf8)).write(to: path)
+        let report = try ScriptHost(service: store, tokens: store, options: RunOptions()).run(scriptPath: path.path)
+        XCTAssertEqual(report.outcome, .succeeded, report.error ?? "")
+        XCTAssertEqual(try store.count("account"), 1)
+    }
+
+    /// The rejects file failing mid-run (a full disk) fails the run with `file.write_failed`,
+    /// as a writer's failure does (it was reported as `script.runtime`).
+    func test_aRejectsFileThatCannotBeWrittenIsFileWriteFailed() throws {
+        try XCTSkipUnless(FileManager.default.isWritableFile(atPath: "/dev/full"), "needs /dev/full (Linux)")
+        let store = try makeStore()
+        var options = RunOptions()
+        options.onError = .continue
+        options.rejectsPath = "/dev/full"
+        let report = try runScript("""
+            for i = 1, 20000 do
+              cds.upsert("account", { accountnumber = ("R%05d"):format(i) }, { name = string.rep("x", 200) })
+            end
+            """, store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.errorCode, "file.write_failed", report.error ?? "")
+    }
+
     /// A writer's failures carry their codes for `pcall`: a full disk mid-file is
     /// `file.write_failed` (as closing reports it), writing after `close` `file.writer_closed`.
     func test_writerFailuresCarryTheirCodes() throws {
