@@ -98,7 +98,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
         // own timeout backs off to 100 ms tries, and would miss the moment a long run leaves
         // the lock free between its groups: `GroupCommit`)
         configuration.busyMode = .callback { tries in
-            guard tries < Self.busyTries else { return false }
+            guard tries < Self.busyTries, !Self.stopsWaiting() else { return false }
             usleep(1_000)
             return true
         }
@@ -132,10 +132,34 @@ public final class EntityStore: DataService, @unchecked Sendable {
             try purgeExpiredTombstones()
         } catch let error as ServiceError {
             throw error
+        } catch let error as DatabaseError where [.SQLITE_NOTADB, .SQLITE_CORRUPT].contains(error.resultCode.primaryResultCode) {
+            // damaged or another kind of file: not worth retrying (a scheduler retries `store.unavailable`)
+            throw ServiceError(.notAStore, "\(path ?? ":memory:") is not a cdsync store, or it is damaged (SQLite: \(error.message ?? "\(error.resultCode)")); "
+                               + "restore it from a backup, or give another file.")
+        } catch let error as DatabaseError {
+            throw ServiceError(.storeUnavailable, "Cannot open the store at \(path ?? ":memory:"): \(error.message ?? "\(error)") (SQLite \(error.resultCode.rawValue))\(Self.hint(error.resultCode))")
         } catch {
             throw ServiceError(.storeUnavailable, "Cannot open the store at \(path ?? ":memory:"): \(error)")
         }
     }
+
+    /// What to do about a SQLite failure that is not the request's fault, when it says little.
+    static func hint(_ code: ResultCode) -> String {
+        switch code.primaryResultCode {
+        case .SQLITE_BUSY:
+            return "; another process (a run, `cdsync serve`, a REPL, a schema apply) kept the store's write lock for over 10 s: try again"
+        case .SQLITE_READONLY:
+            return "; the store, its directory or its -wal/-shm files are read-only for this user (files another user's command created?)"
+        case .SQLITE_CANTOPEN:
+            return "; the file or its directory cannot be opened or created (a missing directory, no permission, a read-only file system): "
+                + "SQLite also creates the store's -wal and -shm files beside it"
+        default: return ""
+        }
+    }
+
+    /// True when waiting for a busy store should end now (SIGINT/SIGTERM asked the process to
+    /// stop: it should not wait out the rest of the 10 s first). Set once, at start-up.
+    nonisolated(unsafe) public static var stopsWaiting: @Sendable () -> Bool = { false }
 
     /// Tries of a busy store before a write gives up: 10,000 of ~1 ms, about 10 s.
     static let busyTries: Int32 = 10_000
@@ -286,7 +310,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
     /// `store.unavailable`, a temporary failure; constraint errors were mapped earlier.
     static func mappingStoreErrors<T>(_ body: () throws -> T) throws -> T {
         do { return try body() } catch let error as DatabaseError {
-            throw ServiceError(.storeUnavailable, "The store failed: \(error.message ?? error.description) (SQLite \(error.resultCode.rawValue))")
+            throw ServiceError(.storeUnavailable, "The store failed: \(error.message ?? error.description) (SQLite \(error.resultCode.rawValue))\(hint(error.resultCode))")
         }
     }
 

@@ -1,5 +1,7 @@
 import ArgumentParser
+import EntityStore
 import Foundation
+import SyncHost
 
 /// The `cdsync` command: Lua sync scripts over a Dataverse-compatible store.
 @main
@@ -14,6 +16,8 @@ struct CDSync: AsyncParsableCommand {
     static func main() async {
         Allocator.useLargePages()
         refuseArgumentsThatAreNotUTF8()
+        // a signal stops waiting for another process's write lock too (not only running scripts)
+        EntityStore.stopsWaiting = { ScriptHost.interruptRequested }
         await main(nil)
     }
 

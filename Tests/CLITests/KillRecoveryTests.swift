@@ -109,6 +109,33 @@ final class KillRecoveryTests: XCTestCase {
         XCTAssertNil(try store.token(named: "never"))
         XCTAssertNotNil(try store.find("FIRST"), "batches sent before the signal stay committed")
     }
+
+    /// A run waiting for another process's write lock stops at SIGTERM (exit 75) instead of
+    /// waiting out the rest of its 10 s, and writes nothing.
+    func test_sigtermEndsARunWaitingForABusyStore() throws {
+        let directory = try temporaryDirectory()
+        let path = directory.appendingPathComponent("store.db").path
+        let holder = try EntityStore(path: path)
+        try #"cds.upsert("account", { accountnumber = "B1" }, { name = "x" })"#
+            .write(to: directory.appendingPathComponent("one.lua"), atomically: true, encoding: .utf8)
+        try holder.beginRunTransaction()
+        let run = Process()
+        run.executableURL = try CLIRunner.binary()
+        run.arguments = ["run", "one.lua", "--db", "store.db"]
+        run.currentDirectoryURL = directory
+        run.standardOutput = FileHandle.nullDevice
+        run.standardError = FileHandle.nullDevice
+        try run.run()
+        Thread.sleep(forTimeInterval: 1.5)
+        XCTAssertTrue(run.isRunning, "the run should be waiting for the lock")
+        let signalled = Date()
+        run.terminate()
+        run.waitUntilExit()
+        XCTAssertLessThan(Date().timeIntervalSince(signalled), 6, "it waited out its busy timeout")
+        XCTAssertEqual(run.terminationStatus, 75)
+        try holder.endRunTransaction(commit: false)
+        XCTAssertEqual(try holder.count("account"), 0)
+    }
 }
 
 private extension EntityStore {

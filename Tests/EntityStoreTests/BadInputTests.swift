@@ -302,4 +302,16 @@ final class BadInputTests: XCTestCase {
         assertServiceError(.notAStore) { try reopened.createAccount("D2") }
         XCTAssertEqual(try reopened.count("account"), 1)
     }
+
+    /// A file that is not a database, or a store cut short, is `store.not_a_store` (not worth
+    /// retrying), not `store.unavailable` about a PRAGMA; a directory that does not exist says
+    /// what SQLite needs.
+    func test_aFileThatIsNoDatabaseIsNotAStoreAndAMissingDirectoryIsExplained() throws {
+        let path = try temporaryStorePath()
+        try "hello, not a database\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let text = assertServiceError(.notAStore) { try EntityStore(path: path) }?.message ?? ""
+        XCTAssertTrue(text.contains("is not a cdsync store, or it is damaged"), text)
+        let missing = assertServiceError(.storeUnavailable) { try EntityStore(path: path + ".d/nowhere/store.db") }?.message ?? ""
+        XCTAssertTrue(missing.contains("cannot be opened or created"), missing)
+    }
 }
