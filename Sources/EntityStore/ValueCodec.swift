@@ -172,17 +172,28 @@ enum ValueCodec {
     private static let decimalLimits = scaledLimits(supportedMagnitude(.decimal))
 
     private static func scaled(_ number: DecimalNumber, _ attribute: AttributeDefinition, _ entity: String) throws -> DatabaseValue {
+        let places = attribute.effectivePrecision
         func outside() -> ServiceError {
-            let limit = supportedMagnitude(attribute.type)
+            let limit = largest(attribute.type, places: places)
             return ServiceError(.invalidArgument,
-                "The value \(number) of '\(attribute.name)' in '\(entity)' is outside the range of a \(attribute.type.rawValue) column (-\(limit) to \(limit)).",
+                "The value \(number) of '\(attribute.name)' in '\(entity)' is outside the range of this \(attribute.type.rawValue) column with \(places) decimal places (-\(limit) to \(limit)).",
                 entity: entity)
         }
-        let places = attribute.effectivePrecision
         guard let value = number.rescaled(to: places) else { throw outside() }
         let limits = attribute.type == .money ? moneyLimits : decimalLimits
         if places < limits.count, let limit = limits[places], value.significand.magnitude > limit { throw outside() }
         return value.significand.databaseValue
+    }
+
+    /// The largest value a decimal or money column with `places` decimal places holds: the
+    /// supported magnitude, or less where that many places leave fewer whole digits in a
+    /// 64-bit significand (`922337203.6854775807` with 10 places).
+    static func largest(_ type: AttributeKind, places: Int) -> String {
+        let limits = type == .money ? moneyLimits : decimalLimits
+        if places < limits.count, limits[places] != nil { return String(supportedMagnitude(type)) }
+        let digits = String(Int64.max)
+        guard places > 0, places < digits.count else { return digits }
+        return digits.dropLast(places) + "." + digits.suffix(places)
     }
 
     private static func checkRange(_ number: Int64, _ attribute: AttributeDefinition, _ entity: String) throws {

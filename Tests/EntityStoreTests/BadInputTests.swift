@@ -61,9 +61,15 @@ final class BadInputTests: XCTestCase {
         try create("d", "100000000000")
         for (column, text) in [("m", "922337203685477.0001"), ("m", "-922337203685478"), ("d", "100000000000.01"), ("d", "-100000000001")] {
             let error = assertServiceError(.invalidArgument) { try create(column, text) }
-            XCTAssertTrue(error?.message.contains("is outside the range of a \(column == "m" ? "money" : "decimal") column") == true, error?.message ?? "")
+            XCTAssertTrue(error?.message.contains("is outside the range of this \(column == "m" ? "money" : "decimal") column") == true, error?.message ?? "")
         }
         XCTAssertEqual(try store.count("gadget"), 3)
+        // with 10 decimal places a 64-bit significand holds less than the supported range: the
+        // message gives the range this column holds (it gave ±100000000000, which 999999999 is in)
+        try store.applySchemaFile("entities:\n  - { name: fine, state_model: false, attributes: [ { name: d, type: decimal, precision: 10 } ] }\n")
+        _ = try store.execute(.create(entity: "fine", id: nil, fields: ["d": .decimal(DecimalNumber("922337203.6854775807")!)]))
+        let error = assertServiceError(.invalidArgument) { try store.execute(.create(entity: "fine", id: nil, fields: ["d": .integer(999_999_999)])) }
+        XCTAssertTrue(error?.message.contains("with 10 decimal places (-922337203.6854775807 to 922337203.6854775807)") == true, error?.message ?? "")
     }
 
     func test_unknownColumnIsNamed() throws {
