@@ -344,6 +344,7 @@ final class WriteQueue {
                 if continueOnError { try rejects?.write(failure) } else if firstFailure == nil { firstFailure = failure }
             } else if let result = item.response {
                 write.box?.response = result
+                if trackedBoxes != nil, let box = write.box { trackedBoxes?.append(box) }
                 count(result)
             }
             if options.dryRun { options.outcomeLine(Self.outcomeLine(flight.requests[item.requestIndex], item)) }
@@ -444,21 +445,54 @@ final class WriteQueue {
             for (write, response) in zip(writes, responses) {
                 write.box?.response = response
                 write.box?.insideTransaction = false
+                if trackedBoxes != nil, let box = write.box { trackedBoxes?.append(box) }
                 count(response)
             }
         } catch let error as ServiceError {
             let index = error.requestIndex ?? 0
             counters.failed += 1
-            for write in writes { write.box?.error = error; write.box?.insideTransaction = false }
             let failed = min(index, writes.count - 1)
-            throw failure(error, requests[failed], writes[failed])
+            let failure = failure(error, requests[failed], writes[failed])
+            // the record that failed gets its error; the others say why they were not written
+            let notWritten = ServiceError(.notSent,
+                "Not written: the transaction was rolled back because another of its records (\(failure.key)) failed: \(error.message)", entity: error.entity)
+            for (position, write) in writes.enumerated() {
+                write.box?.error = position == failed ? error : notWritten
+                write.box?.insideTransaction = false
+            }
+            throw failure
         }
     }
 
-    /// Forgets the buffered writes of a transaction whose function failed.
+    /// Forgets the buffered writes of a transaction whose function failed; their results say
+    /// they were not written (they looked like writes still to come).
     func abandonTransaction() {
-        for write in transaction?.writes ?? [] { write.box?.insideTransaction = false }
+        let notWritten = ServiceError(.notSent, "Not written: the function given to cds.transaction raised an error, so the transaction was rolled back.")
+        for write in transaction?.writes ?? [] {
+            write.box?.insideTransaction = false
+            if write.box?.response == nil && write.box?.error == nil { write.box?.error = notWritten }
+        }
         transaction = nil
+    }
+
+    /// Results of writes applied while tracking (`trackResults`): a REPL statement's, which
+    /// its rollback takes back.
+    private var trackedBoxes: [ResultBox]?
+
+    /// Starts noting the results of the writes applied from now on.
+    func trackResults() { trackedBoxes = [] }
+
+    /// Stops noting results; with `rolledBack`, the noted ones (and those of writes still
+    /// queued) say their writes were rolled back instead of reporting them done.
+    func endTracking(rolledBack: Bool, reason: String) {
+        defer { trackedBoxes = nil }
+        guard rolledBack else { return }
+        let error = ServiceError(.notSent, reason)
+        for box in trackedBoxes ?? [] {
+            box.response = nil
+            box.error = error
+        }
+        for write in pending where write.box?.response == nil && write.box?.error == nil { write.box?.error = error }
     }
 
     /// Counts a response that did not come through a batch (reads, direct calls).

@@ -196,6 +196,19 @@ final class BatchingTests: XCTestCase {
             end)
             assert(not ok and tostring(err):find("changed my mind"))
             assert(cds.get("account", { accountnumber = "T1" }) == nil)
+            -- the transaction's results say they were not written (they looked like writes to come)
+            local r
+            pcall(cds.transaction, function() r = cds.upsert("account", { accountnumber = "T3" }, { name = "t3" }); error("no") end)
+            assert(r.error and r.error.code == "batch.not_sent", tostring(r.error and r.error.code))
+            assert(not pcall(function() return r.id end))
+            -- a record failing: its result has its error, the others say why they were not written
+            local good, bad
+            pcall(cds.transaction, function()
+              good = cds.upsert("account", { accountnumber = "T4" }, { name = "t4" })
+              bad = cds.update("account", { accountnumber = "MISSING" }, { name = "x" })
+            end)
+            assert(bad.error.code == "0x80060891", bad.error.code)
+            assert(good.error.code == "batch.not_sent" and good.error.message:find("accountnumber='MISSING'", 1, true), good.error.message)
             """, store: store)
         XCTAssertEqual(report.counters.created, 1)
         XCTAssertEqual(try store.count("account"), 1)

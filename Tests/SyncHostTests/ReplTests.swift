@@ -91,6 +91,13 @@ final class ReplTests: XCTestCase {
         XCTAssertEqual(values(session, "cds.stats().created"), [.integer(0)])
         _ = values(session, "cds.upsert('account', { accountnumber = 'A2' }, { name = 'kept' }); cds.flush()")
         XCTAssertEqual(values(session, "cds.stats().created"), [.integer(1)])
+        // a result kept from a rolled-back statement no longer reports its write done
+        _ = failure(session, "r = cds.upsert('account', { accountnumber = 'A3' }, { name = 'gone' }); cds.flush(); error('undo')")
+        XCTAssertEqual(values(session, "r.error.code"), [.string("batch.not_sent")])
+        XCTAssertEqual(values(session, "(pcall(function() return r.id end))"), [.boolean(false)])
+        // and one from a statement that committed still does
+        _ = values(session, "k = cds.upsert('account', { accountnumber = 'A4' }, { name = 'kept' }); cds.flush()")
+        XCTAssertEqual(values(session, "k.created"), [.boolean(true)])
     }
 
     func test_anInterruptedStatementIsRolledBackAndTheNextOneRuns() throws {
