@@ -12,8 +12,9 @@ final class CSVRowsObject: RowSourceObject {
     /// `NAME_2`, `NAME_3`… (the first free one), so no column is out of reach; the first
     /// keeps the name, as `csv.keys` reads it.
     let names: FixedNames
-    /// The session whose `currentSource` this loop sets; cleared when the loop ends or breaks.
+    /// The session whose `currentSource` this loop sets; given back when the loop ends or breaks.
     weak var session: SyncSession?
+    var outerSource: SourcePosition??
     init(reader: CSVReader, fileName: String) {
         self.reader = reader
         self.fileName = fileName
@@ -44,14 +45,29 @@ final class CSVRowsObject: RowSourceObject {
 protocol RowSourceObject: LuaObject {
     /// The session whose `currentSource` the loop sets.
     var session: SyncSession? { get }
+    /// The source that was current when the loop read its first row (an outer loop's row, or
+    /// none), given back when the loop ends; nil until the first row.
+    var outerSource: SourcePosition?? { get set }
     /// Closes the file.
     func dropReader()
 }
 
 extension RowSourceObject {
+    /// Makes `position` the session's source, noting the outer one at the first row.
+    func enter(_ position: SourcePosition, _ session: SyncSession) {
+        if outerSource == nil { outerSource = .some(session.currentSource) }
+        session.currentSource = position
+    }
+
+    /// Gives back the source that was current before the loop's first row (a loop nested in
+    /// another one leaves the outer loop's row as the source, for its rejects and errors).
+    func leave(_ session: SyncSession) {
+        if let outer = outerSource { session.currentSource = outer }
+    }
+
     func luaClose() {
         dropReader()
-        session?.currentSource = nil
+        if let session { leave(session) }
     }
 
     func luaClose(afterError: Bool) {
@@ -146,8 +162,9 @@ final class JSONLinesObject: RowSourceObject {
     static let luaTypeName = "json.Lines"
     var reader: JSONLinesReader?
     let fileName: String
-    /// The session whose `currentSource` this loop sets; cleared when the loop ends or breaks.
+    /// The session whose `currentSource` this loop sets; given back when the loop ends or breaks.
     weak var session: SyncSession?
+    var outerSource: SourcePosition??
     init(reader: JSONLinesReader, fileName: String) {
         self.reader = reader
         self.fileName = fileName
@@ -321,8 +338,8 @@ enum FileModules {
                     ctx.push(bytes: bytes)
                     names.setField(ctx, index, in: table)
                 }
-                guard let line else { ctx.pop(); session.currentSource = nil; ctx.pushNil(); return 1 }
-                session.currentSource = SourcePosition(file: rows.fileName, line: line)
+                guard let line else { ctx.pop(); rows.leave(session); ctx.pushNil(); return 1 }
+                rows.enter(SourcePosition(file: rows.fileName, line: line), session)
                 return 1
             } catch let error as DataFileError {
                 ctx.pop()
@@ -342,7 +359,7 @@ enum FileModules {
                 let record = try reader.nextRecord()
                 lines.reader = reader
                 guard let record else { ctx.pushNil(); return 1 }
-                session.currentSource = SourcePosition(file: lines.fileName, line: record.line)
+                lines.enter(SourcePosition(file: lines.fileName, line: record.line), session)
                 let top = ctx.top
                 // a line holding `null` is cds.null: nil would end the loop there
                 if case .null = record.value { CdsModule.pushNull(ctx); return 1 }

@@ -53,6 +53,30 @@ final class FileAndLimitTests: XCTestCase {
         XCTAssertTrue(rejects.contains("\"code\":\"csv.malformed\""), rejects)
     }
 
+    /// A loop nested in another gives the outer loop's row back as the source when it ends:
+    /// a reject after the inner loop names the outer file's line (it named none).
+    func test_aRejectAfterANestedLoopNamesTheOuterRow() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.onError = .continue
+        let directory = try temporaryDirectory()
+        options.rejectsPath = directory.appendingPathComponent("rejects.jsonl").path
+        let outer = try writeCSV("number,name\nA1,ok\nA2,bad\n")
+        let inner = directory.appendingPathComponent("inner.csv").path
+        try "code\nx\ny\n".write(toFile: inner, atomically: true, encoding: .utf8)
+        options.arguments = [outer, inner]
+        let report = try runScript("""
+            for row in csv.rows(arg[1]) do
+              for other in csv.rows(arg[2]) do end
+              for other in csv.rows(arg[2]) do break end
+              cds.upsert("account", { accountnumber = row.number }, { name = row.name == "bad" and 5 or row.name })
+            end
+            """, store: store, options: options, expectSuccess: false)
+        XCTAssertEqual(report.outcome, .rowsRejected)
+        let rejects = try String(contentsOfFile: options.rejectsPath!, encoding: .utf8)
+        XCTAssertTrue(rejects.contains("\"source\":\"accounts.csv:3\""), rejects)
+    }
+
     /// Rejects that cannot be written (a full disk) fail the run: it used to report the rows
     /// as rejected into a file that never got them.
     func test_rejectsThatCannotBeWrittenFailTheRun() throws {
