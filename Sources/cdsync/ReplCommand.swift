@@ -17,8 +17,8 @@ struct ReplCommand: ParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @Option(help: "A directory of Lua modules for require (repeatable).") var modulePath: [String] = []
-    @Option(help: "Memory the session may use, in MiB (0 = unlimited).") var maxMemory = 0
-    @Option(help: "Seconds each statement may run (0 = unlimited).") var timeout = 0.0
+    @Option(parsing: .unconditional, help: "Memory the session may use, in MiB (0 = unlimited).") var maxMemory = 0
+    @Option(parsing: .unconditional, help: "Seconds each statement may run (0 = unlimited).") var timeout = 0.0
     @Option(help: "How tables are shown: table, expanded or lua.") var mode = "table"
     @Option(help: "The history file (default: $CDSYNC_HISTORY or ~/.cdsync_history).") var history: String?
 

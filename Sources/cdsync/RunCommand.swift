@@ -16,13 +16,13 @@ struct RunCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Argument(help: "The Lua script.") var script: String
     @Argument(parsing: .postTerminator, help: "Arguments for the script after `--` (the global `arg` table).") var arguments: [String] = []
-    @Option(help: "Writes sent per batch (1-1000, the service's batch limit).") var batchSize = ServiceRequest.maxBatchSize
+    @Option(parsing: .unconditional, help: "Writes sent per batch (1-1000, the service's batch limit).") var batchSize = ServiceRequest.maxBatchSize
     @Option(help: "stop: fail at the first rejected record; continue: write it to the rejects file and go on.") var onError = "stop"
     @Option(help: "Where rejected records go with --on-error continue (.csv or JSON lines).") var rejects: String?
-    @Option(help: "Memory the script may use, in MiB (0 = unlimited).") var maxMemory = 0
-    @Option(help: "Seconds the script may run (0 = unlimited).") var timeout = 0.0
+    @Option(parsing: .unconditional, help: "Memory the script may use, in MiB (0 = unlimited).") var maxMemory = 0
+    @Option(parsing: .unconditional, help: "Seconds the script may run (0 = unlimited).") var timeout = 0.0
     @Option(help: "A directory of Lua modules for require (repeatable).") var modulePath: [String] = []
-    @Option(help: "Batches share one store transaction, committed after this many writes or after a second, and before tokens are saved (0: every batch commits alone). Embedded store only.")
+    @Option(parsing: .unconditional, help: "Batches share one store transaction, committed after this many writes or after a second, and before tokens are saved (0: every batch commits alone). Embedded store only.")
     var commitEvery = 50_000
     @Flag(help: "Run everything in one transaction: all or nothing (embedded store).") var atomic = false
     @Flag(help: "Write nothing: run in a transaction that is rolled back and print each record's outcome.") var dryRun = false
@@ -35,7 +35,7 @@ struct RunCommand: ParsableCommand {
     var authUrl: String?
     @Option(help: "The OAuth2 client id for --auth-url (default: $CDSYNC_CLIENT_ID).") var clientId: String?
     @Option(help: "The OAuth2 scope for --auth-url (default: the --url origin with /.default).") var scope: String?
-    @Option(help: "Seconds the run may spend in all waiting on 429/503 Retry-After before it fails with exit 75.") var retryBudget = 300.0
+    @Option(parsing: .unconditional, help: "Seconds the run may spend in all waiting on 429/503 Retry-After before it fails with exit 75.") var retryBudget = 300.0
 
     func validate() throws {
         guard (1...ServiceRequest.maxBatchSize).contains(batchSize) else {

@@ -14,7 +14,7 @@ struct RunsCommand: ParsableCommand {
     @OptionGroup var store: StoreOptions
     @Option(help: "Only runs of this job (the --lock name, else the script's file name).") var job: String?
     @Flag(help: "Only runs that did not succeed.") var failed = false
-    @Option(help: "How many runs to show.") var limit = 20
+    @Option(parsing: .unconditional, help: "How many runs to show.") var limit = 20
     @Flag(help: "One JSON object per run (JSON lines).") var json = false
 
     func validate() throws {

@@ -12,11 +12,11 @@ struct ServeCommand: AsyncParsableCommand {
 
     @OptionGroup var store: StoreOptions
     @Option(help: "The interface to listen on.") var host = "127.0.0.1"
-    @Option(help: "The port; 0 picks a free one (printed on start).") var port = 8080
+    @Option(parsing: .unconditional, help: "The port; 0 picks a free one (printed on start).") var port = 8080
     @Option(help: "The bearer token clients must send (default: $CDSYNC_TOKEN, else a random one, printed).") var token: String?
     @Option(name: .customLong("tokens-file"), help: "A file of accepted bearer tokens, one a line ('#' starts a comment).")
     var tokensFile: String?
-    @Option(name: .customLong("max-body"), help: "The largest request body in bytes (413 past it).") var maxBody = 32 * 1024 * 1024
+    @Option(name: .customLong("max-body"), parsing: .unconditional, help: "The largest request body in bytes (413 past it).") var maxBody = 32 * 1024 * 1024
     @Option(help: "A request budget per token, N/window (e.g. 6000/300, 3/10s): 429 with Retry-After past it.")
     var limit: String?
 

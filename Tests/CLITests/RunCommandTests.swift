@@ -154,6 +154,12 @@ final class RunCommandTests: XCTestCase {
             XCTAssertEqual(result.status, 64, "\(arguments): \(result.stderr)")
             XCTAssertTrue(result.stderr.contains("--db takes a store file"), result.stderr)
         }
+        // a negative number is a value out of range, not a missing one
+        for (arguments, message) in [(["runs", "--limit", "-1"], "--limit must be 1 to 100000"), (["run", "write.lua", "--timeout", "-1"], "--timeout must be 0")] {
+            let result = try CLIRunner.run(arguments + ["--db", "s.db"], in: directory)
+            XCTAssertEqual(result.status, 64, result.stderr)
+            XCTAssertTrue(result.stderr.contains(message), result.stderr)
+        }
         // a directory is not a script
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("dir.lua"), withIntermediateDirectories: true)
         let directoryScript = try CLIRunner.run(["run", "dir.lua", "--db", "s.db"], in: directory)
