@@ -146,9 +146,15 @@ public struct SchemaFile: Codable, Sendable {
         switch error {
         case DecodingError.keyNotFound(let key, let context):
             return "missing '\(key.stringValue)' at \(path(context))"
+        case DecodingError.typeMismatch(_, let context) where context.codingPath.isEmpty,
+             DecodingError.valueNotFound(_, let context) where context.codingPath.isEmpty:
+            // an empty file, or a list or text where the file's mapping should be
+            return "the file is empty or not a mapping: it starts with `entities:` and a list of entities"
         case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
             return "\(context.debugDescription) at \(path(context))"
         case DecodingError.dataCorrupted(let context):
+            // YAML that does not parse: the parser's own message has the line and column
+            if let underlying = context.underlyingError { return "not valid YAML: \(underlying)" }
             return "\(context.debugDescription) at \(path(context))"
         default:
             return "\(error)"
@@ -156,7 +162,8 @@ public struct SchemaFile: Codable, Sendable {
     }
 
     private static func path(_ context: DecodingError.Context) -> String {
-        context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? ".\($0.stringValue)" }.joined()
+        return path.isEmpty ? "the top of the file" : path
     }
 }
 

@@ -29,6 +29,10 @@ final class SchemaRulesTests: XCTestCase {
         refused(store, "entities:\n  - name: typo\n    attributes: [ { name: code, type: string } ]\n    keys: [ { name: k, column: [code] } ]\n",
                 saying: "key 'k': unknown setting 'column'")
         XCTAssertThrowsError(try store.definition(of: "typo"))
+        // broken YAML says where (the parser's line and column), an empty file what it lacks
+        refused(store, "entities:\n  - name: x\n    attributes: [ { name: a, type: string\n", saying: "not valid YAML: 4:1")
+        refused(store, "", saying: "the file is empty or not a mapping")
+        refused(store, "entities:\n  - { name: x, attributes: [ { name: a, type: string, max_length: abc } ] }\n", saying: "at .entities[0].attributes[0].max_length")
         // the settings themselves, and a YAML merge of an anchored mapping, are fine
         try store.applySchemaFile("""
             x-text: &text { type: string, max_length: 5 }
