@@ -13,7 +13,9 @@ enum ScheduleCheck {
             Swift.print("  script    \(script)")
             Swift.print("  target    \(target)")
             if case .url? = job.target { Swift.print("  state     \(JobCommandLine.statePath(in: file))") }
-            Swift.print("  schedule  \(job.schedule.text)  (\(job.timeZone.identifier))")
+            // (Foundation names the UTC zone "GMT"; the docs and the timer units say UTC)
+            let zone = job.timeZone.identifier == "GMT" ? "UTC" : job.timeZone.identifier
+            Swift.print("  schedule  \(job.schedule.text)  (\(zone))")
             Swift.print("  retry     \(job.retry.attempts == 1 ? "none" : "\(job.retry.attempts) attempts on exit 75, first wait \(Int(job.retry.backoff)) s, doubling up to \(Int(job.retry.maxBackoff)) s")")
             Swift.print("  missed    \(job.missed.rawValue)")
             Swift.print("  next runs")

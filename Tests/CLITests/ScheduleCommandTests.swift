@@ -119,6 +119,9 @@ final class ScheduleCommandTests: XCTestCase {
         XCTAssertEqual(check.status, 0, check.stderr)
         XCTAssertEqual(check.stdout.components(separatedBy: " 02:30 +0").count - 1, 5, check.stdout)
         XCTAssertTrue(check.stdout.contains("jobs.yaml: 1 job OK"), check.stdout)
+        try write("jobs:\n  - { name: utc, script: quick.lua, schedule: '@daily' }\n", "utc.yaml", in: directory)
+        let utc = try CLIRunner.run(["schedule", "--check", "utc.yaml"], in: directory)
+        XCTAssertTrue(utc.stdout.contains("@daily  (UTC)"), utc.stdout)
 
         try write("jobs:\n  - { name: nightly, script: quick.lua, schedule: '30 25 * * *' }\n", "bad.yaml", in: directory)
         let bad = try CLIRunner.run(["schedule", "--check", "bad.yaml"], in: directory)
