@@ -107,7 +107,7 @@ final class ScheduleCommandTests: XCTestCase {
         try loopScripts(directory)
         let result = try CLIRunner.run(["run", "quick.lua", "--db", "https://crm.example.test/api"], in: directory)
         XCTAssertEqual(result.status, 64)
-        XCTAssertTrue(result.stderr.contains("to run against a Web API use --url URL"), result.stderr)
+        XCTAssertTrue(result.stderr.contains("to run a script against a Web API use `cdsync run --url URL`"), result.stderr)
         XCTAssertEqual(try CLIRunner.run(["run", "quick.lua", "--lock", "../x", "--db", "store.db"], in: directory).status, 64)
     }
 
