@@ -147,7 +147,7 @@ public final class EntityStore: DataService, @unchecked Sendable {
     static func hint(_ code: ResultCode) -> String {
         switch code.primaryResultCode {
         case .SQLITE_BUSY:
-            return "; another process (a run, `cdsync serve`, a REPL, a schema apply) kept the store's write lock for over 10 s: try again"
+            return "; another process (a run, `cdsync serve`, a REPL, a schema apply) held the store's write lock past the 10 s a write waits (or a signal ended the wait): try again"
         case .SQLITE_READONLY:
             return "; the store, its directory or its -wal/-shm files are read-only for this user (files another user's command created?)"
         case .SQLITE_CANTOPEN:
@@ -363,13 +363,21 @@ public final class EntityStore: DataService, @unchecked Sendable {
 
     /// The definitions of all entities, sorted by name.
     public func entityDefinitions() throws -> [EntityDefinition] {
-        catalog.values.map(\.definition).sorted { $0.name < $1.name }
+        try takeUpOtherSchemaChanges()
+        return catalog.values.map(\.definition).sorted { $0.name < $1.name }
     }
 
     /// The definition of one entity.
     /// - Throws: `0x8006088a` when it does not exist.
     public func definition(of entity: String) throws -> EntityDefinition {
-        try table(entity).definition
+        try takeUpOtherSchemaChanges()
+        return try table(entity).definition
+    }
+
+    /// Reloads the definitions when another connection applied a schema since (the check
+    /// every read makes; inside this connection's own transaction nobody else can have).
+    private func takeUpOtherSchemaChanges() throws {
+        try read { _ in }
     }
 
     /// The number of rows of an entity.

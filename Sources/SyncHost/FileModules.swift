@@ -55,7 +55,10 @@ protocol RowSourceObject: LuaObject {
 extension RowSourceObject {
     /// Makes `position` the session's source, noting the outer one at the first row.
     func enter(_ position: SourcePosition, _ session: SyncSession) {
-        if outerSource == nil { outerSource = .some(session.currentSource) }
+        if outerSource == nil {
+            outerSource = .some(session.sourceLeftByError ? nil : session.currentSource)
+            session.sourceLeftByError = false
+        }
         session.currentSource = position
     }
 
@@ -71,7 +74,9 @@ extension RowSourceObject {
     }
 
     func luaClose(afterError: Bool) {
-        if afterError { dropReader() } else { luaClose() }
+        guard afterError else { return luaClose() }
+        dropReader()
+        session?.sourceLeftByError = true
     }
 }
 

@@ -21,9 +21,13 @@ struct ProtectedFiles {
         var entries: [Entry] = []
         if let storePath {
             entries.append(Entry(path: storePath, what: "the store"))
-            entries.append(Entry(path: storePath + "-wal", what: "the store's write-ahead log"))
-            entries.append(Entry(path: storePath + "-shm", what: "the store's shared-memory index"))
-            entries.append(Entry(path: storePath + "-journal", what: "the store's rollback journal"))
+            // SQLite names the log files after the store's path as given or, for a symbolic
+            // link, after the file it points at: both
+            for base in Set([storePath, Self.canonical(storePath)]) {
+                entries.append(Entry(path: base + "-wal", what: "the store's write-ahead log"))
+                entries.append(Entry(path: base + "-shm", what: "the store's shared-memory index"))
+                entries.append(Entry(path: base + "-journal", what: "the store's rollback journal"))
+            }
         }
         if let rejectsPath { entries.append(Entry(path: rejectsPath, what: "the run's rejects file")) }
         self.entries = entries

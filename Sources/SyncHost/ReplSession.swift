@@ -105,10 +105,16 @@ public final class ReplSession {
         var candidates = ["return " + source]
         // statements, then an expression: tried before the text as a block, or `x = 1; f()`
         // would run the call as a statement and show nothing
+        // (only when the expression compiles on its own: a `;` inside a loop's or a function's
+        // body is followed by its `end`, and `return` there would end the loop after one pass)
         if let separator = Self.lastStatementSeparator(in: source),
            !source.utf8[source.utf8.index(after: separator)...].allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0a || $0 == 0x0d }) {
             let after = source.utf8.index(after: separator)
-            candidates.append(String(source[..<after]) + " return " + String(source[after...]))
+            let rest = String(source[after...])
+            if let alone = try? host.lua.loadText("return " + rest, chunkName: "=" + Self.chunkName) {
+                host.lua.release(alone)
+                candidates.append(String(source[..<after]) + " return " + rest)
+            }
         }
         candidates.append(source)
         var errors: [LuaScriptError] = []
@@ -205,10 +211,16 @@ public final class ReplSession {
         let text: String
         switch compile(source) {
         case .runnable(let runnable): text = runnable
-        case .invalid(let error), .incomplete(let error): return .failure(ReplFailure(error))
+        case .invalid(let error), .incomplete(let error):
+            var failure = ReplFailure(error)
+            failure.didNotCompile = true
+            return .failure(failure)
         }
         let countsBefore = session.queue.counters
         session.queue.trackResults()
+        // a row loop an earlier statement's error left names no row of this one
+        session.currentSource = nil
+        session.sourceLeftByError = false
         do {
             try transaction?.beginRunTransaction()
             try host.lua.call(evaluator, [.string(text), .string("=" + Self.chunkName)])
@@ -271,8 +283,8 @@ public struct ReplFailure: Equatable, Sendable {
     public var code: String
     /// True when Ctrl-C (or SIGINT) stopped the statement.
     public var interrupted: Bool
-    /// True when the statement did not compile.
-    public var isSyntaxError: Bool { code == "script.syntax" }
+    /// True when the statement's own text did not compile (not a module it required).
+    public var didNotCompile = false
 
     init(_ error: Error) {
         let chunk = ReplSession.chunkName

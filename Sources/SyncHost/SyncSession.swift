@@ -16,6 +16,9 @@ final class SyncSession {
     var advancedTokens: [String] = []
     /// The source file position being read (`accounts.csv:17`), for rejects and errors.
     var currentSource: SourcePosition?
+    /// True when `currentSource` is the row of a loop an error left (kept for the run's error
+    /// to name): a loop that starts after it does not take it as its outer loop's row.
+    var sourceLeftByError = false
     /// The files the script writes, closed (and their failures reported) when it ends.
     let outputs = OutputFiles()
     /// Files the script's writers refuse (the store's own, the rejects file).

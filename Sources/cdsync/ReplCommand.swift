@@ -59,7 +59,7 @@ struct ReplCommand: ParsableCommand {
             throw ExitCode.scriptFailed
         }
         if ReplSession.terminationRequested {
-            ErrorReport.writeStandardError("repl: ended by SIGTERM; a statement it stopped was rolled back [script.interrupted]")
+            ErrorReport.writeStandardError("repl: ended by SIGTERM (a statement it interrupted was rolled back) [script.interrupted]")
             throw ExitCode.temporaryFailure
         }
         if !succeeded { throw ExitCode.scriptFailed }

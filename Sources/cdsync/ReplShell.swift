@@ -190,7 +190,7 @@ final class ReplShell {
             if !values.isEmpty { write(formatter.format(values) + "\n") }
         case .failure(let failure):
             failures += 1
-            syntaxFailed = failure.isSyntaxError
+            syntaxFailed = failure.didNotCompile
             if failure.interrupted && interactive { write("\n") }
             writeError(failure.text)
         }

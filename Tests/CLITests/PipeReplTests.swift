@@ -156,10 +156,35 @@ final class PipeReplTests: XCTestCase {
             y = [[;]]; y
             x = 3 -- ; y
             x
+            n = 0; for i = 1, 3 do n = n + i; end
+            n
+            for i = 1, 3 do n = n + i; n = n + 0 end
+            n
+            k = 0; while k < 3 do k = k + 1; end
+            k
+            repeat k = k - 1; until k == 0
+            k
+            function f() local a = 1; return a + 1 end
+            f()
+            if k == 0 then k = 5; k = k + 1 end
+            k
 
             """)
         XCTAssertEqual(result.status, 0, result.stderr)
-        XCTAssertEqual(result.stdout, "2\n\"a;b\"\n\"a;b\"\n2\n\";\"\n3\n")
+        // (a `;` in a block's body is no place for the shown expression: the loops ran in full)
+        XCTAssertEqual(result.stdout, "2\n\"a;b\"\n\"a;b\"\n2\n\";\"\n3\n6\n12\n3\n0\n2\n6\n")
+    }
+
+    /// A module that does not compile fails its statement (`script.syntax`), but the
+    /// statement itself parsed: piped input goes on.
+    func test_aBrokenModuleFailsItsStatementAndInputGoesOn() throws {
+        let directory = try temporaryDirectory()
+        try "local x =\n".write(to: directory.appendingPathComponent("broken.lua"), atomically: true, encoding: .utf8)
+        let result = try repl("require('broken')\n1 + 1\n", arguments: ["--module-path", directory.path])
+        XCTAssertEqual(result.status, 1)
+        XCTAssertEqual(result.stdout, "2\n")
+        XCTAssertTrue(result.stderr.contains("[script.syntax]"), result.stderr)
+        XCTAssertFalse(result.stderr.contains("was not run"), result.stderr)
     }
 
     /// A statement stuck in a library call, where `--timeout` cannot reach it between Lua

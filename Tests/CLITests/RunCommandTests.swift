@@ -216,6 +216,11 @@ final class RunCommandTests: XCTestCase {
             """.write(to: directory.appendingPathComponent("w.lua"), atomically: true, encoding: .utf8)
         let result = try CLIRunner.run(["run", "w.lua", "--db", "erp.db", "--rejects", "rejects.jsonl", "--quiet"], in: directory)
         XCTAssertEqual(result.status, 0, result.stderr)
+        // through a link, the log files of the file it points at are the store's too
+        try #"for _, p in ipairs({ "erp.db-wal", "erp.db-shm", "link.db-wal" }) do assert(not pcall(json.writer, p), p) end"#
+            .write(to: directory.appendingPathComponent("l.lua"), atomically: true, encoding: .utf8)
+        let linked = try CLIRunner.run(["run", "l.lua", "--db", "link.db", "--quiet"], in: directory)
+        XCTAssertEqual(linked.status, 0, linked.stderr)
         XCTAssertEqual(try String(contentsOf: directory.appendingPathComponent("fine.csv"), encoding: .utf8), "a\r\n1\r\n")
         let store = try EntityStore(path: directory.appendingPathComponent("erp.db").path)
         for number in ["W1", "W2"] {

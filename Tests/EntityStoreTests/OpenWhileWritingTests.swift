@@ -44,6 +44,9 @@ final class OpenWhileWritingTests: XCTestCase {
               - name: new_widget
                 attributes: [ { name: new_size, type: integer, min_value: 0, max_value: 10 } ]
             """)
+        // the definitions a store gives out (serve's routing, `.describe`) are the new ones
+        XCTAssertTrue(try kept.entityDefinitions().contains { $0.name == "new_widget" })
+        XCTAssertEqual(try kept.definition(of: "new_gadget").attribute("new_label")?.maxLength, 8)
         assertServiceError(.stringTooLong) {
             try kept.execute(.create(entity: "new_gadget", id: nil, fields: ["new_label": .string("123456789")]))
         }

@@ -75,6 +75,17 @@ final class FileAndLimitTests: XCTestCase {
         XCTAssertEqual(report.outcome, .rowsRejected)
         let rejects = try String(contentsOfFile: options.rejectsPath!, encoding: .utf8)
         XCTAssertTrue(rejects.contains("\"source\":\"accounts.csv:3\""), rejects)
+        // a loop an error left (caught) is no outer loop of the next one: after that one ends,
+        // a reject names no row rather than the stale one
+        try "".write(toFile: options.rejectsPath!, atomically: true, encoding: .utf8)
+        _ = try runScript("""
+            pcall(function() for row in csv.rows(arg[1]) do error("x") end end)
+            for other in csv.rows(arg[2]) do end
+            cds.upsert("account", { accountnumber = "S1" }, { name = 5 })
+            """, store: store, options: options, expectSuccess: false)
+        let second = try String(contentsOfFile: options.rejectsPath!, encoding: .utf8)
+        XCTAssertFalse(second.contains("accounts.csv"), second)
+        XCTAssertTrue(second.contains("S1"), second)
     }
 
     /// Rejects that cannot be written (a full disk) fail the run: it used to report the rows
