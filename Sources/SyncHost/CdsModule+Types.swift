@@ -73,6 +73,11 @@ extension CdsModule {
     /// `result.id`, `result.created`, `result.changed`, `result.error`: flushes first if needed.
     private static func resultField(_ ctx: LuaCallContext, _ session: SyncSession) throws -> Int32 {
         guard let box = ctx.object(at: 1, as: ResultBox.self) else { return 0 }
+        if let undone = session.queue.rollback(of: box) {
+            // a REPL statement that failed took the write back
+            box.response = nil
+            box.error = undone
+        }
         if box.response == nil && box.error == nil {
             if box.insideTransaction {
                 throw LuaError.message("the result of a write inside cds.transaction is known only after the transaction returns")

@@ -40,8 +40,9 @@ final class CSVRowsObject: RowSourceObject {
 
 /// A file a loop reads row by row (`csv.rows`, `json.lines`): while the loop runs, the
 /// session's `currentSource` names the file and the row, for errors. Closing the loop drops
-/// the reader and clears the source; an error leaving the loop keeps the source (the row
-/// being read), for the run's error to name.
+/// the reader and gives back the source that was current before it (an outer loop's row, or
+/// none); an error leaving the loop keeps the source (the row being read) for the run's
+/// error to name, and marks it so that no later loop takes it for an outer loop's row.
 protocol RowSourceObject: LuaObject {
     /// The session whose `currentSource` the loop sets.
     var session: SyncSession? { get }
@@ -55,11 +56,9 @@ protocol RowSourceObject: LuaObject {
 extension RowSourceObject {
     /// Makes `position` the session's source, noting the outer one at the first row.
     func enter(_ position: SourcePosition, _ session: SyncSession) {
-        if outerSource == nil {
-            outerSource = .some(session.sourceLeftByError ? nil : session.currentSource)
-            session.sourceLeftByError = false
-        }
+        if outerSource == nil { outerSource = .some(session.sourceLeftByError ? nil : session.currentSource) }
         session.currentSource = position
+        session.sourceLeftByError = false  // (the source is this row now, not a loop's an error left)
     }
 
     /// Gives back the source that was current before the loop's first row (a loop nested in

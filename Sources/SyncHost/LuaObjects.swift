@@ -67,5 +67,7 @@ final class ResultBox: LuaObject {
     var failureKey: String?
     var failureLine: Int?
     var insideTransaction = false
+    /// The REPL statement that made the write (`WriteQueue.statement`), whose rollback takes it back.
+    var statement = 0
 }
 

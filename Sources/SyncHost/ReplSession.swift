@@ -217,7 +217,7 @@ public final class ReplSession {
             return .failure(failure)
         }
         let countsBefore = session.queue.counters
-        session.queue.trackResults()
+        session.queue.beginStatement()
         // a row loop an earlier statement's error left names no row of this one
         session.currentSource = nil
         session.sourceLeftByError = false
@@ -228,14 +228,13 @@ public final class ReplSession {
             try session.queue.flush()
             _ = try session.checkpoint()
             try transaction?.endRunTransaction(commit: true)
-            session.queue.endTracking(rolledBack: false, reason: "")
             // after the commit: a value whose __tostring fails costs its display, not the writes
             let results = try host.lua.call(taker, [.bool(true)])
             return .values(Self.values(results.first ?? .nil))
         } catch {
             // the results the statement's writes gave are taken back with them
-            session.queue.endTracking(rolledBack: transaction != nil,
-                                      reason: "Not written: the REPL statement that made this write failed, so its writes were rolled back.")
+            session.queue.endStatement(rolledBack: transaction != nil,
+                                       reason: "Not written: the REPL statement that made this write failed, so its writes were rolled back.")
             _ = session.queue.discardPending()
             session.queue.abandonTransaction()
             session.queue.clearStopFailure()

@@ -60,6 +60,7 @@ final class SyncSession {
     /// Queues a write made by the script at `line`; returns the box its result will land in.
     func write(_ request: consuming ServiceRequest, line: Int) throws -> ResultBox {
         let box = ResultBox()
+        box.statement = queue.statement
         for collector in keyCollectors { collector.collect(request, line: line) }
         try queue.enqueue(request, WriteQueue.Pending(line: line, source: currentSource, box: box))
         progress?.update(queue.counters, pending: 1)

@@ -344,7 +344,6 @@ final class WriteQueue {
                 if continueOnError { try rejects?.write(failure) } else if firstFailure == nil { firstFailure = failure }
             } else if let result = item.response {
                 write.box?.response = result
-                if trackedBoxes != nil, let box = write.box { trackedBoxes?.append(box) }
                 count(result)
             }
             if options.dryRun { options.outcomeLine(Self.outcomeLine(flight.requests[item.requestIndex], item)) }
@@ -445,7 +444,6 @@ final class WriteQueue {
             for (write, response) in zip(writes, responses) {
                 write.box?.response = response
                 write.box?.insideTransaction = false
-                if trackedBoxes != nil, let box = write.box { trackedBoxes?.append(box) }
                 count(response)
             }
         } catch let error as ServiceError {
@@ -475,24 +473,23 @@ final class WriteQueue {
         transaction = nil
     }
 
-    /// Results of writes applied while tracking (`trackResults`): a REPL statement's, which
-    /// its rollback takes back.
-    private var trackedBoxes: [ResultBox]?
+    /// The REPL statement new results belong to (`ResultBox.statement`; 0 in a run).
+    private(set) var statement = 0
+    /// Statements whose writes were rolled back, with why: their results say so when read.
+    private var rolledBack: [Int: ServiceError] = [:]
 
-    /// Starts noting the results of the writes applied from now on.
-    func trackResults() { trackedBoxes = [] }
+    /// Starts a REPL statement: the results of its writes belong to it.
+    func beginStatement() { statement += 1 }
 
-    /// Stops noting results; with `rolledBack`, the noted ones (and those of writes still
-    /// queued) say their writes were rolled back instead of reporting them done.
-    func endTracking(rolledBack: Bool, reason: String) {
-        defer { trackedBoxes = nil }
-        guard rolledBack else { return }
-        let error = ServiceError(.notSent, reason)
-        for box in trackedBoxes ?? [] {
-            box.response = nil
-            box.error = error
-        }
-        for write in pending where write.box?.response == nil && write.box?.error == nil { write.box?.error = error }
+    /// Ends the statement; when it was rolled back, the results of its writes (sent or still
+    /// queued, read now or later) say so instead of reporting them done.
+    func endStatement(rolledBack: Bool, reason: String) {
+        if rolledBack { self.rolledBack[statement] = ServiceError(.notSent, reason) }
+    }
+
+    /// Why the writes of the box's statement were rolled back, if they were.
+    func rollback(of box: ResultBox) -> ServiceError? {
+        rolledBack.isEmpty ? nil : rolledBack[box.statement]
     }
 
     /// Counts a response that did not come through a batch (reads, direct calls).
