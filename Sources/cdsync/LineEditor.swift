@@ -47,7 +47,10 @@ final class LineEditor {
 
     /// Adds a statement to the history and saves the history file.
     func remember(_ statement: String) {
-        let line = statement.split(separator: "\n").joined(separator: " ")
+        // a statement of several lines is kept as one line, unless joining would change it:
+        // a `--` comment would swallow the lines after it, a long string would change its text
+        let keepsLines = statement.contains("\n") && (statement.contains("--") || statement.contains("[[") || statement.contains("[="))
+        let line = keepsLines ? statement : statement.split(separator: "\n").joined(separator: " ")
         guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return }
         add_history(line)
         if let historyPath { _ = write_history(historyPath) }

@@ -57,6 +57,24 @@ final class TerminalReplTests: XCTestCase {
         try second.waitFor("\"history42\"")
     }
 
+    /// A statement of several lines with a `--` comment comes back from the history as it
+    /// was typed: joined into one line, the comment would swallow the loop's body.
+    func test_aMultiLineStatementWithACommentIsRecalledWhole() throws {
+        let terminal = try start()
+        defer { terminal.hangUp() }
+        try terminal.type("n = 0\r")
+        try terminal.type("for i = 1, 3 do -- add\r")
+        try terminal.type("n = n + i\r")
+        try terminal.type("end\r")
+        try terminal.type("'n=' .. n\r")
+        try terminal.waitFor("\"n=6\"")
+        try terminal.type("\u{1b}[A\u{1b}[A")
+        try terminal.waitFor("-- add")
+        try terminal.type("\r")
+        try terminal.type("'m=' .. n\r")
+        try terminal.waitFor("\"m=12\"")
+    }
+
     func test_ctrlRFindsAnEarlierStatement() throws {
         let terminal = try start()
         defer { terminal.hangUp() }
