@@ -70,14 +70,17 @@ public enum DateText {
             second = Double(whole)
             if skip(".") {
                 let start = position
-                var scale = 0.1
-                // (digits past the ninth, below a nanosecond, are read and left out)
+                // the fraction as whole nanoseconds (digits past the ninth are read and left out),
+                // rounded to the millisecond a column keeps, half up on the time line: with
+                // floating-point seconds, 23:59:59.0005 on 1969-12-31 went down and on 2026-11-27 up
+                var nanos = 0
                 while position < bytes.count, bytes[position] >= UInt8(ascii: "0"), bytes[position] <= UInt8(ascii: "9") {
-                    if position - start < 9 { second += Double(bytes[position] - UInt8(ascii: "0")) * scale }
-                    scale /= 10
+                    if position - start < 9 { nanos = nanos * 10 + Int(bytes[position] - UInt8(ascii: "0")) }
                     position += 1
                 }
                 guard position > start else { return nil }
+                for _ in min(position - start, 9)..<9 { nanos *= 10 }
+                second += Double((nanos + 500_000) / 1_000_000) / 1_000
             }
         }
         seconds += Double(hour * 3_600 + minute * 60) + second
