@@ -190,6 +190,9 @@ public final class ScriptHost {
             // raised inside a library module: point at the script's call, which is what the analyst can change
             chunk = chunkName
             line = scriptLine
+        } else if line == nil, let scriptLine = firstLine(of: chunkName, in: error.traceback) {
+            // raised without a position (the watchdog's timeout or interrupt): where the script was
+            line = scriptLine
         }
         var text = line.map { "\(chunk):\($0): " } ?? "\(chunk): "
         var message = error.message

@@ -605,6 +605,8 @@ final class FileAndLimitTests: XCTestCase {
         let started = Date()
         let report = try runScript("while true do pcall(function() while true do end end) end", store: store, options: options, expectSuccess: false)
         XCTAssertEqual(report.errorCode, "script.timeout")
+        // it says where the script was (the watchdog's error has no position of its own)
+        XCTAssertTrue(report.error?.hasPrefix("job.lua:1: script timed out") == true, report.error ?? "")
         XCTAssertLessThan(Date().timeIntervalSince(started), 10)
     }
 
