@@ -44,7 +44,9 @@ public final class ScriptHost {
     /// Runs a script file.
     public func run(scriptPath: String) -> RunReport {
         let start = Date()
-        guard let data = FileManager.default.contents(atPath: scriptPath) else {
+        // (read through a handle: a pipe, `run <(…)` or /dev/stdin, has no size to read up to)
+        guard let data = FileManager.default.contents(atPath: scriptPath)
+                ?? (try? FileHandle(forReadingFrom: URL(fileURLWithPath: scriptPath)).readToEnd() ?? Data()) else {
             var isDirectory: ObjCBool = false
             let reason = FileManager.default.fileExists(atPath: scriptPath, isDirectory: &isDirectory) && isDirectory.boolValue
                 ? "it is a directory" : "no such file, or it is not readable"
@@ -129,7 +131,9 @@ public final class ScriptHost {
             }
             return failed
         }
-        let rejected = options.onError == .continue && session.queue.counters.failed > 0
+        // rows in the rejects file, not failed writes: a failed cds.transaction the script
+        // caught is counted as failed, but it is all or nothing and never goes to the file
+        let rejected = options.onError == .continue && (rejects?.count ?? session.queue.counters.failed) > 0
         return report(rejected ? .rowsRejected : .succeeded, start, error: nil, code: nil)
     }
 

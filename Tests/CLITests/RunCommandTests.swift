@@ -160,6 +160,18 @@ final class RunCommandTests: XCTestCase {
             XCTAssertEqual(result.status, 64, result.stderr)
             XCTAssertTrue(result.stderr.contains(message), result.stderr)
         }
+        // a script read from a pipe runs (it has no size to read up to)
+        let piped = Process()
+        piped.executableURL = URL(fileURLWithPath: "/bin/sh")
+        piped.arguments = ["-c", #"echo 'print("from a pipe")' | "$0" run /dev/stdin --db s.db --quiet"#, try CLIRunner.binary().path]
+        piped.currentDirectoryURL = directory
+        let pipedOutput = Pipe()
+        piped.standardOutput = pipedOutput
+        piped.standardError = FileHandle.nullDevice
+        try piped.run()
+        piped.waitUntilExit()
+        XCTAssertEqual(piped.terminationStatus, 0)
+        XCTAssertTrue(String(decoding: pipedOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).hasPrefix("from a pipe"))
         // a directory is not a script
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("dir.lua"), withIntermediateDirectories: true)
         let directoryScript = try CLIRunner.run(["run", "dir.lua", "--db", "s.db"], in: directory)

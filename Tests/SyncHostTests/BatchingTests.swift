@@ -228,6 +228,25 @@ final class BatchingTests: XCTestCase {
         XCTAssertEqual(try store.count("account"), 0)
     }
 
+    /// A failed transaction the script catches counts as failed, and does not make the run
+    /// "rows rejected" (exit 65) under continue: its records never go to the rejects file,
+    /// which was left empty while the run said rows were in it.
+    func test_aCaughtFailedTransactionIsNoRejectedRow() throws {
+        let store = try makeStore()
+        var runOptions = options(batchSize: 10)
+        runOptions.onError = .continue
+        runOptions.rejectsPath = try temporaryDirectory().appendingPathComponent("rejects.jsonl").path
+        let report = try runScript("""
+            assert(not pcall(cds.transaction, function()
+              cds.update("account", { accountnumber = "MISSING" }, { name = "x" })
+            end))
+            cds.upsert("account", { accountnumber = "OK" }, { name = "kept" })
+            """, store: store, options: runOptions)
+        XCTAssertEqual(report.outcome, .succeeded)
+        XCTAssertEqual(report.counters.failed, 1)
+        XCTAssertEqual(try store.count("account"), 1)
+    }
+
     func test_transactionResultsAreKnownAfterItReturns() throws {
         let store = try makeStore()
         try runScript("""
