@@ -315,6 +315,9 @@ enum KeySets {
                 }
             }
             inserter.insert(chunk)
+        } catch let error as DataFileError where error.code == .csvMissingHeader {
+            // a file without a header (an empty file): as `csv.rows` reports it
+            throw LuaError.structured(code: error.code.rawValue, message: error.description)
         } catch let error as DataFileError {
             let source = "\(fileName):\(error.line ?? 0)"
             throw LuaError.structured(code: error.code.rawValue.hasPrefix("csv") ? "csv.malformed" : error.code.rawValue,

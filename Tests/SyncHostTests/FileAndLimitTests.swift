@@ -187,6 +187,20 @@ final class FileAndLimitTests: XCTestCase {
         XCTAssertEqual(report.errorCode, "file.write_failed", report.error ?? "")
     }
 
+    /// An empty file has no header: `csv.rows` and `csv.keys` say so alike (`csv.keys` called
+    /// it a malformed line 1).
+    func test_anEmptyFileIsMissingItsHeaderForRowsAndKeysAlike() throws {
+        let store = try makeStore()
+        var options = RunOptions()
+        options.arguments = [try writeCSV("")]
+        try runScript("""
+            local ok, err = pcall(function() for row in csv.rows(arg[1]) do end end)
+            assert(not ok and err.code == "csv.missing_header", tostring(err and err.code))
+            ok, err = pcall(csv.keys, arg[1], "number")
+            assert(not ok and err.code == "csv.missing_header", tostring(err and err.code))
+            """, store: store, options: options)
+    }
+
     func test_csvKeysReadsOneColumnAsACaseInsensitiveKeySet() throws {
         let store = try makeStore()
         var options = RunOptions()
