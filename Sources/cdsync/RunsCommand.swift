@@ -42,7 +42,17 @@ struct RunsCommand: ParsableCommand {
     static func resolvingDeadRuns(_ entry: RunHistoryEntry, storePath: String) -> RunHistoryEntry {
         guard entry.outcome == RunHistoryEntry.running, entry.host == ProcessEnvironment.hostName else { return entry }
         var resolved = entry
-        if kill(entry.pid, 0) != 0 && errno == ESRCH { resolved.outcome = RunHistoryEntry.killed }
+        if (kill(entry.pid, 0) != 0 && errno == ESRCH) || isZombie(entry.pid) { resolved.outcome = RunHistoryEntry.killed }
         return resolved
+    }
+
+    /// True for a process that has ended but not been reaped by its parent yet (state `Z` in
+    /// `/proc/PID/stat`): it still answers `kill(pid, 0)`, and a killed run looked `running`
+    /// until its parent (a shell, `timeout`, the scheduler) collected it.
+    static func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return false }
+        // "PID (name) S …": the state follows the name, which may itself hold spaces or parentheses
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
     }
 }

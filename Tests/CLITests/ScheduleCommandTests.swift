@@ -73,6 +73,28 @@ final class ScheduleCommandTests: XCTestCase {
         XCTAssertNil(rows[1].exitCode)
     }
 
+    /// A killed run that its parent has not collected yet (a zombie: it still answers
+    /// `kill(pid, 0)`) shows as killed, not running.
+    func test_aKilledRunNotYetCollectedShowsAsKilled() throws {
+        let directory = try temporaryDirectory()
+        try loopScripts(directory)
+        // started without Foundation's Process, which would collect it at once
+        var pid: pid_t = 0
+        let binary = try CLIRunner.binary().path
+        let argv = [binary, "run", directory.appendingPathComponent("spin.lua").path, "--db", directory.appendingPathComponent("store.db").path]
+        var cArguments = argv.map { strdup($0) } + [nil]
+        defer { for argument in cArguments { free(argument) } }
+        XCTAssertEqual(posix_spawn(&pid, binary, nil, nil, &cArguments, environ), 0)
+        defer { var status: Int32 = 0; _ = waitpid(pid, &status, 0) }
+        try waitUntil("the run to record its start") { try history(directory).first?.outcome == "running" }
+        kill(pid, SIGKILL)
+        try waitUntil("the run to end (as a zombie)") {
+            ((try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? "").contains(") Z")
+        }
+        let runs = try runsJSON([], in: directory)
+        XCTAssertEqual(runs.first?["outcome"] as? String, "killed")
+    }
+
     func test_historyRecordsSuccessFailureCountsTokensAndErrors() throws {
         let directory = try temporaryDirectory()
         try loopScripts(directory)
