@@ -33,6 +33,24 @@ struct CLIRunner {
                       stderr: String(decoding: stderr, as: UTF8.self))
     }
 
+    /// Runs a `/bin/sh -c` command line in which `$0` is the cdsync binary, and waits: for
+    /// what `Process` arguments cannot give (a pipe into stdin, bytes that are not UTF-8).
+    static func shell(_ command: String, in directory: URL) throws -> Result {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", command, try binary().path]
+        process.currentDirectoryURL = directory
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+                      stderr: String(decoding: stderr, as: UTF8.self))
+    }
+
     /// Starts cdsync without waiting.
     static func start(_ arguments: [String], in directory: URL, environment: [String: String] = [:]) throws -> Process {
         let process = Process()

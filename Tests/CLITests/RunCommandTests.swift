@@ -161,34 +161,18 @@ final class RunCommandTests: XCTestCase {
             XCTAssertTrue(result.stderr.contains(message), result.stderr)
         }
         // a script read from a pipe runs (it has no size to read up to)
-        let piped = Process()
-        piped.executableURL = URL(fileURLWithPath: "/bin/sh")
-        piped.arguments = ["-c", #"echo 'print("from a pipe")' | "$0" run /dev/stdin --db s.db --quiet"#, try CLIRunner.binary().path]
-        piped.currentDirectoryURL = directory
-        let pipedOutput = Pipe()
-        piped.standardOutput = pipedOutput
-        piped.standardError = FileHandle.nullDevice
-        try piped.run()
-        piped.waitUntilExit()
-        XCTAssertEqual(piped.terminationStatus, 0)
-        XCTAssertTrue(String(decoding: pipedOutput.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).hasPrefix("from a pipe"))
+        let piped = try CLIRunner.shell(#"echo 'print("from a pipe")' | "$0" run /dev/stdin --db s.db --quiet"#, in: directory)
+        XCTAssertEqual(piped.status, 0, piped.stderr)
+        XCTAssertTrue(piped.stdout.hasPrefix("from a pipe"), piped.stdout)
         // a directory is not a script
         try FileManager.default.createDirectory(at: directory.appendingPathComponent("dir.lua"), withIntermediateDirectories: true)
         let directoryScript = try CLIRunner.run(["run", "dir.lua", "--db", "s.db"], in: directory)
         XCTAssertEqual(directoryScript.status, 64)
         XCTAssertTrue(directoryScript.stderr.contains("cannot read the script dir.lua: it is a directory"), directoryScript.stderr)
         // an argument that is not UTF-8 would name another file once repaired: refused
-        let shell = Process()
-        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
-        shell.arguments = ["-c", #""$0" runs --db "$(printf 'caf\351.db')""#, try CLIRunner.binary().path]
-        shell.currentDirectoryURL = directory
-        let errors = Pipe()
-        shell.standardError = errors
-        shell.standardOutput = FileHandle.nullDevice
-        try shell.run()
-        shell.waitUntilExit()
-        XCTAssertEqual(shell.terminationStatus, 64)
-        XCTAssertTrue(String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains("argument 3 is not UTF-8 text"))
+        let latin = try CLIRunner.shell(#""$0" runs --db "$(printf 'caf\351.db')""#, in: directory)
+        XCTAssertEqual(latin.status, 64)
+        XCTAssertTrue(latin.stderr.contains("argument 3 is not UTF-8 text"), latin.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasPrefix("caf") }, [], "no store was made")
     }
 
