@@ -59,16 +59,22 @@ public struct RecordID: Hashable, Sendable, Comparable, CustomStringConvertible,
     }
 
     private static func isCanonical(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count == 36 else { return false }
-        for offset in 0..<36 {
-            let byte = bytes[offset]
-            if offset == 8 || offset == 13 || offset == 18 || offset == 23 {
-                if byte != UInt8(ascii: "-") { return false }
-            } else if !(byte &- UInt8(ascii: "0") < 10 || byte &- UInt8(ascii: "a") < 6) {
-                return false
-            }
-        }
-        return true
+        guard bytes.count == 36, bytes[8] == dash, bytes[13] == dash, bytes[18] == dash, bytes[23] == dash else { return false }
+        // the digits looked up in a table, without a branch per byte
+        var digits: UInt8 = 1
+        for offset in 0..<8 { digits &= lowercaseHexDigit[Int(bytes[offset])] }
+        for offset in 9..<13 { digits &= lowercaseHexDigit[Int(bytes[offset])] }
+        for offset in 14..<18 { digits &= lowercaseHexDigit[Int(bytes[offset])] }
+        for offset in 19..<23 { digits &= lowercaseHexDigit[Int(bytes[offset])] }
+        for offset in 24..<36 { digits &= lowercaseHexDigit[Int(bytes[offset])] }
+        return digits == 1
+    }
+
+    private static let dash = UInt8(ascii: "-")
+
+    /// 1 for the bytes of lowercase hex digits, 0 for any other.
+    private static let lowercaseHexDigit: [UInt8] = (0..<256).map { byte in
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x61 && byte <= 0x66) ? 1 : 0
     }
 
     /// The GUID as a UUID value.

@@ -23,6 +23,9 @@ public final class RowPage: Sendable {
     /// record starts as a copy and sets its values by position, hashing no names per record.
     private let fieldTemplate: [String: FieldValue]
     private let fieldSlots: [Dictionary<String, FieldValue>.Index]
+    /// For each column, the positions in `related` of its related rows (empty for most), so a
+    /// row's related record is found without comparing column names.
+    private let relatedSlots: [[Int]]
 
     /// Creates a page; `values` holds `ids.count` rows of `columns.count` values.
     public init(entity: String, columns: [String], values: [FieldValue], ids: [RecordID?], related: [RelatedRows] = []) {
@@ -38,6 +41,11 @@ public final class RowPage: Sendable {
         for column in columns { template[column] = .null }
         fieldSlots = columns.map { template.index(forKey: $0)! }
         fieldTemplate = template
+        relatedSlots = Self.relatedSlots(columns, related)
+    }
+
+    private static func relatedSlots(_ columns: [String], _ related: [RelatedRows]) -> [[Int]] {
+        columns.map { column in related.indices.filter { related[$0].column == column } }
     }
 
     private init(_ page: RowPage, count: Int, related: [RelatedRows]) {
@@ -49,6 +57,8 @@ public final class RowPage: Sendable {
         columnIndex = page.columnIndex
         fieldTemplate = page.fieldTemplate
         fieldSlots = page.fieldSlots
+        relatedSlots = related.count == page.related.count && zip(related, page.related).allSatisfy({ $0.column == $1.column })
+            ? page.relatedSlots : Self.relatedSlots(page.columns, related)
         self.count = count
     }
 
@@ -80,9 +90,16 @@ public final class RowPage: Sendable {
     /// As `relatedRow(of:column:)`, with the place of its related rows in `related` (`slot`):
     /// `slot` and `row` together name one related record of this page.
     public func relatedPlace(of row: Int, column: String) -> (slot: Int, rows: RelatedRows, row: Int)? {
-        for (slot, rows) in related.enumerated() where rows.column == column {
-            let index = rows.rowOf[row]
-            if index >= 0 { return (slot, rows, Int(index)) }
+        guard let position = columnIndex[column], let place = relatedPlace(of: row, columnAt: position) else { return nil }
+        return (place.slot, related[place.slot], place.row)
+    }
+
+    /// As `relatedPlace(of:column:)` for the column at `position` in `columns`, without copying
+    /// the related rows (`related[slot]` has them): what a loop over a page's rows calls.
+    public func relatedPlace(of row: Int, columnAt position: Int) -> (slot: Int, row: Int)? {
+        for slot in relatedSlots[position] {
+            let index = related[slot].rowOf[row]
+            if index >= 0 { return (slot, Int(index)) }
         }
         return nil
     }

@@ -55,13 +55,16 @@ extension EntityStore {
         main.reserve(rowsExpected)
         var joined = targets.map { RowCollector($0.table, $0.projection, offset: $0.offset) }
         var joinedRowOf = targets.map { _ in [Int32]() }
+        // where each target's lookup value is among the main row's values: a joined row's id
+        // is the id its lookup holds (the join matched on it), already read
+        let lookupPositions = targets.map { target in projection.columns.firstIndex { $0.attribute.name == target.lookup } }
         try RawStatement.forEachRawRow(db, db.cachedStatement(sql: sql), arguments) { raw in
             main.append(raw)
             for index in targets.indices {
                 // no match (a null lookup, or a row of another target): nothing related
                 guard joined[index].hasPrimaryKey(raw) else { joinedRowOf[index].append(-1); continue }
                 joinedRowOf[index].append(Int32(joined[index].count))
-                joined[index].append(raw)
+                joined[index].append(raw, id: lookupPositions[index].flatMap { main.lastRowReferenceID(at: $0) })
             }
         }
         let unrelated = main.page()
@@ -169,6 +172,8 @@ private struct RowCollector {
     private let primaryKey: Int32?
     private var values: [FieldValue] = []
     private var ids: [RecordID?] = []
+    /// The values of lookup columns whose ids repeat from row to row.
+    private var repeated: RepeatedReferences
 
     init(_ table: EntityTable, _ projection: EntityStore.Projection, offset: Int32) {
         self.table = table
@@ -179,6 +184,7 @@ private struct RowCollector {
             Reader(kind: column.type, scale: column.scale, value: place[column.index]!, type: column.typeIndex.flatMap { place[$0] } ?? -1)
         }
         primaryKey = place[table.primaryKeyIndex]
+        repeated = RepeatedReferences(columns: readers.count)
     }
 
     var count: Int { ids.count }
@@ -194,17 +200,103 @@ private struct RowCollector {
         ids.reserveCapacity(rows)
     }
 
-    mutating func append(_ raw: SQLiteStatement) {
+    /// Reads the row the statement is on. `id`, when given, is its primary key, already known
+    /// (a joined row's: the id of the lookup that matched it), which is then not read again.
+    mutating func append(_ raw: SQLiteStatement, id: RecordID? = nil) {
         for position in readers.indices {
             let reader = readers[position]
             let lookupType = reader.type < 0 ? nil : String.fromDatabaseValue(DatabaseValue(sqliteStatement: raw, index: reader.type))
-            values.append(ValueCodec.fieldValue(raw, reader.value, kind: reader.kind, scale: reader.scale, lookupType: lookupType,
-                                                column: projection.columns[position]))
+            let repeats = reader.kind == .lookup || reader.kind == .owner
+            if repeats, let value = repeated.find(raw, reader.value, column: Int32(position), type: lookupType) {
+                values.append(value)
+                continue
+            }
+            let value = ValueCodec.fieldValue(raw, reader.value, kind: reader.kind, scale: reader.scale, lookupType: lookupType,
+                                              column: projection.columns[position])
+            if repeats { repeated.keep(value) }
+            values.append(value)
         }
-        ids.append(primaryKey.flatMap { String.fromDatabaseValue(DatabaseValue(sqliteStatement: raw, index: $0)) }.flatMap(RecordID.init))
+        if let id {
+            ids.append(id)
+        } else {
+            ids.append(primaryKey.flatMap { ValueCodec.storedID(raw, $0) })
+        }
+    }
+
+    /// The id of the reference at `position` (a projected column) of the last row read.
+    func lastRowReferenceID(at position: Int) -> RecordID? {
+        guard case .reference(let reference) = values[values.count - readers.count + position] else { return nil }
+        return reference.id
     }
 
     func page(related: [RelatedRows] = []) -> RowPage {
         RowPage(entity: table.name, columns: projection.columns.map(\.attribute.name), values: values, ids: ids, related: related)
+    }
+}
+
+/// The values of lookup columns a page reads again and again: a page's rows point at the same
+/// few regions and owners, and each of their ids was parsed and a reference made per row.
+/// Kept in direct-mapped slots by the stored id's bytes (and the lookup's type), so an id seen
+/// before costs a comparison of 36 bytes. A column whose ids rarely repeat (a contact per
+/// account) stops using the slots after its first rows.
+private struct RepeatedReferences {
+    private typealias Words = (UInt64, UInt64, UInt64, UInt64, UInt32)
+    private struct Slot {
+        var words: Words
+        var column: Int32
+        var type: String?
+        var value: FieldValue
+    }
+    private static let slotCount = 256
+    /// Lookups a column is tried on before it is judged; at least half of them must have hit.
+    private static let trialLookups = 512
+    private var slots: [Slot?]
+    /// Per column: lookups tried and found; `tried` is -1 for a column that stopped.
+    private var tried: [Int]
+    private var found: [Int]
+    /// The last `find` that missed: where its value goes (`keep`).
+    private var missed: Slot?
+    private var missedSlot = 0
+
+    init(columns: Int) {
+        slots = Array(repeating: nil, count: Self.slotCount)
+        tried = Array(repeating: 0, count: columns)
+        found = Array(repeating: 0, count: columns)
+    }
+
+    /// The value kept for the id text in column `index` of the row the statement is on (the
+    /// projection's column `column`) with lookup type `type`; nil when none is, and then the
+    /// value read next is kept by `keep`.
+    mutating func find(_ raw: SQLiteStatement, _ index: Int32, column: Int32, type: String?) -> FieldValue? {
+        missed = nil
+        let position = Int(column)
+        guard tried[position] >= 0, sqlite3_column_type(raw, index) == SQLITE_TEXT,
+              let text = sqlite3_column_text(raw, index), sqlite3_column_bytes(raw, index) == 36 else { return nil }
+        let bytes = UnsafeRawPointer(text)
+        let words: Words = (bytes.loadUnaligned(as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 8, as: UInt64.self),
+                            bytes.loadUnaligned(fromByteOffset: 16, as: UInt64.self), bytes.loadUnaligned(fromByteOffset: 24, as: UInt64.self),
+                            bytes.loadUnaligned(fromByteOffset: 32, as: UInt32.self))
+        var hash = words.0 ^ words.1 &* 31 ^ words.2 &* 131 ^ words.3 &* 1_031 ^ UInt64(words.4) ^ UInt64(UInt32(bitPattern: column)) &* 7
+        hash = (hash ^ hash >> 29) &* 0xbf58_476d_1ce4_e5b9
+        let slot = Int(truncatingIfNeeded: hash >> 40) & (Self.slotCount - 1)
+        tried[position] += 1
+        if let known = slots[slot], known.column == column, known.words == words, known.type == type {
+            found[position] += 1
+            return known.value
+        }
+        if tried[position] >= Self.trialLookups && found[position] * 2 < tried[position] {
+            tried[position] = -1  // mostly new ids: not worth keeping
+            return nil
+        }
+        missed = Slot(words: words, column: column, type: type, value: .null)
+        missedSlot = slot
+        return nil
+    }
+
+    /// Keeps the value read after a `find` that missed.
+    mutating func keep(_ value: FieldValue) {
+        guard var slot = missed.take() else { return }
+        slot.value = value
+        slots[missedSlot] = slot
     }
 }

@@ -100,27 +100,27 @@ enum LuaConversions {
     static func pushRow(_ ctx: LuaCallContext, _ page: RowPage, _ row: Int, names: FixedNames? = nil,
                         sharedReferences: Int32? = nil) {
         let table = ctx.pushNewTable(fieldCapacity: Int32(page.columns.count))
-        func setField(_ index: Int, _ column: String) {
-            if let names { names.setField(ctx, index, in: table) } else { ctx.setField(column, in: table) }
+        func setField(_ index: Int) {
+            if let names { names.setField(ctx, index, in: table) } else { ctx.setField(page.columns[index], in: table) }
         }
-        for (index, column) in page.columns.enumerated() {
+        for index in 0..<page.columns.count {
             let value = page.value(row: row, column: index)
-            if case .reference(let reference) = value, let related = page.relatedPlace(of: row, column: column) {
-                if let shared = sharedReferences, related.rows.isShared {
+            if case .reference(let reference) = value, let related = page.relatedPlace(of: row, columnAt: index) {
+                if let shared = sharedReferences, page.related[related.slot].isShared {
                     // one per related record of the page: its place among the page's related rows
                     let key = Int64(related.slot) << 32 | Int64(related.row)
                     if ctx.pushIndex(key, in: shared) != .userdata {
                         ctx.pop()
-                        ctx.push(object: ReferenceObject(reference, related: .row(related.rows.page, related.row)))
+                        ctx.push(object: ReferenceObject(reference, related: .row(page.related[related.slot].page, related.row)))
                         ctx.pushCopy(of: -1)
                         ctx.setIndex(key, in: shared)
                     }
                 } else {
-                    ctx.push(object: ReferenceObject(reference, related: .row(related.rows.page, related.row)))
+                    ctx.push(object: ReferenceObject(reference, related: .row(page.related[related.slot].page, related.row)))
                 }
-                setField(index, column)
+                setField(index)
             } else if pushValue(ctx, value) {
-                setField(index, column)
+                setField(index)
             }
         }
     }

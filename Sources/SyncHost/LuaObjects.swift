@@ -1,3 +1,4 @@
+import Foundation
 import EntityModel
 import LuaKit
 
@@ -34,8 +35,12 @@ final class ReferenceObject: LuaObject {
     func relatedValue(named name: UnsafeRawBufferPointer) -> FieldValue? {
         switch related {
         case .row(let page, let row)?:
-            for (index, column) in page.columns.enumerated() where column.utf8.elementsEqual(name) {
-                return page.value(row: row, column: index)
+            for index in page.columns.indices {
+                let column = page.columns[index].utf8
+                let same = column.withContiguousStorageIfAvailable { bytes in
+                    bytes.count == name.count && (name.isEmpty || memcmp(bytes.baseAddress!, name.baseAddress!, name.count) == 0)
+                } ?? column.elementsEqual(name)
+                if same { return page.value(row: row, column: index) }
             }
             return nil
         case .record?:

@@ -120,6 +120,51 @@ final class ExpandJoinTests: XCTestCase {
     }
 
     /// account number → the expanded contact's last name, over all change pages of 2.
+    /// A page keeps the lookup values whose ids repeat row after row (`RepeatedReferences`).
+    /// Over 1,300 rows — owners repeating, a user and a team with the same GUID (told apart
+    /// only by the owner's type), and a contact of its own per row (ids that stop being kept
+    /// after the first rows) — each row still reads its own lookups, its related record, and
+    /// the joined contact's id.
+    func test_repeatedLookupIdsKeepTheirTypeAndNewIdsStayRight() throws {
+        try forEachStore { store in
+            let shared = RecordID(UUID())
+            _ = try store.execute(.create(entity: "systemuser", id: shared, fields: ["domainname": .string("same.corp"), "fullname": .string("U")]))
+            _ = try store.execute(.create(entity: "team", id: shared, fields: ["name": .string("Same")]))
+            let owners = [EntityReference("systemuser", id: shared), EntityReference("team", id: shared)]
+            var contacts: [RecordID] = []
+            for index in 0..<1_300 {
+                guard case .created(let contact) = try store.execute(.create(entity: "contact", id: nil, fields: [
+                    "emailaddress1": .string("c\(index)@x.test"), "lastname": .string("L\(index)"),
+                ])) else { return XCTFail("contact not created") }
+                contacts.append(contact)
+                // owners in runs of three: user, user, user, team, team, team, …
+                try store.createAccount("S\(index)", extra: ["ownerid": .reference(owners[index / 3 % 2]),
+                                                              "primarycontactid": .reference(EntityReference("contact", id: contact))])
+            }
+            for joinFrom: Int64 in [50_000, 0] {
+                store.expandJoinMinimumRows = joinFrom
+                let items = try store.allChanges("account", token: nil, columns: ["accountnumber", "ownerid", "primarycontactid"],
+                                                 expand: ["primarycontactid": ["lastname"], "ownerid": ["createdon"]],
+                                                 pageSize: 5000, asRowPage: true).items
+                var checked = 0
+                for item in items {
+                    guard case .newOrUpdated(let record) = item, case .string(let number)? = record.fields["accountnumber"],
+                          let index = Int(number.dropFirst()) else { continue }
+                    guard case .reference(let owner)? = record.fields["ownerid"],
+                          case .reference(let contact)? = record.fields["primarycontactid"] else { return XCTFail("\(number): lookups lost") }
+                    XCTAssertEqual(owner.entity, owners[index / 3 % 2].entity, number)
+                    XCTAssertEqual(owner.id, shared, number)
+                    XCTAssertEqual(record.related["ownerid"]?.entity, owner.entity, number)
+                    XCTAssertEqual(contact.id, contacts[index], number)
+                    XCTAssertEqual(record.related["primarycontactid"]?.id, contacts[index], number)
+                    XCTAssertEqual(record.related["primarycontactid"]?.fields["lastname"], .string("L\(index)"), number)
+                    checked += 1
+                }
+                XCTAssertEqual(checked, 1_300, "join from \(joinFrom)")
+            }
+        }
+    }
+
     private func related(_ store: EntityStore, expand: [String: [String]]) throws -> [String: String?] {
         var result: [String: String?] = [:]
         for item in try store.allChanges("account", token: nil, columns: ["accountnumber"], expand: expand, pageSize: 2).items {
