@@ -173,8 +173,10 @@ enum JSONBridge {
             let sorted: [Int]
             if !ascii {
                 sorted = members.indices.sorted { keyText(members[$0]) < keyText(members[$1]) }
-            } else if let order, let known = order.sortedOrder(of: members, keys: text) {
-                sorted = known
+            } else if let order, order.hasSameKeys(members, keys: text) {
+                // the remembered keys: their text is ready, in order, with its punctuation
+                order.appendObject(members, values: text, into: &output)
+                return
             } else {
                 // ASCII keys sort the same by bytes as Swift strings do
                 sorted = members.indices.sorted { first, second in
@@ -313,6 +315,10 @@ final class JSONWriteScratch {
     private var keyEnds: [Int] = []
     /// Their positions in key order.
     private var sorted: [Int] = []
+    /// The keys' text in key order as an object writes it, each with what comes before its
+    /// value (`{"a":`, then `,"b":` …), back to back; where each ends.
+    private var prefixes: [UInt8] = []
+    private var prefixEnds: [Int] = []
 
     init() {
         text.reserveCapacity(512)
@@ -333,10 +339,10 @@ final class JSONWriteScratch {
         return try body(&text, &members)
     }
 
-    /// The remembered order, when `members` have exactly the remembered keys in the same order.
-    func sortedOrder(of members: [(key: Range<Int>, value: Range<Int>)], keys text: UnsafeRawBufferPointer) -> [Int]? {
-        guard members.count == keyEnds.count else { return nil }
-        let same = keys.withUnsafeBytes { known -> Bool in
+    /// True when `members` have exactly the remembered keys in the same order.
+    func hasSameKeys(_ members: [(key: Range<Int>, value: Range<Int>)], keys text: UnsafeRawBufferPointer) -> Bool {
+        guard members.count == keyEnds.count, !members.isEmpty else { return false }
+        return keys.withUnsafeBytes { known -> Bool in
             var start = 0
             for (position, member) in members.enumerated() {
                 let end = keyEnds[position]
@@ -346,7 +352,21 @@ final class JSONWriteScratch {
             }
             return true
         }
-        return same ? sorted : nil
+    }
+
+    /// Appends the object whose members (with the remembered keys, `hasSameKeys`) have their
+    /// value text in `values`: the keys in key order, each followed by its value.
+    func appendObject(_ members: [(key: Range<Int>, value: Range<Int>)], values: UnsafeRawBufferPointer, into output: inout [UInt8]) {
+        prefixes.withUnsafeBufferPointer { prefixes in
+            var start = 0
+            for (position, memberIndex) in sorted.enumerated() {
+                let end = prefixEnds[position]
+                output.append(contentsOf: UnsafeBufferPointer(rebasing: prefixes[start..<end]))
+                start = end
+                output.append(contentsOf: UnsafeRawBufferPointer(rebasing: values[members[memberIndex].value]).assumingMemoryBound(to: UInt8.self))
+            }
+        }
+        output.append(UInt8(ascii: "}"))
     }
 
     /// Remembers `members`' keys (in `text`) and their order.
@@ -358,5 +378,13 @@ final class JSONWriteScratch {
             keyEnds.append(keys.count)
         }
         self.sorted = sorted
+        prefixes.removeAll(keepingCapacity: true)
+        prefixEnds.removeAll(keepingCapacity: true)
+        for (position, memberIndex) in sorted.enumerated() {
+            prefixes.append(UInt8(ascii: position == 0 ? "{" : ","))
+            JSONText.appendString(UnsafeRawBufferPointer(rebasing: text[members[memberIndex].key]), to: &prefixes)
+            prefixes.append(UInt8(ascii: ":"))
+            prefixEnds.append(prefixes.count)
+        }
     }
 }

@@ -303,7 +303,8 @@ final class FileAndLimitTests: XCTestCase {
 
     /// A writer sorts each object's keys once per shape and reuses that order while the keys
     /// come in the same order: every line is still in key order when the keys, their order in
-    /// the table, or their number change between lines, and nested objects are sorted too.
+    /// the table, or their number change between lines, and nested objects are sorted too;
+    /// remembered keys that need escaping are written escaped.
     func test_jsonWriterKeepsKeyOrderWhenShapesChangeBetweenLines() throws {
         let store = try makeStore()
         let path = try temporaryDirectory().appendingPathComponent("shapes.jsonl").path
@@ -318,6 +319,7 @@ final class FileAndLimitTests: XCTestCase {
             out:write({ d = 1, a = 2 })
             out:write({ ["é"] = 1, e = 2, a = 3 })
             out:write({ b = 1, a = "q\\"uote\\\\", c = { "n" } })
+            for i = 1, 2 do out:write({ ['k"\\n'] = i, a = 0 }) end
             out:close()
             """, store: store, options: options)
         XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), """
@@ -329,6 +331,8 @@ final class FileAndLimitTests: XCTestCase {
             {"a":2,"d":1}
             {"a":3,"e":2,"é":1}
             {"a":"q\\"uote\\\\","b":1,"c":["n"]}
+            {"a":0,"k\\"\\n":1}
+            {"a":0,"k\\"\\n":2}
 
             """)
     }
