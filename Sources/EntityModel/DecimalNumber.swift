@@ -18,17 +18,35 @@ public struct DecimalNumber: Hashable, Sendable, Comparable, CustomStringConvert
     /// Parses decimal text such as `-1234.50`, `+3`, `.5` or `7.`; nil for anything else
     /// (exponents, separators, more than 18 significant digits).
     public init?(_ text: String) {
-        var bytes = Substring(text.trimmingSpaces()).utf8[...]
+        var text = text
+        guard let value = text.withUTF8({ Self.parse(UnsafeRawBufferPointer($0)) }) else { return nil }
+        self = value
+    }
+
+    /// Parses decimal text given as UTF-8 bytes, as `init?(_:)` parses a string (a Lua
+    /// string's bytes, read in place).
+    public init?(utf8 bytes: UnsafeRawBufferPointer) {
+        guard let value = Self.parse(bytes) else { return nil }
+        self = value
+    }
+
+    /// Spaces and tabs around the number are ignored; every other byte must be a sign (first),
+    /// a digit or the one point.
+    private static func parse(_ text: UnsafeRawBufferPointer) -> DecimalNumber? {
+        var start = 0, end = text.count
+        while start < end, text[start] == UInt8(ascii: " ") || text[start] == UInt8(ascii: "\t") { start += 1 }
+        while end > start, text[end - 1] == UInt8(ascii: " ") || text[end - 1] == UInt8(ascii: "\t") { end -= 1 }
         var negative = false
-        if let first = bytes.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+") {
-            negative = first == UInt8(ascii: "-")
-            bytes = bytes.dropFirst()
+        if start < end, text[start] == UInt8(ascii: "-") || text[start] == UInt8(ascii: "+") {
+            negative = text[start] == UInt8(ascii: "-")
+            start += 1
         }
         var value: Int64 = 0
         var scale = 0
         var digits = 0
         var seenPoint = false
-        for byte in bytes {
+        for offset in start..<end {
+            let byte = text[offset]
             if byte == UInt8(ascii: ".") {
                 guard !seenPoint else { return nil }
                 seenPoint = true
@@ -43,7 +61,7 @@ public struct DecimalNumber: Hashable, Sendable, Comparable, CustomStringConvert
             if seenPoint { scale += 1 }
         }
         guard digits > 0 else { return nil }
-        self.init(significand: negative ? -value : value, scale: scale)
+        return DecimalNumber(significand: negative ? -value : value, scale: scale)
     }
 
     /// The canonical text: no exponent, at least one digit before the point, `scale` digits after it.
@@ -123,15 +141,5 @@ public struct DecimalNumber: Hashable, Sendable, Comparable, CustomStringConvert
         }
         hasher.combine(value)
         hasher.combine(scale)
-    }
-}
-
-extension String {
-    /// The string without leading and trailing spaces and tabs.
-    func trimmingSpaces() -> String {
-        var slice = Substring(self)
-        while let first = slice.first, first == " " || first == "\t" { slice = slice.dropFirst() }
-        while let last = slice.last, last == " " || last == "\t" { slice = slice.dropLast() }
-        return String(slice)
     }
 }

@@ -168,7 +168,7 @@ enum CdsModule {
     private static func decimal(_ ctx: LuaCallContext) throws -> Int32 {
         let value: DecimalNumber?
         switch ctx.type(at: 1) {
-        case .string: value = DecimalNumber(ctx.string(at: 1) ?? "")
+        case .string: value = ctx.stringBytes(at: 1).flatMap(DecimalNumber.init(utf8:))
         case .number:
             guard ctx.isInteger(at: 1), let integer = ctx.integer(at: 1) else {
                 throw LuaError.argument(1, "a float would lose precision; pass the decimal as a string, e.g. cds.decimal(\"12.50\")")

@@ -13,6 +13,26 @@ final class DecimalNumberTests: XCTestCase {
         }
     }
 
+    /// Text and its UTF-8 bytes (what `cds.decimal` reads from a Lua string in place) parse
+    /// alike: spaces and tabs around the number ignored, signs, points, overflow, and text a
+    /// decimal does not hold (other spaces, a combining mark on a space, bytes that are not UTF-8).
+    func test_bytesParseAsTextDoes() {
+        let cases = ["12.50", " 12.50\t", "\t-3", "+3", ".5", "7.", "-.5", " - 5", "5 5", "\n5", "5\r\n", "",
+                     " ", "-", ".", "+-1", "1..2", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
+                     "0.000000000000000001", " \u{301}5", "5 \u{301}", "\u{00A0}5", "１２", "1e5", "0x10"]
+        for text in cases {
+            let fromBytes = Array(text.utf8).withUnsafeBytes { DecimalNumber(utf8: $0) }
+            XCTAssertEqual(fromBytes, DecimalNumber(text), text.debugDescription)
+        }
+        XCTAssertEqual(DecimalNumber(" 12.50\t")?.description, "12.50")
+        XCTAssertEqual(DecimalNumber("-.5")?.description, "-0.5")
+        XCTAssertNil(DecimalNumber(" - 5"))
+        XCTAssertNil(DecimalNumber("5\r\n"))
+        XCTAssertNil(DecimalNumber("9223372036854775808"))
+        XCTAssertNil([UInt8]([0x35, 0xFF]).withUnsafeBytes { DecimalNumber(utf8: $0) })
+        XCTAssertEqual([UInt8]([0x20, 0x35, 0x09]).withUnsafeBytes { DecimalNumber(utf8: $0) }, DecimalNumber(5))
+    }
+
     func test_printsEveryScaleAndTheExtremes() {
         XCTAssertEqual(DecimalNumber(significand: 0, scale: 2).description, "0.00")
         XCTAssertEqual(DecimalNumber(significand: 0, scale: 0).description, "0")
