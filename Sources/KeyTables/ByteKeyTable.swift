@@ -40,8 +40,11 @@ public struct ByteKeyTable: Sendable {
     /// Returns false, leaving the table as it was, when the key is already there.
     @discardableResult
     public mutating func insert(_ key: UnsafeRawBufferPointer, payload: UnsafeRawBufferPointer? = nil) -> Bool {
+        insert(key, hash: hashBytes(key), payload: payload)
+    }
+
+    private mutating func insert(_ key: UnsafeRawBufferPointer, hash: UInt64, payload: UnsafeRawBufferPointer?) -> Bool {
         precondition(key.count <= Int(UInt32.max), "a key longer than 4 GiB")
-        let hash = hashBytes(key)
         var slot = Int(truncatingIfNeeded: hash) & mask
         while slots[slot] != 0 {
             if matches(slots[slot], hash, key) { return false }
@@ -61,6 +64,30 @@ public struct ByteKeyTable: Sendable {
         count += 1
         if count * 2 > slots.count { grow() }
         return true
+    }
+
+    /// Adds each of `keys` (without payloads; keys already there are skipped), a group at a
+    /// time as `containsEach` looks them up: the group's hashes and first slots are read in a
+    /// pass of their own, so their cache misses overlap (a set filled with a million keys in
+    /// random order misses the cache on nearly every slot).
+    public mutating func insertEach(_ keys: PackedKeys) {
+        let group = 16
+        var hashes = [UInt64](repeating: 0, count: group)
+        var touched: UInt64 = 0
+        var first = 0
+        while first < keys.count {
+            let end = min(first + group, keys.count)
+            for index in first..<end {
+                let hash = keys.withKey(index) { hashBytes($0) }
+                hashes[index - first] = hash
+                touched &+= slots[Int(truncatingIfNeeded: hash) & mask]
+            }
+            for index in first..<end {
+                keys.withKey(index) { _ = insert($0, hash: hashes[index - first], payload: nil) }
+            }
+            first = end
+        }
+        keep(touched)
     }
 
     /// Adds the UTF-8 bytes of `key`; see `insert(_:payload:)`.

@@ -44,7 +44,7 @@ final class KeySetObject: LuaObject {
     /// Adds each key of `batch` (UTF-8 bytes, folded here in place), ignoring ASCII case.
     func insertFoldingEach(_ batch: inout PackedKeys) {
         batch.foldASCIICase()
-        for index in 0..<batch.count { batch.withKey(index) { _ = keys.insert($0) } }
+        keys.insertEach(batch)
     }
 
     /// Answers, for each key of `batch` (UTF-8 bytes, folded here in place), whether the set holds it.

@@ -74,6 +74,31 @@ final class ByteKeyTableTests: XCTestCase {
         XCTAssertEqual(answers, [])
     }
 
+    /// `insertEach` adds what inserting one key at a time adds: keys repeated inside one probe
+    /// group and across groups, keys already there, the empty key, and the table growing in the
+    /// middle of a group (from its smallest size).
+    func test_insertEachAddsWhatInsertingOneByOneAdds() {
+        var grouped = ByteKeyTable()
+        var single = ByteKeyTable()
+        grouped.insert("key-3")
+        single.insert("key-3")
+        var batch = PackedKeys()
+        let keys = (0..<5_000).map { "key-\($0 % 1_700)" } + ["", "", "key-3", "key-"]
+        for key in keys {
+            var key = key
+            key.withUTF8 { batch.append(UnsafeRawBufferPointer($0)) }
+            single.insert(key)
+        }
+        grouped.insertEach(batch)
+        XCTAssertEqual(grouped.count, single.count)
+        XCTAssertEqual(grouped.count, 1_700 + 2)
+        for key in Set(keys) + ["key-1700", "key-17", "KEY-3"] {
+            XCTAssertEqual(grouped.contains(key), single.contains(key), key)
+        }
+        grouped.insertEach(PackedKeys())
+        XCTAssertEqual(grouped.count, 1_702)
+    }
+
     func test_packedKeysKeepEachKeyAndFoldOnlyASCIILetters() {
         var keys = PackedKeys(capacity: 2)
         for key in ["AbC-Z@[`", "", "ÉTÉ-Q"] {
