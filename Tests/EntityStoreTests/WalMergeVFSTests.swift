@@ -1,3 +1,4 @@
+import CSQLiteShims
 import EntityModel
 import Foundation
 import GRDBSQLite
@@ -82,6 +83,46 @@ final class WalMergeVFSTests: XCTestCase {
         let reader = try recoveredCopy(of: path)
         XCTAssertEqual(try reader.text("PRAGMA integrity_check"), "ok")
         XCTAssertEqual(try reader.text("SELECT count(*) || '/' || sum(length(body)) || '/' || sum(body = zeroblob(700)) FROM t"), "4000/2800000/0")
+    }
+
+    /// Checkpoints write the database file's pages in runs (up to each 64 KiB boundary) that
+    /// go down before anything can observe the file: the same statements through the merging
+    /// VFS and through SQLite's own give the same contents, also with a reader of another
+    /// connection in the middle of them (its snapshot holds back part of a checkpoint), reading
+    /// through a memory mapping, and after a checkpoint that restarts the log.
+    func test_checkpointRunsLeaveTheSameDatabaseAsSQLitesOwnVFS() throws {
+        let merged = try temporaryStorePath(), plain = try temporaryStorePath()
+        let runsBefore = cdsync_database_runs_written()
+        var answers: [String: [String?]] = [:]
+        for (path, vfs) in [(merged, "cdsync-wal-merge"), (plain, "unix")] {
+            let writer = try RawConnection(path, vfs: vfs)
+            let reader = try RawConnection(path, vfs: vfs)
+            try writer.run("PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA cache_size = 64; PRAGMA wal_autocheckpoint = 300")
+            try writer.run("CREATE TABLE t(id INTEGER PRIMARY KEY, body BLOB, note TEXT); CREATE INDEX t_note ON t(note)")
+            try reader.run("PRAGMA mmap_size = 268435456")
+            var seen: [String?] = []
+            for round in 0..<6 {
+                // new rows (the file grows in runs), then changes scattered over the old ones
+                try writer.run("INSERT INTO t(body, note) WITH RECURSIVE n(v) AS (SELECT 1 UNION ALL SELECT v + 1 FROM n WHERE v < 1500) SELECT zeroblob(300 + (v * 7 + \(round)) % 500), 'n' || ((v * 13 + \(round)) % 997) FROM n")
+                try writer.run("UPDATE t SET note = note || 'x', body = zeroblob(length(body) + 1) WHERE id % \(7 + round) = 0")
+                if round == 2 { try reader.run("BEGIN; SELECT count(*) FROM t") }  // holds its snapshot through a checkpoint
+                try writer.run("PRAGMA wal_checkpoint(PASSIVE)")
+                seen.append(try reader.text("SELECT count(*) || '/' || sum(length(body)) || '/' || count(DISTINCT note) FROM t"))
+                if round == 3 { try reader.run("COMMIT") }
+            }
+            try writer.run("PRAGMA wal_checkpoint(TRUNCATE)")
+            seen.append(try reader.text("SELECT count(*) || '/' || sum(length(body)) || '/' || sum(length(note)) FROM t"))
+            try reader.close()
+            try writer.close()
+            // the file alone (no log left): what a fresh connection of SQLite's own VFS reads
+            let check = try RawConnection(path, vfs: "unix")
+            seen.append(try check.text("PRAGMA integrity_check"))
+            seen.append(try check.text("SELECT count(*) || '/' || sum(length(body)) || '/' || sum(length(note)) FROM t"))
+            answers[vfs] = seen
+        }
+        XCTAssertEqual(answers["cdsync-wal-merge"], answers["unix"])
+        XCTAssertEqual(answers["unix"]?[answers["unix"]!.count - 2], "ok")
+        XCTAssertGreaterThan(cdsync_database_runs_written() - runsBefore, 10, "pages should have gone down in runs")
     }
 
     /// A copy of the store and its log, opened with SQLite's plain `unix` VFS: it recovers the

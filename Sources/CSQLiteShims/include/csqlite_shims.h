@@ -35,4 +35,7 @@ void cdsync_set_writeback_chunk(long bytes);
 /// How many times the VFS has started writeback of written bytes (see above). For tests.
 unsigned long cdsync_writebacks_started(void);
 
+/// Runs of more than one database page the VFS has written with one call (dbWrite). For tests.
+unsigned long cdsync_database_runs_written(void);
+
 #endif
