@@ -174,13 +174,17 @@ static int flushHeld(MergeFile *p) {
     p->headerLast = 0;
     int rc = writeAll(p, p->held, length, p->heldOffset);
     if (rc == SQLITE_OK && p->isDatabase && length > BLOCK) __atomic_add_fetch(&databaseRuns, 1, __ATOMIC_RELAXED);
-    /* SQLite was told those pages were written: the file is not to be used again (for a WAL
-     * file the frames of a transaction still in progress, which its commit reports) */
+    /* SQLite was told those pages were written: the failure is recorded until a call whose
+     * result SQLite acts on has returned it (FLUSH_OR_RETURN), for a call whose result it
+     * ignores (a file control hint, an unlock) may be the one that met it. (For a WAL file the
+     * held bytes are the frames of a transaction still in progress, which its commit reports.) */
     if (rc != SQLITE_OK && p->isDatabase) p->failed = rc;
     return rc;
 }
 
-#define FLUSH_OR_RETURN(p) do { int rc_ = flushHeld(p); if (rc_ != SQLITE_OK) return rc_; } while (0)
+/* For calls whose result SQLite acts on: a failure to write what was held is returned, and
+ * once returned it is no longer recorded (SQLite has it; see flushHeld). */
+#define FLUSH_OR_RETURN(p) do { int rc_ = flushHeld(p); if (rc_ != SQLITE_OK) { (p)->failed = SQLITE_OK; return rc_; } } while (0)
 
 static int mClose(sqlite3_file *f) {
     MergeFile *p = (MergeFile *)f;
@@ -231,14 +235,16 @@ static int writeFrame(MergeFile *p, const void *page, int amount) {
 /* Whether a run starting at `offset` (it ends by the next DB_RUN boundary) may be held: its
  * blocks must exist, so that writing it later cannot fail for want of space where writing
  * it now would have (a full disk then fails the write SQLite is making, as without this
- * layer). Blocks up to the file's size exist; past it they are allocated first, without
- * changing the size (fallocate's KEEP_SIZE). */
+ * layer). Every block below `reservedEnd` exists (the file up to its first hole when it was
+ * opened, extended only by writes and reservations that start inside it: a checkpoint
+ * held back by a reader may write a page past a gap); other runs are allocated first,
+ * without changing the file's size (fallocate's KEEP_SIZE). */
 static int reserveRun(MergeFile *p, sqlite3_int64 offset) {
     sqlite3_int64 end = (offset / DB_RUN + 1) * DB_RUN;
     if (end <= p->reservedEnd) return 1;
 #ifdef __linux__
     if (p->fd < 0 || fallocate(p->fd, FALLOC_FL_KEEP_SIZE, offset, end - offset) != 0) return 0;
-    p->reservedEnd = end;
+    if (offset <= p->reservedEnd) p->reservedEnd = end;
     return 1;
 #else
     return 0;
@@ -256,7 +262,8 @@ static int dbWrite(MergeFile *p, const void *buffer, int amount, sqlite3_int64 o
         FLUSH_OR_RETURN(p);
         if (!page || !reserveRun(p, offset)) {
             int rc = writeAll(p, buffer, amount, offset);
-            if (rc == SQLITE_OK && offset + amount > p->reservedEnd) p->reservedEnd = offset + amount;
+            /* (a write past a gap leaves the gap unallocated: only a write from inside extends the known blocks) */
+            if (rc == SQLITE_OK && offset <= p->reservedEnd && offset + amount > p->reservedEnd) p->reservedEnd = offset + amount;
             return rc;
         }
         p->heldOffset = offset;
@@ -323,7 +330,15 @@ static int mSync(sqlite3_file *f, int flags) {
 }
 FLUSHING(mFileSize, xFileSize, (sqlite3_file *f, sqlite3_int64 *size), (p->real, size))
 FLUSHING(mLock, xLock, (sqlite3_file *f, int level), (p->real, level))
-FLUSHING(mUnlock, xUnlock, (sqlite3_file *f, int level), (p->real, level))
+/* An unlock always unlocks (a lock kept after a failed write would block every other
+ * connection); the failure, if any, is returned after it. */
+static int mUnlock(sqlite3_file *f, int level) {
+    MergeFile *p = (MergeFile *)f;
+    int flushed = flushHeld(p);
+    if (flushed != SQLITE_OK) p->failed = SQLITE_OK;
+    int rc = p->real->pMethods->xUnlock(p->real, level);
+    return flushed != SQLITE_OK ? flushed : rc;
+}
 /* A checkpoint ends with this file control, and SQLite ignores what it returns: next it
  * records the pages as copied into the database file (and the log may then be started over).
  * So if the last run of a checkpoint cannot be written there (a failing disk: its blocks were
@@ -331,15 +346,23 @@ FLUSHING(mUnlock, xUnlock, (sqlite3_file *f, int level), (p->real, level))
  * still holds the pages, and the next open of the store copies them again. */
 static int mFileControl(sqlite3_file *f, int op, void *arg) {
     MergeFile *p = (MergeFile *)f;
+    /* (a failure recorded before was already returned to SQLite by the write it broke) */
+    int pending = p->heldLength > 0 && p->failed == SQLITE_OK;
     int rc = flushHeld(p);
     if (rc != SQLITE_OK) {
-        if (op == SQLITE_FCNTL_CKPT_DONE) {
+        if (op == SQLITE_FCNTL_CKPT_DONE && p->isDatabase && pending) {
             fprintf(stderr, "cdsync: writing the store's pages failed at the end of a checkpoint (SQLite error %d); "
                             "stopping before they are recorded as written. The store's log still holds them: "
                             "open the store again once the disk is writable.\n", rc);
             _exit(74);
         }
         return rc;
+    }
+    if (op == SQLITE_FCNTL_CKPT_START && p->isDatabase) {
+        /* another connection may have truncated the file since (its blocks past the size gone) */
+        struct stat now;
+        if (fstat(p->fd, &now) != 0) p->reservedEnd = 0;
+        else if (now.st_size < p->reservedEnd) p->reservedEnd = now.st_size;
     }
     return p->real->pMethods->xFileControl(p->real, op, arg);
 }
@@ -487,12 +510,15 @@ static int mOpen(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
         }
     }
     if (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) p->fd = realDescriptor(p->real, name);
-    struct stat opened;
-    if ((flags & SQLITE_OPEN_MAIN_DB) && p->fd >= 0 && fstat(p->fd, &opened) == 0) {
-        /* without the descriptor (or the buffer), pages are written as SQLite writes them */
+    if ((flags & SQLITE_OPEN_MAIN_DB) && p->fd >= 0) {
+        /* without the descriptor (or the buffer), pages are written as SQLite writes them;
+         * the blocks known to exist end at the file's first hole (its size when it has none) */
+        /* (an empty file has no hole to find: ENXIO, and nothing known) */
+        off_t hole = lseek(p->fd, 0, SEEK_HOLE);
+        (void)lseek(p->fd, 0, SEEK_SET);
         p->held = sqlite3_malloc(DB_RUN);
         p->isDatabase = p->held != 0;
-        p->reservedEnd = opened.st_size;
+        p->reservedEnd = hole > 0 ? hole : 0;
     }
     p->base.pMethods = &mergeMethods;
     return SQLITE_OK;
