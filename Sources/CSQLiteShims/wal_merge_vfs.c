@@ -62,8 +62,8 @@ struct MergeFile {
     sqlite3_file *real;          /* the default VFS's file, in the memory after this struct */
     unsigned char *held;         /* BLOCK + HEADER + MAX_PAGE bytes for a WAL file, DB_RUN for a database file (else 0) */
     int isDatabase;              /* held is a run of database pages (dbWrite), not WAL frames */
-    int failed;                  /* a database file's held run failed to go down: every later call fails */
-    sqlite3_int64 reservedEnd;   /* a database file's blocks up to here exist (its size, or fallocated) */
+    int failed;                  /* a database file's held run failed to go down, not yet returned to SQLite */
+    sqlite3_int64 reservedEnd;   /* a database file's blocks up to here exist (see reserveRun) */
     sqlite3_int64 heldOffset;    /* the file offset of held[0] */
     int heldLength;              /* 0 when nothing is held */
     int headerLast;              /* the held bytes end with a frame header */
@@ -512,8 +512,8 @@ static int mOpen(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
     if (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL)) p->fd = realDescriptor(p->real, name);
     if ((flags & SQLITE_OPEN_MAIN_DB) && p->fd >= 0) {
         /* without the descriptor (or the buffer), pages are written as SQLite writes them;
-         * the blocks known to exist end at the file's first hole (its size when it has none) */
-        /* (an empty file has no hole to find: ENXIO, and nothing known) */
+         * the blocks known to exist end at the file's first hole (its size when it has none;
+         * an empty file has no hole to find: ENXIO, and nothing is known) */
         off_t hole = lseek(p->fd, 0, SEEK_HOLE);
         (void)lseek(p->fd, 0, SEEK_SET);
         p->held = sqlite3_malloc(DB_RUN);

@@ -82,20 +82,9 @@ public final class RowPage: Sendable {
         columnIndex[name].map { value(row: row, column: $0) }
     }
 
-    /// The row of `related` that row `row`'s lookup `column` points at, if read.
-    public func relatedRow(of row: Int, column: String) -> (page: RowPage, row: Int)? {
-        relatedPlace(of: row, column: column).map { ($0.rows.page, $0.row) }
-    }
-
-    /// As `relatedRow(of:column:)`, with the place of its related rows in `related` (`slot`):
-    /// `slot` and `row` together name one related record of this page.
-    public func relatedPlace(of row: Int, column: String) -> (slot: Int, rows: RelatedRows, row: Int)? {
-        guard let position = columnIndex[column], let place = relatedPlace(of: row, columnAt: position) else { return nil }
-        return (place.slot, related[place.slot], place.row)
-    }
-
-    /// As `relatedPlace(of:column:)` for the column at `position` in `columns`, without copying
-    /// the related rows (`related[slot]` has them): what a loop over a page's rows calls.
+    /// Where the related record that row `row`'s lookup at `position` (in `columns`) points at
+    /// is, if read: `related[slot]`'s row `row`. `slot` and `row` together name one related
+    /// record of this page.
     public func relatedPlace(of row: Int, columnAt position: Int) -> (slot: Int, row: Int)? {
         for slot in relatedSlots[position] {
             let index = related[slot].rowOf[row]
