@@ -514,8 +514,12 @@ static int mOpen(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
         /* without the descriptor (or the buffer), pages are written as SQLite writes them;
          * the blocks known to exist end at the file's first hole (its size when it has none;
          * an empty file has no hole to find: ENXIO, and nothing is known) */
+#ifdef SEEK_HOLE
         off_t hole = lseek(p->fd, 0, SEEK_HOLE);
         (void)lseek(p->fd, 0, SEEK_SET);
+#else
+        off_t hole = 0;  /* nothing known: every run is reserved first */
+#endif
         p->held = sqlite3_malloc(DB_RUN);
         p->isDatabase = p->held != 0;
         p->reservedEnd = hole > 0 ? hole : 0;
