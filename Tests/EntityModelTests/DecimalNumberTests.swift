@@ -17,12 +17,18 @@ final class DecimalNumberTests: XCTestCase {
     /// alike: spaces and tabs around the number ignored, signs, points, overflow, and text a
     /// decimal does not hold (other spaces, a combining mark on a space, bytes that are not UTF-8).
     func test_bytesParseAsTextDoes() {
-        let cases = ["12.50", " 12.50\t", "\t-3", "+3", ".5", "7.", "-.5", " - 5", "5 5", "\n5", "5\r\n", "",
-                     " ", "-", ".", "+-1", "1..2", "9223372036854775807", "9223372036854775808", "-9223372036854775808",
-                     "0.000000000000000001", " \u{301}5", "5 \u{301}", "\u{00A0}5", "１２", "1e5", "0x10"]
-        for text in cases {
+        // each text with what it parses to (nil: not a decimal), as the Character-based parser gave
+        let cases: [(String, String?)] = [
+            ("12.50", "12.50"), (" 12.50\t", "12.50"), ("\t-3", "-3"), ("+3", "3"), (".5", "0.5"), ("7.", "7"),
+            ("-.5", "-0.5"), (" - 5", nil), ("5 5", nil), ("\n5", nil), ("5\r\n", nil), ("", nil), (" ", nil), ("-", nil),
+            (".", nil), ("+-1", nil), ("1..2", nil), ("9223372036854775807", "9223372036854775807"),
+            ("9223372036854775808", nil), ("-9223372036854775808", nil), ("0.000000000000000001", "0.000000000000000001"),
+            (" \u{301}5", nil), ("5 \u{301}", nil), ("\u{00A0}5", nil), ("１２", nil), ("1e5", nil), ("0x10", nil),
+        ]
+        for (text, expected) in cases {
             let fromBytes = Array(text.utf8).withUnsafeBytes { DecimalNumber(utf8: $0) }
             XCTAssertEqual(fromBytes, DecimalNumber(text), text.debugDescription)
+            XCTAssertEqual(fromBytes?.description, expected, text.debugDescription)
         }
         XCTAssertEqual(DecimalNumber(" 12.50\t")?.description, "12.50")
         XCTAssertEqual(DecimalNumber("-.5")?.description, "-0.5")

@@ -119,7 +119,6 @@ final class ExpandJoinTests: XCTestCase {
         }
     }
 
-    /// account number → the expanded contact's last name, over all change pages of 2.
     /// A page keeps the lookup values whose ids repeat row after row (`RepeatedReferences`).
     /// Over 1,300 rows — owners repeating, a user and a team with the same GUID (told apart
     /// only by the owner's type), and a contact of its own per row (ids that stop being kept
@@ -165,6 +164,7 @@ final class ExpandJoinTests: XCTestCase {
         }
     }
 
+    /// account number → the expanded contact's last name, over all change pages of 2.
     private func related(_ store: EntityStore, expand: [String: [String]]) throws -> [String: String?] {
         var result: [String: String?] = [:]
         for item in try store.allChanges("account", token: nil, columns: ["accountnumber"], expand: expand, pageSize: 2).items {
