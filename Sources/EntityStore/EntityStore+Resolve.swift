@@ -182,10 +182,7 @@ extension EntityStore {
                        _ db: Database, column: EntityTable.Column? = nil) throws -> (id: RecordID, entity: String) {
         // a bulk load's lookup: a text key of the column's last target, in that target's key
         // map (the general path below made both, after checking the target)
-        if isWriting, let column, case .reference(let given) = value, let last = column.lastTarget,
-           last.generation == catalogGeneration.load(ordering: .sequentiallyConsistent), last.table.name == given.entity,
-           last.table.lookupCacheEpoch == lookupCacheEpoch, let map = last.table.keyMap,
-           let id = given.answer(forTextKey: map.column, map.id(for:)) {
+        if let column, case .reference(let given) = value, let id = mappedLookup(given, column) {
             return (id, given.entity)
         }
         let targets = attribute.targets ?? []
@@ -240,6 +237,16 @@ extension EntityStore {
             }
             return (id, reference.entity)
         }
+    }
+
+    /// A bulk load's lookup: the id of a reference by a text key of the column's last target,
+    /// from that target's key map (which `resolveLookup`'s general path made, after checking
+    /// the target); nil when the map does not answer it.
+    func mappedLookup(_ given: EntityReference, _ column: EntityTable.Column) -> RecordID? {
+        guard isWriting, let last = column.lastTarget, last.generation == catalogGeneration.load(ordering: .sequentiallyConsistent),
+              last.table.name == given.entity, last.table.lookupCacheEpoch == lookupCacheEpoch, let map = last.table.keyMap
+        else { return nil }
+        return given.answer(forTextKey: map.column, map.id(for:))
     }
 
     /// The first row of a statement that selects `table.selectList`.

@@ -8,7 +8,7 @@ final class RowPlan {
     /// The Active key the key columns name.
     let key: AlternateKeyDefinition
     /// For each column of `key`, in the key's order: the position of its value and its attribute.
-    let keyValues: [(position: Int, attribute: AttributeDefinition)]
+    let keyValues: [(position: Int, column: EntityTable.Column)]
     /// The column of each field value.
     let columns: [EntityTable.Column]
     /// True for the field values that are also key columns: an update leaves those alone.
@@ -30,11 +30,11 @@ final class RowPlan {
     init?(_ shape: RowShape, _ table: EntityTable) {
         let keyColumns = shape.keyColumns
         guard !keyColumns.isEmpty, keyColumns != [table.primaryKey], let key = table.activeKey(columns: keyColumns) else { return nil }
-        var keyValues: [(Int, AttributeDefinition)] = []
-        for column in key.columns {
-            guard let position = keyColumns.firstIndex(of: column), let attribute = table.columnByName[column]?.attribute,
-                  !attribute.type.isReference else { return nil }
-            keyValues.append((position, attribute))
+        var keyValues: [(Int, EntityTable.Column)] = []
+        for name in key.columns {
+            guard let position = keyColumns.firstIndex(of: name), let column = table.columnByName[name], !column.type.isReference
+            else { return nil }
+            keyValues.append((position, column))
         }
         var columns: [EntityTable.Column] = []
         var mask = table.writeCheckMask
@@ -90,23 +90,31 @@ extension EntityStore {
         let db = context.db
         var keyStorage: [DatabaseValue] = []
         keyStorage.reserveCapacity(plan.keyValues.count)
-        for (position, attribute) in plan.keyValues {
+        for (position, column) in plan.keyValues {
             let value = row.keyValues[position]
             try checkKeyValue(value, entity: table.name, key: row.reference.keyDescription)
-            keyStorage.append(try ValueCodec.storageValue(value, for: attribute, entity: table.name))
+            keyStorage.append(try ValueCodec.quickStorageValue(value, column) ?? ValueCodec.storageValue(value, for: column.attribute, entity: table.name))
         }
         // The fields are encoded before the row is read, so an unchanged row can be compared as
         // SQLite holds it, column by column, without building its values. An encoding error
         // waits until after the checks `.upsert` makes first (an existing row under create-only,
         // a missing row under update-only), so the same error is reported.
-        var encoded = StoredRow(table)
+        // An existing row is first compared with the values as given (`unchangedID`): most rows of
+        // a daily full export are unchanged, and those then build nothing at all.
+        var encoded = StoredRow(table, values: [])
         var encodingError: Error?
-        do {
-            for (index, column) in plan.columns.enumerated() where !plan.isKeyColumn[index] {
-                try encodeValue(row.values[index], column, table, db, into: &encoded)
+        var isEncoded = false
+        func encodeFields() {
+            guard !isEncoded else { return }
+            isEncoded = true
+            encoded = StoredRow(table)
+            do {
+                for (index, column) in plan.columns.enumerated() where !plan.isKeyColumn[index] {
+                    try encodeValue(row.values[index], column, table, db, into: &encoded)
+                }
+            } catch {
+                encodingError = error
             }
-        } catch {
-            encodingError = error
         }
         let nullState = plan.setsNullState(row.values)
         // (a nested function, not a closure in a constant: that would be a context allocated,
@@ -116,6 +124,11 @@ extension EntityStore {
                 throw ServiceError(.duplicateRecord, "A record with matching key values already exists.",
                                    entity: table.name, key: row.reference.keyDescription)
             }
+            if !isEncoded, let id = unchangedID(raw, row, nullState: nullState, plan, table) {
+                unchangedAsGiven += 1
+                return .unchanged(id)
+            }
+            encodeFields()
             if let encodingError { throw encodingError }
             return try compare(raw, encoded, nullState: nullState, plan, table)
         }
@@ -141,6 +154,7 @@ extension EntityStore {
             break
         }
         if row.mode == .updateOnly { throw notFound(row.reference) }
+        encodeFields()
         if let encodingError { throw encodingError }
         for (index, column) in plan.columns.enumerated() where plan.isKeyColumn[index] {
             try encodeValue(row.values[index], column, table, db, into: &encoded)
@@ -188,6 +202,64 @@ extension EntityStore {
             if !RawStatement.column(raw, Int32(index), isSurely: value) { return .changed(materialized()) }
         }
         return .unchanged(id)
+    }
+
+    /// The id of the row the statement is on when every field value is surely what the row
+    /// holds, checked as `encodeValue` and `compare` check it but with nothing built: no
+    /// `StoredRow`, no id text per lookup. Nil for anything else — a value that differs, that
+    /// would not encode, or that this does not read (a lookup the key map does not answer) —
+    /// and the caller then encodes and compares as ever, so errors and writes are unchanged.
+    private func unchangedID(_ raw: SQLiteStatement, _ row: RowUpsert, nullState: Bool, _ plan: RowPlan,
+                             _ table: EntityTable) -> RecordID? {
+        if nullState { return nil }
+        let hasStateModel = table.hasStateModel
+        var state: Int64?, status: Int64?
+        for (index, column) in plan.columns.enumerated() where !plan.isKeyColumn[index] {
+            let position = Int32(column.index)
+            let value = row.values[index]
+            if case .null = value {
+                guard !column.isRequired, sqlite3_column_type(raw, position) == SQLITE_NULL else { return nil }
+                if column.type.isReference, let typeIndex = column.typeIndex, sqlite3_column_type(raw, Int32(typeIndex)) != SQLITE_NULL {
+                    return nil
+                }
+                continue
+            }
+            if column.type.isReference {
+                guard case .reference(let given) = value, let id = mappedLookup(given, column),
+                      RawStatement.column(raw, position, hasText: id.description) else { return nil }
+                if let typeIndex = column.typeIndex, !RawStatement.column(raw, Int32(typeIndex), hasText: given.entity) { return nil }
+                continue
+            }
+            if case .string(let text) = value, column.type == .string || column.type == .memo {
+                // (over-long text, or text with a NUL, is left to `encodeValue`'s errors)
+                guard text.utf8.count <= column.maxLength, RawStatement.column(raw, position, hasText: text) else { return nil }
+                continue
+            }
+            guard let stored = ValueCodec.quickStorageValue(value, column)
+                    ?? (try? ValueCodec.storageValue(value, for: column.attribute, entity: table.name)) else { return nil }
+            if hasStateModel && column.index == table.stateIndex {
+                state = Int64.fromDatabaseValue(stored)
+            } else if hasStateModel && column.index == table.statusIndex {
+                status = Int64.fromDatabaseValue(stored)
+            } else if !RawStatement.column(raw, position, isSurely: stored) {
+                return nil
+            }
+        }
+        if hasStateModel {
+            guard let stateIndex = table.stateIndex.map(Int32.init), let statusIndex = table.statusIndex.map(Int32.init),
+                  sqlite3_column_type(raw, stateIndex) == SQLITE_INTEGER, sqlite3_column_type(raw, statusIndex) == SQLITE_INTEGER
+            else { return nil }
+            let current = (state: sqlite3_column_int64(raw, stateIndex), status: sqlite3_column_int64(raw, statusIndex))
+            let resolved: (state: Int64, status: Int64)?
+            do {
+                resolved = try StateRules.resolve(state: state, status: status, current: current, model: table.stateModel, entity: table.name)
+            } catch {
+                return nil
+            }
+            if let resolved, resolved.state != current.state || resolved.status != current.status { return nil }
+        }
+        guard let idText = RawStatement.textBytes(raw, Int32(table.primaryKeyIndex)) else { return nil }
+        return RecordID(storedBytes: idText.bindMemory(to: UInt8.self))
     }
 
     /// The table's plan for a shape, compiled on first use; nil when the shape needs the general path.

@@ -52,6 +52,9 @@ public final class EntityStore: DataService, @unchecked Sendable {
     var keyMapReadApartMinimumRows = 16_384
     /// Key maps read apart: started, then used or dropped (tests read these).
     var keyMapReads = (started: 0, used: 0, dropped: 0)
+    /// Upserts of a row found unchanged from the values as given, with nothing encoded
+    /// (`unchangedID`; tests read it).
+    var unchangedAsGiven = 0
     /// True once the connection's page cache has its full size (`growPageCacheForWrites`).
     var hasWritePageCache = false
     /// Expanded lookups of the change feed whose target has at least this many rows are

@@ -26,6 +26,13 @@ final class EntityTable: @unchecked Sendable {
         let type: AttributeKind
         let scale: Int
         let firstTarget: String
+        /// `attribute.isRequired`, `effectiveMaxLength`, `minValue` and `maxValue`, and whether
+        /// it has choice options, for the same reason (`ValueCodec.quickStorageValue`).
+        let isRequired: Bool
+        let maxLength: Int
+        let minValue: Int64?
+        let maxValue: Int64?
+        let hasOptions: Bool
 
         init(_ attribute: AttributeDefinition, index: Int, typeIndex: Int?) {
             self.attribute = attribute
@@ -34,6 +41,11 @@ final class EntityTable: @unchecked Sendable {
             type = attribute.type
             scale = attribute.effectivePrecision
             firstTarget = attribute.targets?.first ?? ""
+            isRequired = attribute.isRequired
+            maxLength = attribute.effectiveMaxLength
+            minValue = attribute.minValue
+            maxValue = attribute.maxValue
+            hasOptions = !(attribute.options ?? []).isEmpty
             isReadOnly = ["versionnumber", "createdon", "modifiedon"].contains(attribute.name)
         }
     }
@@ -56,6 +68,9 @@ final class EntityTable: @unchecked Sendable {
     /// Positions of `statecode` and `statuscode`, when the table has them.
     let stateIndex: Int?
     let statusIndex: Int?
+    /// `definition.hasStateModel` and `definition.states`, read per row without copying the definition.
+    let hasStateModel: Bool
+    let stateModel: [StateOption]
 
     /// `SELECT <stored columns> … WHERE pk = ?`, built once.
     let selectByIDSQL: String
@@ -129,6 +144,8 @@ final class EntityTable: @unchecked Sendable {
         primaryKeyIndex = columnByName[definition.primaryIdAttribute]?.index ?? 0
         stateIndex = columnByName["statecode"]?.index
         statusIndex = columnByName["statuscode"]?.index
+        hasStateModel = definition.hasStateModel
+        stateModel = definition.states
         columnIndex = Dictionary(storedColumns.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
         let table = quoteIdentifier(definition.name)
         let primaryKey = quoteIdentifier(definition.primaryIdAttribute)

@@ -100,14 +100,19 @@ enum RawStatement {
         case .int64(let number):
             return type == SQLITE_INTEGER && sqlite3_column_int64(raw, index) == number
         case .string(let text):
-            guard type == SQLITE_TEXT, let stored = textBytes(raw, index) else { return false }
-            // stored text with a NUL byte reads back cut at the NUL as a built value: not "sure"
-            return text.withUTF8Bytes { given in
-                given.count == stored.count && (given.isEmpty || memcmp(given.baseAddress!, stored.baseAddress!, given.count) == 0)
-                    && (stored.isEmpty || memchr(stored.baseAddress!, 0, stored.count) == nil)
-            }
+            return column(raw, index, hasText: text)
         default:
             return false
+        }
+    }
+
+    /// True when column `index` of the row holds exactly `text` as TEXT (with no NUL byte).
+    static func column(_ raw: SQLiteStatement, _ index: Int32, hasText text: String) -> Bool {
+        guard sqlite3_column_type(raw, index) == SQLITE_TEXT, let stored = textBytes(raw, index) else { return false }
+        // stored text with a NUL byte reads back cut at the NUL as a built value: not "sure"
+        return text.withUTF8Bytes { given in
+            given.count == stored.count && (given.isEmpty || memcmp(given.baseAddress!, stored.baseAddress!, given.count) == 0)
+                && (stored.isEmpty || memchr(stored.baseAddress!, 0, stored.count) == nil)
         }
     }
 

@@ -72,6 +72,30 @@ enum ValueCodec {
         }
     }
 
+    /// `storageValue` for the values a bulk load sends most (text, whole numbers, decimals) in
+    /// the column types that take them as they are, read from the column's copies of its
+    /// attribute's limits; nil for anything else, and for a value `storageValue` would refuse
+    /// (which it then reports).
+    static func quickStorageValue(_ value: FieldValue, _ column: EntityTable.Column) -> DatabaseValue? {
+        switch (column.type, value) {
+        case (.string, .string(let text)), (.memo, .string(let text)):
+            guard text.utf8.count <= column.maxLength, !containsNUL(text) else { return nil }
+            return text.databaseValue
+        case (.integer, .integer(let number)), (.state, .integer(let number)), (.status, .integer(let number)),
+             (.choice, .integer(let number)) where !column.hasOptions:
+            if let low = column.minValue, number < low { return nil }
+            if let high = column.maxValue, number > high { return nil }
+            return number.databaseValue
+        case (.decimal, .decimal(let number)), (.money, .decimal(let number)):
+            guard let value = number.rescaled(to: column.scale) else { return nil }
+            let limits = column.type == .money ? moneyLimits : decimalLimits
+            if column.scale < limits.count, let limit = limits[column.scale], value.significand.magnitude > limit { return nil }
+            return value.significand.databaseValue
+        default:
+            return nil
+        }
+    }
+
     /// True when the text has a U+0000 byte (SQLite's C-string side would cut it there).
     static func containsNUL(_ text: String) -> Bool {
         text.withUTF8Bytes { bytes in !bytes.isEmpty && memchr(bytes.baseAddress!, 0, bytes.count) != nil }
