@@ -133,25 +133,36 @@ extension EntityStore {
         id.withUnsafeBytes { _ = map.insert(key, payload: $0) }
     }
 
-    /// Parses a 36-character GUID into 16 bytes; false when it is not one.
+    /// Parses a 36-character GUID (hex digits in either case, dashes at 8, 13, 18 and 23) into
+    /// 16 bytes; false when it is not one. A million of these make a key map: one table
+    /// lookup per digit, and the bytes written in place.
     static func parseGUID(_ text: UnsafeRawBufferPointer, into bytes: inout [UInt8]) -> Bool {
-        guard text.count == 36 else { return false }
-        var offset = 0
-        for index in 0..<16 {
-            if offset == 8 || offset == 13 || offset == 18 || offset == 23 { offset += 1 }
-            guard let high = hexValue(text[offset]), let low = hexValue(text[offset + 1]) else { return false }
-            bytes[index] = high << 4 | low
-            offset += 2
+        guard text.count == 36, text[8] == dash, text[13] == dash, text[18] == dash, text[23] == dash else { return false }
+        return bytes.withUnsafeMutableBufferPointer { out in
+            hexDigits.withUnsafeBufferPointer { digits in
+                var offset = 0
+                var invalid: UInt8 = 0
+                for index in 0..<16 {
+                    if offset == 8 || offset == 13 || offset == 18 || offset == 23 { offset += 1 }
+                    let high = digits[Int(text[offset])], low = digits[Int(text[offset + 1])]
+                    invalid |= (high | low) & 0x10
+                    out[index] = high << 4 | (low & 0x0F)
+                    offset += 2
+                }
+                return invalid == 0
+            }
         }
-        return true
     }
 
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
-        default: return nil
+    private static let dash = UInt8(ascii: "-")
+
+    /// Each byte's value as a hex digit, or 0x10 when it is not one.
+    private static let hexDigits: [UInt8] = (0...255).map { byte -> UInt8 in
+        switch UInt8(byte) {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return UInt8(byte) - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return UInt8(byte) - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return UInt8(byte) - UInt8(ascii: "A") + 10
+        default: return 0x10
         }
     }
 }

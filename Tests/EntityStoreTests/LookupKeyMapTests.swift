@@ -34,6 +34,27 @@ final class LookupKeyMapTests: XCTestCase {
         .upsert(account(number), fields: ["name": .string(number), "primarycontactid": .reference(contact(email))], mode: .createOrUpdate)
     }
 
+    /// A key map's ids are parsed from the stored GUID text: exactly the canonical form, in
+    /// either case, and nothing else.
+    func test_guidsParseAsRecordIDsParseThem() {
+        let texts = [
+            "8e1d0f7c-3a52-4e2b-9a51-1c2d3e4f5a6b", "8E1D0F7C-3A52-4E2B-9A51-1C2D3E4F5A6B", "00000000-0000-0000-0000-000000000000",
+            "ffffffff-ffff-ffff-ffff-ffffffffffff", "8e1d0f7c-3a52-4e2b-9a51-1c2d3e4f5a6", "8e1d0f7c-3a52-4e2b-9a51-1c2d3e4f5a6b0",
+            "8e1d0f7cx3a52-4e2b-9a51-1c2d3e4f5a6b", "8e1d0f7c-3a52-4e2b-9a51_1c2d3e4f5a6b", "8e1d0f7c-3a52-4e2b-9a51-1c2d3e4f5a6g",
+            "g e1d0f7c3a52-4e2b-9a51-1c2d3e4f5a6b", "8e1d0f7c-3a52-4e2b-9a51-1c2d3e4f5a/b", "8e1d0f7c-3a52-4e2b-9a51-1c2d3e4f5a:b",
+            "8e1d0f7c-3a52-4e2b-9a51-1c2d3e4f5a@b", "8e1d0f7c-3a52-4e2b-9a51-1c2d3e4f5a`b", "8e1d0f7c-3a52-4e2b-9a51-1c2d3e4f5aGb",
+        ]
+        for text in texts {
+            var bytes = [UInt8](repeating: 0xAA, count: 16)
+            let parsed = Array(text.utf8).withUnsafeBytes { EntityStore.parseGUID($0, into: &bytes) }
+            let expected = RecordID(text)
+            XCTAssertEqual(parsed, expected != nil, text)
+            if let expected {
+                XCTAssertEqual(bytes.withUnsafeBytes { RecordID(bytes: $0) }, expected, text)
+            }
+        }
+    }
+
     /// 5000 contacts, then 5000 accounts each pointing at one by email (in batches of 1000).
     private func loadContactsAndAccounts(_ store: EntityStore) throws -> [String: RecordID] {
         let contactIDs = try createContacts(store, count: 5000, prefix: "c")
