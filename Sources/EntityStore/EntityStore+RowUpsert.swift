@@ -95,12 +95,12 @@ extension EntityStore {
             try checkKeyValue(value, entity: table.name, key: row.reference.keyDescription)
             keyStorage.append(try ValueCodec.quickStorageValue(value, column) ?? ValueCodec.storageValue(value, for: column.attribute, entity: table.name))
         }
-        // The fields are encoded before the row is read, so an unchanged row can be compared as
-        // SQLite holds it, column by column, without building its values. An encoding error
-        // waits until after the checks `.upsert` makes first (an existing row under create-only,
-        // a missing row under update-only), so the same error is reported.
-        // An existing row is first compared with the values as given (`unchangedID`): most rows of
-        // a daily full export are unchanged, and those then build nothing at all.
+        // An existing row is first compared with the values as given (`unchangedID`): most rows
+        // of a daily full export are unchanged, and those then build nothing at all. Otherwise
+        // the fields are encoded once the row is read (`encodeFields`) and compared as SQLite
+        // holds them; an encoding error waits until after the checks `.upsert` makes first (an
+        // existing row under create-only, a missing row under update-only), so the same error
+        // is reported.
         var encoded = StoredRow(table, values: [])
         var encodingError: Error?
         var isEncoded = false

@@ -30,11 +30,12 @@ public struct RowFailure: Error, Sendable {
 /// the store does not wait while the script has a slow stretch (a garbage collection, a long
 /// row). When the pipeline is full the script waits for the oldest batch only, and goes on as
 /// soon as that one is written. Results are applied on the script's thread, in order, before
-/// anything else reaches the service (reads, tokens, transactions, the end of the run). A failure under `stop` still means nothing after the failing record is written:
-/// the worker skips a batch queued behind a failed one (`Halt`), and its writes, and those the
-/// script queued meanwhile, are marked not sent. Waiting is `DispatchQueue.sync` on the worker
-/// (as GRDB waits on its own queue), never a semaphore and never Swift concurrency: the worker
-/// runs its work one item per block (`WorkChain`), so a `sync` returns once the item it is on is done.
+/// anything else reaches the service (reads, tokens, transactions, the end of the run). A
+/// failure under `stop` still means nothing after the failing record is written: the worker
+/// skips a batch queued behind a failed one (`Halt`), and its writes, and those the script
+/// queued meanwhile, are marked not sent. Waiting is `DispatchQueue.sync` on the worker (as
+/// GRDB waits on its own queue), never a semaphore and never Swift concurrency: the worker runs
+/// its work one item per block (`WorkChain`), so a `sync` returns once the item it is on is done.
 final class WriteQueue {
     /// Where a queued write comes from and where its result goes. (Its request is kept apart,
     /// in an array that becomes the batch's request as it is: no request is copied per write.)
@@ -326,6 +327,8 @@ final class WriteQueue {
     /// Waits for the oldest batch in flight, then applies it and any written after it, in
     /// order, as `collect` does; the batches still being written stay in flight. A batch that
     /// failed (or was skipped behind a failure) is left to `collect`, which settles everything.
+    /// (A store transaction that could not commit is reported by `collect` too: every batch
+    /// after it fails with it, and a flush always looks.)
     private func collectOldest() throws {
         guard let oldest = inFlight.first else { return }
         while !oldest.isFinished { worker.sync {} }  // one work item at a time: see `WorkChain`
@@ -610,8 +613,8 @@ final class WriteQueue {
 final class WorkChain: @unchecked Sendable {
     private let worker: DispatchQueue
     private let lock = NSLock()
+    /// Submitted and not yet taken (a few at most: the script waits once two batches are in flight).
     private var items: [@Sendable () -> Void] = []
-    private var next = 0
     private var running = false
 
     init(_ worker: DispatchQueue) { self.worker = worker }
@@ -628,16 +631,12 @@ final class WorkChain: @unchecked Sendable {
 
     private func runNext() {
         lock.lock()
-        let item = items[next]
-        next += 1
-        if next == items.count {
-            items.removeAll(keepingCapacity: true)
-            next = 0
-        }
+        // taken out, so that a batch's work (and what it holds) goes once it has run
+        let item = items.removeFirst()
         lock.unlock()
         item()
         lock.lock()
-        let more = next < items.count
+        let more = !items.isEmpty
         if !more { running = false }
         lock.unlock()
         if more { worker.async { self.runNext() } }
