@@ -58,6 +58,14 @@ extension LuaCallContext {
         lua_rawset(luaState, t)
     }
 
+    /// Pops a key and the value pushed after it and stores `table[key] = value` with a raw set
+    /// (pushing the key first saves the rotation `setField` makes). `table` is an absolute
+    /// index, as `pushNewTable` returns: a relative one would have moved with the two pushes.
+    public func rawSet(in table: Int32) {
+        assert(table > 0, "rawSet needs an absolute table index")
+        lua_rawset(luaState, table)
+    }
+
     /// Pops the top value and stores it as `table[key]` with a raw set; `key` is a C string
     /// that stays at the same address (Lua then finds its interned string by that address
     /// instead of hashing it again, which matters for a header's names on every row).

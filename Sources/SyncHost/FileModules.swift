@@ -339,8 +339,9 @@ enum FileModules {
                 let table = ctx.pushNewTable(fieldCapacity: Int32(names.count))
                 let line = try rows.reader!.nextRecord { index, bytes, isNull in
                     guard !isNull, index < names.count else { return }
+                    names.push(ctx, index)
                     ctx.push(bytes: bytes)
-                    names.setField(ctx, index, in: table)
+                    ctx.rawSet(in: table)
                 }
                 guard let line else { ctx.pop(); rows.leave(session); ctx.pushNil(); return 1 }
                 rows.enter(SourcePosition(file: rows.fileName, line: line), session)
