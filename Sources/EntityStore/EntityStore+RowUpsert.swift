@@ -184,7 +184,7 @@ extension EntityStore {
               let id = RecordID(String(decoding: idText, as: UTF8.self)) else { return .changed(materialized()) }
         // state and status as the state model leaves them, compared in their own positions
         var resolved: (state: Int64, status: Int64)?
-        if table.definition.hasStateModel {
+        if table.hasStateModel {
             // a state or status that is not a plain integer: `update` reads it as it always has
             guard let state = table.stateIndex.map(Int32.init), let status = table.statusIndex.map(Int32.init),
                   sqlite3_column_type(raw, state) == SQLITE_INTEGER, sqlite3_column_type(raw, status) == SQLITE_INTEGER

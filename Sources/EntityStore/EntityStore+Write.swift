@@ -262,13 +262,13 @@ extension EntityStore {
     /// - Throws: `0x8004431a` for a null or invalid state or status.
     func resolvedState(nullState: Bool, current: (state: Int64, status: Int64)?, _ table: EntityTable,
                        _ values: StoredRow) throws -> (state: Int64, status: Int64)? {
-        guard table.definition.hasStateModel else { return nil }
+        guard table.hasStateModel else { return nil }
         let state = table.stateIndex.flatMap { values.values[$0] }.flatMap(Int64.fromDatabaseValue)
         let status = table.statusIndex.flatMap { values.values[$0] }.flatMap(Int64.fromDatabaseValue)
         if nullState {
             throw ServiceError(.invalidStateCodeStatusCode,
                 "State code is invalid or state code is valid but status code is invalid for a specified state code.", entity: table.name)
         }
-        return try StateRules.resolve(state: state, status: status, current: current, model: table.definition.states, entity: table.name)
+        return try StateRules.resolve(state: state, status: status, current: current, model: table.stateModel, entity: table.name)
     }
 }
